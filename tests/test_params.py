@@ -1,0 +1,75 @@
+"""The parameter schema: declarations, validation and clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sim import Params
+from sim.params import GROUPS, RULE_IDS
+
+
+def test_schema_declares_every_field_once_with_range_and_meaning():
+    specs = Params.schema()
+    names = [s.name for s in specs]
+    assert names == [f.name for f in dataclasses.fields(Params)]
+    assert len(set(names)) == len(names)
+    for s in specs:
+        assert s.group in GROUPS
+        assert s.meaning
+        if s.type in (int, float):
+            assert s.low < s.high and s.low <= s.default <= s.high, s.name
+        else:
+            assert s.choices, s.name
+    required = {"need_complexity", "austerity", "place_based", "culture_readiness", "initial_trust",
+                "community_confidence", "community_capacity", "community_connectedness", "sector_mix",
+                "commissioning", "pooled_share", "senior_commitment", "monitoring", "n_providers",
+                "n_localities", "n_domains", "horizon"}
+    assert required <= set(names)
+    assert {f"{r.lower()}_strength" for r in RULE_IDS} <= set(Params.names("mechanism"))
+    assert Params().horizon == 60 and Params().n_providers == 10
+
+
+def test_defaults_roundtrip_through_dict():
+    p = Params(initial_trust=0.3, disabled=["IPT6", "A"])
+    assert Params.from_dict(p.to_dict()) == p
+    assert p.disabled == ("IPT6", "A")
+    assert p.disabled_rules() == {"IPT1", "IPT2", "IPT6"}
+    assert p.strength("IPT6") == 0.0 and p.strength("IPT3") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "fragments"),
+    [
+        ({"initial_trust": 1.5}, ValueError, ["initial_trust", "1.5", "[0, 1]"]),
+        ({"initial_trust": float("nan")}, ValueError, ["initial_trust", "NaN"]),
+        ({"initial_trust": "high"}, TypeError, ["initial_trust", "'high'", "number"]),
+        ({"n_providers": 0}, ValueError, ["n_providers", "0", "integer in [2, 100]"]),
+        ({"n_providers": 2.5}, TypeError, ["n_providers", "2.5", "integer"]),
+        ({"n_providers": True}, TypeError, ["n_providers", "True"]),
+        ({"commissioning": "market"}, ValueError, ["commissioning", "'market'", "'alliance'", "'traditional'"]),
+        ({"disabled": ("IPT9",)}, ValueError, ["disabled", "IPT9", "IPT1"]),
+        ({"disabled": "IPT6"}, TypeError, ["disabled", "tuple"]),
+        ({"trust_levle": 0.2}, TypeError, ["trust_levle", "0.2", "initial_trust"]),
+    ],
+)
+def test_bad_input_names_field_value_and_allowed(kwargs, error, fragments):
+    with pytest.raises(error) as info:
+        Params(**kwargs)
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_no_silent_clipping_and_numpy_numbers_accepted():
+    assert Params(initial_trust=np.float64(0.25)).initial_trust == 0.25
+    assert Params(n_providers=np.int64(7)).n_providers == 7
+    assert Params(n_providers=7.0).n_providers == 7
+    with pytest.raises(ValueError):
+        Params(austerity=-0.01)
+
+
+def test_params_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Params().initial_trust = 0.9  # type: ignore[misc]
