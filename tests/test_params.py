@@ -73,3 +73,29 @@ def test_no_silent_clipping_and_numpy_numbers_accepted():
 def test_params_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         Params().initial_trust = 0.9  # type: ignore[misc]
+
+
+def test_docs_tables_are_generated_from_the_code_and_up_to_date():
+    from pathlib import Path
+
+    from sim.doc_tables import render
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for name in ("ODD.md", "theory-map.md"):
+        text = (docs / name).read_text()
+        assert "BEGIN GENERATED" in text
+        assert render(text) == text, f"docs/{name} is stale: run python experiments/make_docs.py"
+    odd = (docs / "ODD.md").read_text()
+    for spec in Params.schema():
+        assert f"`{spec.name}`" in odd
+
+
+def test_rule_registry_names_real_parameters_and_outcomes():
+    from sim import OUTCOMES
+    from sim.theories import RULE_INFO
+
+    assert [r.id for r in RULE_INFO] == list(RULE_IDS)
+    for rule in RULE_INFO:
+        assert set(rule.parameters) <= set(Params.names()), rule.id
+        assert set(rule.outcomes) <= set(OUTCOMES), rule.id
+        assert f"{rule.id.lower()}_strength" in rule.parameters
