@@ -69,3 +69,42 @@ def params_from_config(node: DictConfig | dict) -> Params:
     """A validated :class:`Params` from a config node (raises with the field, value and what is allowed)."""
     values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
     return Params.from_dict(values)
+
+
+@dataclass
+class StudyConfig:
+    """Sizes and choices of a sensitivity study (see docs and conf/study/*.yaml)."""
+
+    parameters: list[str] = field(default_factory=list)  # empty: every numeric context/design/mechanism parameter
+    narrow: dict[str, list[float]] = field(default_factory=dict)  # shrink a schema range: {name: [low, high]}
+    outcomes: list[str] = field(default_factory=lambda: ["fragmentation_reduction", "access_gain",
+                                                         "experience_gain", "value_gain"])
+    morris: bool = True
+    morris_trajectories: int = 20
+    morris_levels: int = 4
+    keep: int = 8  # at most this many parameters, above the dummy's noise floor, go on to Sobol
+    sobol_n: int = 1024
+    second_order: bool = False
+    grouped: bool = True  # also a Sobol analysis by middle-range theory (A, B, C, other)
+    replicates: int = 4
+    prim_threshold: float = 0.2  # "fragmentation reduced by at least X"
+    prim_boxes: int = 2
+    discovery_n: int = 1024
+    ablation_contexts: int = 32
+    heatmap_points: int = 9
+    timeseries_seeds: int = 20
+    seed: int = 1
+
+
+@dataclass
+class SensitivityConfig:
+    params: ParamsConfig = field(default_factory=ParamsConfig)  # type: ignore[valid-type]
+    study: StudyConfig = field(default_factory=StudyConfig)
+    workers: int = 2
+    name: str | None = None  # results/sensitivity/<name>; default: the date and time
+    results_root: str = "results"
+    report: bool = True
+
+
+def register_sensitivity() -> None:
+    ConfigStore.instance().store(name="sensitivity_schema", node=SensitivityConfig)

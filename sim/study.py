@@ -1,0 +1,279 @@
+"""The sensitivity study of the alliance model: which contexts produce reduced fragmentation.
+
+Stages, in the order recommended for stochastic agent-based models:
+
+1. **Morris screening** of every context, design and mechanism parameter, with a dummy parameter
+   (which the model never reads) as the noise floor;
+2. **Sobol** on the parameters that rise above the floor, at N and N/2 to show convergence
+   (bootstrap intervals alone do not show it for scrambled Sobol points), and by middle-range theory;
+3. **stochasticity**: R replicates per point with common random numbers; the replicate mean is
+   analysed and the share of its variance that is noise is reported;
+4. **scenario discovery**: PRIM on "fragmentation reduced by at least X", CART as a cross-check;
+5. **ablation**: each programme theory, and each middle-range theory, switched off across a sample
+   of contexts: the change in each effect with 95% intervals;
+6. a heatmap over the two most influential contexts and the default scenario over time.
+
+Every evaluation runs through the vectorised core in chunks (``workers`` processes); numbers do not
+depend on the chunking or the worker count. Everything lands in one folder, written atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.stats import qmc
+
+from sim import figures
+from sim.discovery import cart_rules, prim_boxes
+from sim.paired import interval, paired_outcomes, summarise
+from sim.params import RULE_IDS, THEORY_IDS, Params
+from sim.sensitivity import (
+    PairedEffects,
+    noise_share,
+    parse_effect,
+    morris_design,
+    morris_indices,
+    sobol_design,
+    sobol_indices,
+    study_bounds,
+    theory_group,
+)
+
+DUMMY = "dummy"
+
+
+class StudyError(ValueError):
+    """A study's configuration cannot be run; the message says what and why."""
+
+
+def validate_study(study: Any) -> None:
+    """Check a study configuration before any work starts."""
+    for key, low in (("morris_trajectories", 2), ("morris_levels", 2), ("keep", 1), ("sobol_n", 4),
+                     ("replicates", 1), ("prim_boxes", 1), ("discovery_n", 16), ("ablation_contexts", 2),
+                     ("heatmap_points", 2), ("timeseries_seeds", 2)):
+        value = getattr(study, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise StudyError(f"study.{key}={value!r}: must be an integer >= {low}")
+    if study.sobol_n & (study.sobol_n - 1):
+        n = study.sobol_n
+        raise StudyError(f"study.sobol_n={n}: must be a power of 2 (e.g. {1 << (n.bit_length() - 1)} or "
+                         f"{1 << n.bit_length()})")
+    if study.morris_levels % 2:
+        raise StudyError(f"study.morris_levels={study.morris_levels}: must be even")
+    if not study.outcomes:
+        raise StudyError("study.outcomes: give at least one outcome, e.g. [fragmentation_reduction]")
+    try:
+        for name in study.outcomes:
+            parse_effect(name)
+        study_bounds(list(study.parameters), dict(study.narrow))
+    except ValueError as err:
+        raise StudyError(str(err)) from None
+    if not np.isfinite(study.prim_threshold):
+        raise StudyError(f"study.prim_threshold={study.prim_threshold!r}: must be a finite number")
+
+
+def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every stage of the study into ``folder`` (which must exist); returns timings and headline results."""
+    validate_study(study)
+    bounds = study_bounds(list(study.parameters), dict(study.narrow))
+    names = list(bounds)
+    outcomes = list(study.outcomes)
+    primary = outcomes[0]
+    R, seed = study.replicates, study.seed
+    timings: dict[str, float] = {}
+    evaluator = PairedEffects(names, outcomes, base=base, seed=seed, workers=workers)
+
+    def stage(name: str) -> Callable[[], None]:
+        started = time.perf_counter()
+        log(f"[{name}] ...")
+        return lambda: timings.__setitem__(name, time.perf_counter() - started)
+
+    # 1. Morris screening with a dummy parameter
+    kept = names
+    if study.morris:
+        done = stage("morris")
+        sp = morris_design({**bounds, DUMMY: (0.0, 1.0)}, study.morris_trajectories, seed=seed,
+                           levels=study.morris_levels)
+        effects = evaluator.run(sp.samples[:, :-1], R)
+        rows = []
+        for outcome in outcomes:
+            table = morris_indices(sp, effects[outcome].mean(axis=1), seed=seed, levels=study.morris_levels)
+            rows.append(table.assign(outcome=outcome).reset_index())
+        morris_table = pd.concat(rows, ignore_index=True)
+        morris_table["group"] = morris_table["parameter"].map(lambda n: "dummy" if n == DUMMY else theory_group(n))
+        morris_table.to_csv(folder / "morris.csv", index=False)
+        _samples(sp.samples, [*names, DUMMY], effects).to_parquet(folder / "morris_samples.parquet", index=False)
+        kept = _screen(morris_table[morris_table["outcome"] == primary], study.keep)
+        figures.morris_plot(morris_table[morris_table["outcome"] == primary], folder / "morris.png", primary)
+        done()
+        log(f"  kept for Sobol (above the dummy's noise floor): {', '.join(kept)}")
+
+    # 2-3. Sobol at N and N/2 on the kept parameters, with replicates; noise share
+    done = stage("sobol")
+    sobol_eval = PairedEffects(kept, outcomes, base=base, seed=seed, workers=workers)
+    kept_bounds = {n: bounds[n] for n in kept}
+    index_rows, noise_rows, samples = [], [], []
+    for n in (study.sobol_n // 2, study.sobol_n):
+        sp = sobol_design(kept_bounds, n, seed=seed, second_order=study.second_order)
+        effects = sobol_eval.run(sp.samples, R)
+        for outcome in outcomes:
+            table = sobol_indices(sp, effects[outcome].mean(axis=1), seed=seed, second_order=study.second_order)
+            index_rows.append(table.assign(outcome=outcome, N=n).reset_index())
+            noise_rows.append({"outcome": outcome, "N": n, "replicates": R,
+                               "noise_share": noise_share(effects[outcome]),
+                               "output_mean": float(effects[outcome].mean()),
+                               "output_sd": float(effects[outcome].mean(axis=1).std(ddof=1))})
+        samples.append(_samples(sp.samples, kept, effects).assign(N=n))
+    sobol_table = pd.concat(index_rows, ignore_index=True)
+    sobol_table["group"] = sobol_table["parameter"].map(theory_group)
+    sobol_table.to_csv(folder / "sobol.csv", index=False)
+    pd.DataFrame(noise_rows).to_csv(folder / "noise.csv", index=False)
+    pd.concat(samples, ignore_index=True).to_parquet(folder / "sobol_samples.parquet", index=False)
+    convergence = _convergence(sobol_table, study.sobol_n)
+    convergence.to_csv(folder / "convergence.csv", index=False)
+    full = sobol_table[(sobol_table["N"] == study.sobol_n) & (sobol_table["outcome"] == primary)]
+    figures.sobol_plot(full, folder / "sobol.png", primary)
+    done()
+
+    if study.grouped:
+        done = stage("sobol by middle-range theory")
+        groups = {n: theory_group(n) for n in names}
+        if len(set(groups.values())) > 1:
+            sp = sobol_design(bounds, study.sobol_n // 2, seed=seed, groups=groups)
+            effects = evaluator.run(sp.samples, R)
+            grouped = pd.concat([sobol_indices(sp, effects[o].mean(axis=1), seed=seed).assign(outcome=o)
+                                 .reset_index().rename(columns={"parameter": "group"}) for o in outcomes],
+                                ignore_index=True)
+            grouped.to_csv(folder / "sobol_groups.csv", index=False)
+        done()
+
+    # 4. Scenario discovery on a Latin hypercube over every study parameter
+    done = stage("scenario discovery")
+    lows, highs = np.array([bounds[n] for n in names]).T
+    X = qmc.scale(qmc.LatinHypercube(d=len(names), seed=seed).random(study.discovery_n), lows, highs)
+    effects = evaluator.run(X, R)
+    x = evaluator.frame(X)[names]
+    reduction = effects[primary].mean(axis=1)
+    _samples(X, names, effects).to_parquet(folder / "discovery_samples.parquet", index=False)
+    label = f"{primary} >= {study.prim_threshold:g}"
+    prim = prim_boxes(x, reduction >= study.prim_threshold, max_boxes=study.prim_boxes, threshold_name=label)
+    prim.boxes.to_csv(folder / "prim_boxes.csv", index=False)
+    prim.stats.assign(threshold=study.prim_threshold, base_rate=prim.base_rate).to_csv(
+        folder / "prim_stats.csv", index=False)
+    prim.trajectories.to_csv(folder / "prim_trajectory.csv", index=False)
+    figures.prim_tradeoff_plot(prim.trajectories, folder / "prim_tradeoff.png", label)
+    cart_text, cart_leaves, cart_accuracy = cart_rules(x, reduction >= study.prim_threshold, seed=seed)
+    (folder / "cart.txt").write_text(f"CART cross-check for {label}; 5-fold accuracy {cart_accuracy:.3f}\n\n"
+                                     + cart_text)
+    cart_leaves.to_csv(folder / "cart_leaves.csv", index=False)
+    done()
+
+    # 5. Ablation across a sample of contexts
+    done = stage("ablation")
+    ablation = _ablation(study, base, bounds, outcomes, workers)
+    ablation.to_csv(folder / "ablation.csv", index=False)
+    figures.ablation_plot(ablation[ablation["outcome"] == primary], folder / "ablation.png", primary)
+    done()
+
+    # 6. Heatmap over the two most influential contexts; the default scenario over time
+    done = stage("heatmap and time series")
+    pair = _top_contexts(full, names)
+    heat = _heatmap(study, base, bounds, pair, primary, workers)
+    heat.to_csv(folder / "heatmap.csv", index=False)
+    figures.heatmap_plot(heat, folder / "heatmap.png", pair, primary)
+    series = paired_outcomes(base, range(seed, seed + study.timeseries_seeds), workers=workers)
+    series.to_parquet(folder / "timeseries.parquet", index=False)
+    summarise(series).to_csv(folder / "timeseries_summary.csv", index=False)
+    figures.timeseries_plot(series, folder / "timeseries.png")
+    done()
+
+    top = full.sort_values("ST", ascending=False).head(3)
+    return {"timings": timings, "kept": kept, "evaluations": evaluator.evaluations + sobol_eval.evaluations,
+            "top": top[["parameter", "ST", "ST_conf", "S1", "S1_conf"]].to_dict("records"),
+            "prim": prim.stats.to_dict("records")}
+
+
+# ------------------------------------------------------------------------------------------------
+def _samples(X: np.ndarray, names: list[str], effects: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Sample rows with each effect's replicate mean and replicate values."""
+    frame = pd.DataFrame(X, columns=names)
+    for outcome, values in effects.items():
+        frame[outcome] = values.mean(axis=1)
+        for r in range(values.shape[1]):
+            frame[f"{outcome}_r{r}"] = values[:, r]
+    return frame
+
+
+def _screen(morris_primary: pd.DataFrame, keep: int) -> list[str]:
+    """Parameters whose mu* beats the dummy's mu* plus its interval, the strongest ``keep`` of them
+    (at least two, so Sobol has something to apportion)."""
+    table = morris_primary.set_index("parameter")
+    floor = float(table.loc[DUMMY, "mu_star"] + table.loc[DUMMY, "mu_star_conf"])
+    ranked = table.drop(index=DUMMY).sort_values("mu_star", ascending=False)
+    above = ranked[ranked["mu_star"] > floor].index.tolist()
+    return (above if len(above) >= 2 else ranked.index[:2].tolist())[:keep]
+
+
+def _convergence(table: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Per outcome: how far indices moved from N/2 to N and whether the ranking held."""
+    rows = []
+    for outcome, group in table.groupby("outcome", sort=False):
+        half = group[group["N"] == n // 2].set_index("parameter")
+        full = group[group["N"] == n].set_index("parameter").loc[half.index]
+        rho = stats.spearmanr(half["ST"], full["ST"]).statistic if len(full) > 2 else float("nan")
+        rows.append({"outcome": outcome, "N_half": n // 2, "N": n,
+                     "max_abs_change_ST": float((full["ST"] - half["ST"]).abs().max()),
+                     "max_abs_change_S1": float((full["S1"] - half["S1"]).abs().max()),
+                     "spearman_ST": float(rho),
+                     "same_top": bool(full["ST"].idxmax() == half["ST"].idxmax()),
+                     "top_parameter": str(full["ST"].idxmax()),
+                     "max_ST_conf": float(full["ST_conf"].max())})
+    return pd.DataFrame(rows)
+
+
+def _context_sample(study: Any, bounds: dict, n: int) -> tuple[list[str], np.ndarray]:
+    contexts = [name for name in bounds if Params.spec(name).group == "context"] or list(bounds)
+    lows, highs = np.array([bounds[c] for c in contexts]).T
+    return contexts, qmc.scale(qmc.LatinHypercube(d=len(contexts), seed=study.seed + 1).random(n), lows, highs)
+
+
+def _ablation(study: Any, base: Params, bounds: dict, outcomes: list[str], workers: int) -> pd.DataFrame:
+    """Change in each effect when a programme theory (or middle-range theory) is switched off,
+    paired by context and seed, with 95% intervals."""
+    contexts, X = _context_sample(study, bounds, study.ablation_contexts)
+    evaluator = PairedEffects(contexts, outcomes, base=base, seed=study.seed, workers=workers)
+    reference = evaluator.run(X, study.replicates)
+    rows = []
+    for variant in (*RULE_IDS, *THEORY_IDS):
+        effects = evaluator.run(X, study.replicates, base=base.replace(disabled=(variant,)))
+        for outcome in outcomes:
+            change = (effects[outcome] - reference[outcome]).ravel()
+            mean, low, high = interval(change)
+            rows.append({"disabled": variant, "level": "theory" if variant in THEORY_IDS else "rule",
+                         "outcome": outcome, "effect_full": float(reference[outcome].mean()),
+                         "effect_disabled": float(effects[outcome].mean()), "change": mean,
+                         "change_low": low, "change_high": high, "n": change.size})
+    return pd.DataFrame(rows)
+
+
+def _top_contexts(sobol_primary: pd.DataFrame, names: list[str]) -> list[str]:
+    ranked = sobol_primary.sort_values("ST", ascending=False)["parameter"].tolist()
+    contexts = [n for n in ranked if Params.spec(n).group == "context"]
+    others = [n for n in names if Params.spec(n).group == "context" and n not in contexts]
+    pair = (contexts + others + [n for n in ranked if n not in contexts])[:2]
+    return pair
+
+
+def _heatmap(study: Any, base: Params, bounds: dict, pair: list[str], primary: str, workers: int) -> pd.DataFrame:
+    k = study.heatmap_points
+    gx, gy = (np.linspace(*bounds[p], k) for p in pair)
+    X = np.array([(a, b) for b in gy for a in gx])
+    effects = PairedEffects(pair, [primary], base=base, seed=study.seed, workers=workers).run(X, study.replicates)
+    return pd.DataFrame({pair[0]: X[:, 0], pair[1]: X[:, 1], primary: effects[primary].mean(axis=1)})
