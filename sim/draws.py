@@ -35,26 +35,33 @@ class Purpose(IntEnum):
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser (Steele et al. 2014): a bijective avalanche of a 64-bit word."""
-    x = x ^ (x >> _S30)
-    x = x * _M1
-    x = x ^ (x >> _S27)
-    x = x * _M2
-    return x ^ (x >> _S31)
+    """SplitMix64 finaliser (Steele et al. 2014): a bijective avalanche of a 64-bit word, in place."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def _hash(seed, step, purpose, a, b) -> np.ndarray:
+    """One SplitMix64 round per key part. ``GOLDEN + part * M2`` is formed on the part's own (small)
+    shape first: uint64 arithmetic wraps, so this equals ``h + GOLDEN + part * M2`` exactly while
+    keeping full-size work to one add and one finaliser per part."""
     with np.errstate(over="ignore"):
-        h = np.asarray(seed, dtype=np.uint64)
+        h = np.array(seed, dtype=np.uint64)  # a fresh copy: _mix works in place
         for part in (purpose, step, a, b):
-            h = _mix(h + _GOLDEN + np.asarray(part, dtype=np.int64).astype(np.uint64) * _M2)
+            increment = _GOLDEN + np.asarray(part, dtype=np.int64).astype(np.uint64) * _M2
+            h = _mix(np.add(h, increment, dtype=np.uint64))
         return h
 
 
 def uniform(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:
     """Uniform draws on the open interval (0, 1); arguments broadcast like numpy arrays."""
-    h = _hash(seed, step, int(purpose), a, b)
-    return ((h >> _S11).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+    u = (_hash(seed, step, int(purpose), a, b) >> _S11).astype(np.float64)
+    u += 0.5
+    u *= 1.0 / 9007199254740992.0
+    return u
 
 
 def normal(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:

@@ -60,16 +60,32 @@ def negative_rate(learning_rate, negativity_bias):
     return -np.expm1(negativity_bias * np.log1p(-learning_rate))
 
 
-def update_trust(trust, partner_effort, interaction, learning_rate, negativity_bias):
+def trust_rates(interaction, learning_rate, negativity_bias):
+    """Per-pair constants of :func:`update_trust`, fixed for a run: ``(mean, half_spread)`` of the
+    gain rate ``ω r`` and the loss rate ``ω r⁻`` (the core computes them once, outside the month loop)."""
+    gain = interaction * learning_rate
+    loss = interaction * negative_rate(learning_rate, negativity_bias)
+    return 0.5 * (gain + loss), 0.5 * (gain - loss)
+
+
+def update_trust(trust, partner_effort, interaction, learning_rate, negativity_bias, *, rates=None):
     """Experience-based trust update with a negativity bias (Kim 2009).
 
     Trust of i in j moves toward the effort j was seen to give, weighted by how much i and j worked
     together (``interaction``, 0-1): at ``learning_rate`` when j did better than expected, at the
     faster :func:`negative_rate` when j did worse. A convex step, so trust stays in [0, 1].
+
+    The two-sided rate is written ``mean * s + half_spread * |s|`` for the surprise ``s``: equal to
+    picking the gain or loss rate by the sign of ``s``, without a slow branchy ``np.where``.
+    ``rates`` is :func:`trust_rates`, optionally precomputed.
     """
-    surprise = partner_effort - trust
-    rate = np.where(surprise > 0.0, learning_rate, negative_rate(learning_rate, negativity_bias))
-    return trust + interaction * rate * surprise
+    mean, half_spread = trust_rates(interaction, learning_rate, negativity_bias) if rates is None else rates
+    surprise = np.subtract(partner_effort, trust)
+    change = np.abs(surprise)
+    change *= half_spread
+    surprise *= mean
+    change += surprise
+    return trust + change
 
 
 def commitment_target(alliance, mean_trust, integration_seen, leadership, pooled_share):

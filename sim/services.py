@@ -30,9 +30,28 @@ def episode_domains(n_domains):
     return (n_domains + 2.0) / 2.0
 
 
-def locality_mean(values, coverage):
-    """Coverage-weighted mean of a provider quantity ``(..., P)`` in each locality ``(..., L)``."""
-    return np.sum(coverage * values[..., :, None], axis=-2) / np.sum(coverage, axis=-2)
+def locality_weights(coverage):
+    """Each provider's share ``(..., P, L)`` of the coverage of a locality (columns sum to 1)."""
+    return coverage / np.sum(coverage, axis=-2, keepdims=True)
+
+
+def locality_mean(values, coverage, *, weights=None):
+    """Coverage-weighted mean of a provider quantity ``(..., P)`` in each locality ``(..., L)``.
+
+    ``weights`` (from :func:`locality_weights`) may be passed precomputed: coverage is fixed for a
+    run, so the core normalises it once instead of every month.
+    """
+    weights = locality_weights(coverage) if weights is None else weights
+    return locality_means(values[..., None, :], weights)[..., 0, :]
+
+
+def locality_means(stacked, weights):
+    """:func:`locality_mean` of several provider quantities at once: ``(..., K, P)`` -> ``(..., K, L)``.
+
+    A matrix product, which numpy runs as one small BLAS call per scenario; much faster than a
+    broadcast multiply and a sum over the provider axis.
+    """
+    return stacked @ weights
 
 
 def provider_diversity(coverage):
@@ -41,16 +60,24 @@ def provider_diversity(coverage):
     return 1.0 - np.sum(share * share, axis=-2)
 
 
-def informal_integration(trust, effort, coverage):
+def pair_weight(coverage):
+    """``1 / Σ_{i≠j} C_il C_jl``: normaliser of :func:`informal_integration` ``(..., L)``, fixed for a run."""
+    total = np.sum(coverage, axis=-2)
+    return 1.0 / (total * total - np.sum(coverage * coverage, axis=-2))
+
+
+def informal_integration(trust, effort, coverage, *, weight=None):
     """Joint working that trust alone produces in each locality ``(..., L)``, in [0, 1].
 
     The coverage-weighted mean over pairs of distinct providers of ``trust[i, j] * effort[i] * effort[j]``:
-    partners coordinate when both put effort in and trust each other.
+    partners coordinate when both put effort in and trust each other. Computed as
+    ``Σ_i x_il (T x)_il`` with ``x_il = C_il effort_i``, two small matrix products (the diagonal of
+    trust is 0, so pairs i = j add nothing). ``weight`` is :func:`pair_weight`, optionally precomputed.
     """
-    joint = trust * effort[..., :, None] * effort[..., None, :]
-    numerator = np.sum(coverage * (joint @ coverage), axis=-2)
-    total = np.sum(coverage, axis=-2)
-    return numerator / (total * total - np.sum(coverage * coverage, axis=-2))
+    weight = pair_weight(coverage) if weight is None else weight
+    x = coverage * effort[..., :, None]
+    x *= trust @ x
+    return (np.ones(x.shape[-2]) @ x) * weight
 
 
 def integration(informal, formal, local_effort):
@@ -94,16 +121,27 @@ def discontinuity_share(complexity, integration_level, domains):
     return complexity * (1.0 - continuity_of_care(integration_level, domains))
 
 
-def locality_capacity(coverage, capacity, budget_factor, productivity):
-    """Capacity ``(..., L, D)`` available in each locality and domain this month."""
-    return np.swapaxes(coverage, -1, -2) @ capacity * (budget_factor * productivity)[..., None]
+def pooled_capacity(coverage, capacity):
+    """Capacity ``(..., L, D)`` providers bring to each locality and domain at full budget."""
+    # fixed for a run, so the core computes it once
+    return np.swapaxes(coverage, -1, -2) @ capacity
+
+
+def locality_capacity(coverage, capacity, budget_factor, productivity, *, pooled=None):
+    """Capacity ``(..., L, D)`` available in each locality and domain this month.
+
+    ``pooled`` is :func:`pooled_capacity`, optionally precomputed.
+    """
+    pooled = pooled_capacity(coverage, capacity) if pooled is None else pooled
+    return pooled * (budget_factor * productivity)[..., None]
 
 
 def flexed_capacity(capacity, need, flexibility):
     """Re-deploy a share ``flexibility`` of each locality's capacity across domains in proportion to need."""
-    total = np.sum(capacity, axis=-1, keepdims=True)
-    need_share = need / np.sum(need, axis=-1, keepdims=True)
-    return (1.0 - flexibility) * capacity + flexibility * total * need_share
+    ones = np.ones(need.shape[-1])  # sums over domains as products: fast on short last axes
+    moved = need / (need @ ones)[..., None]
+    moved *= flexibility * (capacity @ ones)[..., None]
+    return (1.0 - flexibility) * capacity + moved
 
 
 def presented_need(new_need, participation, community_capacity):
