@@ -57,6 +57,9 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, *, max_boxes: int = 2, threshold_
             traj = box.peeling_trajectory.copy()
             if len(traj) < 2 or traj["density"].iloc[-1] <= y.mean():
                 break
+            # a later box must still be mostly cases, or it describes noise rather than a scenario
+            if k > 0 and traj["density"].max() < 0.5:
+                break
             f1 = 2 * traj["coverage"] * traj["density"] / (traj["coverage"] + traj["density"])
             chosen = int(f1.idxmax())
             box.select(chosen)
