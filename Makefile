@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 run: setup
-	$(PY) experiments/main.py
+	$(PY) experiments/sensitivity.py
 
 test: setup
 	$(PY) -m ruff check sim experiments tests

@@ -94,6 +94,8 @@ class StudyConfig:
     heatmap_points: int = 9
     timeseries_seeds: int = 20
     seed: int = 1
+    launcher: str | None = None  # evaluate through the sweep machinery: local, submitit_local or slurm
+    chunks: int = 4  # chunk jobs per evaluation when a launcher is set
 
 
 @dataclass

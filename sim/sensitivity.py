@@ -235,6 +235,11 @@ class PairedEffects:
     seed: int = 0
     steps: int | None = None
     workers: int = 1
+    #: None: evaluate in this process; otherwise a Hydra launcher (``local``, ``submitit_local``,
+    #: ``slurm``) through which the rows go out as ``chunks`` jobs of the sweep machinery.
+    launcher: str | None = None
+    chunks: int = 1
+    work_dir: str | None = None
     evaluations: int = 0
 
     def __post_init__(self) -> None:
@@ -260,10 +265,47 @@ class PairedEffects:
         table = pd.concat([rows.assign(commissioning=mode) for mode in ("alliance", "traditional")
                            for _ in range(replicates)], ignore_index=True)
         seeds = np.tile(np.repeat(self.seed + np.arange(replicates), n), 2)
-        ds = simulate(table, seeds, self.steps, workers=self.workers, keep="last")
+        final = self._final_values(table, seeds)
         self.evaluations += len(table)
         out = {}
         for name, (outcome, sign) in self._effects.items():
-            values = ds[outcome].isel(step=-1).to_numpy().reshape(2, replicates, n)
+            values = final[outcome].reshape(2, replicates, n)
             out[name] = (sign * (values[0] - values[1])).T
         return out
+
+    def _final_values(self, table: pd.DataFrame, seeds: np.ndarray) -> dict[str, np.ndarray]:
+        """End-of-horizon outcomes of every row, in row order, in-process or through the sweep machinery."""
+        if self.launcher is None:
+            ds = simulate(table, seeds, self.steps, workers=self.workers, keep="last")
+            return {o: ds[o].isel(step=-1).to_numpy() for o in OUTCOMES}
+        return _through_sweep(table.assign(seed=seeds), self.launcher, self.chunks, self.work_dir, self.steps,
+                              self.workers)
+
+
+def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str | None, steps: int | None,
+                   workers: int) -> dict[str, np.ndarray]:
+    """Evaluate rows as chunk jobs of ``experiments/run.py experiment=rows`` and merge them back; the
+    numbers equal an in-process evaluation because a scenario never depends on its batch."""
+    import subprocess
+    import sys
+    import tempfile
+    import uuid
+    from pathlib import Path
+
+    from sim.rows import merge
+
+    root = Path(work_dir or tempfile.mkdtemp(prefix="alliance-sim-eval-"))
+    name = f"eval-{uuid.uuid4().hex[:12]}"
+    root.mkdir(parents=True, exist_ok=True)
+    rows_file = root / f"{name}.parquet"
+    rows.assign(disabled=rows["disabled"].map(",".join)).to_parquet(rows_file, index=False)
+    script = Path(__file__).resolve().parents[1] / "experiments" / "run.py"
+    cmd = [sys.executable, str(script), "-m", f"hydra/launcher={launcher}", "experiment=rows",
+           f"experiment.rows_file={rows_file}", f"experiment.n_chunks={chunks}",
+           "experiment.chunk=" + ",".join(map(str, range(chunks))), f"name={name}", f"results_root={root}",
+           f"workers={workers}"] + ([f"steps={steps}"] if steps is not None else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"sweep evaluation through launcher {launcher!r} failed:\n{proc.stderr[-2000:]}")
+    merged = merge(root / name)
+    return {o: merged[o].to_numpy() for o in OUTCOMES}

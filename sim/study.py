@@ -88,7 +88,7 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
     primary = outcomes[0]
     R, seed = study.replicates, study.seed
     timings: dict[str, float] = {}
-    evaluator = PairedEffects(names, outcomes, base=base, seed=seed, workers=workers)
+    evaluator = _evaluator(study, names, outcomes, base, workers)
 
     def stage(name: str) -> Callable[[], None]:
         started = time.perf_counter()
@@ -117,7 +117,7 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
 
     # 2-3. Sobol at N and N/2 on the kept parameters, with replicates; noise share
     done = stage("sobol")
-    sobol_eval = PairedEffects(kept, outcomes, base=base, seed=seed, workers=workers)
+    sobol_eval = _evaluator(study, kept, outcomes, base, workers)
     kept_bounds = {n: bounds[n] for n in kept}
     index_rows, noise_rows, samples = [], [], []
     for n in (study.sobol_n // 2, study.sobol_n):
@@ -201,6 +201,12 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
 
 
 # ------------------------------------------------------------------------------------------------
+def _evaluator(study: Any, names: list[str], outcomes: list[str], base: Params, workers: int) -> PairedEffects:
+    launcher = getattr(study, "launcher", None)
+    return PairedEffects(names, outcomes, base=base, seed=study.seed, workers=workers, launcher=launcher,
+                         chunks=getattr(study, "chunks", 1))
+
+
 def _samples(X: np.ndarray, names: list[str], effects: dict[str, np.ndarray]) -> pd.DataFrame:
     """Sample rows with each effect's replicate mean and replicate values."""
     frame = pd.DataFrame(X, columns=names)
@@ -248,7 +254,7 @@ def _ablation(study: Any, base: Params, bounds: dict, outcomes: list[str], worke
     """Change in each effect when a programme theory (or middle-range theory) is switched off,
     paired by context and seed, with 95% intervals."""
     contexts, X = _context_sample(study, bounds, study.ablation_contexts)
-    evaluator = PairedEffects(contexts, outcomes, base=base, seed=study.seed, workers=workers)
+    evaluator = _evaluator(study, contexts, outcomes, base, workers)
     reference = evaluator.run(X, study.replicates)
     rows = []
     for variant in (*RULE_IDS, *THEORY_IDS):
@@ -275,5 +281,5 @@ def _heatmap(study: Any, base: Params, bounds: dict, pair: list[str], primary: s
     k = study.heatmap_points
     gx, gy = (np.linspace(*bounds[p], k) for p in pair)
     X = np.array([(a, b) for b in gy for a in gx])
-    effects = PairedEffects(pair, [primary], base=base, seed=study.seed, workers=workers).run(X, study.replicates)
+    effects = _evaluator(study, pair, [primary], base, workers).run(X, study.replicates)
     return pd.DataFrame({pair[0]: X[:, 0], pair[1]: X[:, 1], primary: effects[primary].mean(axis=1)})

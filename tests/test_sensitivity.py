@@ -1,0 +1,152 @@
+"""Sensitivity analysis: generic functions against analytic results, the model study end to end,
+distribution through the sweep machinery, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from SALib.test_functions import Ishigami
+
+from sim.sensitivity import PairedEffects, morris, noise_share, sobol, study_bounds, theory_group
+
+ROOT = Path(__file__).resolve().parents[1]
+PI = (-np.pi, np.pi)
+ISHIGAMI = {"x1": PI, "x2": PI, "x3": PI}
+
+
+def test_sobol_recovers_ishigami_indices():
+    table = sobol(Ishigami.evaluate, ISHIGAMI, 4096, seed=7)
+    np.testing.assert_allclose(table["S1"], [0.3139, 0.4424, 0.0], atol=0.03)
+    np.testing.assert_allclose(table["ST"], [0.5576, 0.4424, 0.2437], atol=0.03)
+    assert list(table.columns) == ["S1", "S1_conf", "ST", "ST_conf"]
+    assert table.attrs["evaluations"] == 4096 * 5
+
+
+def test_sobol_with_replicates_averages_noise_and_ranks_a_dummy_last():
+    rng_cache = {}
+
+    def noisy(X, r):
+        rng = rng_cache.setdefault(r, np.random.default_rng(r))
+        return Ishigami.evaluate(X[:, :3]) + rng.normal(0, 0.5, len(X))
+
+    bounds = {**ISHIGAMI, "dummy": (0.0, 1.0)}
+    table = sobol(noisy, bounds, 2048, seed=3, replicates=4)
+    assert table["ST"].idxmin() == "dummy" and table.loc["dummy", "ST"] < 0.02
+    np.testing.assert_allclose(table.loc[["x1", "x2", "x3"], "ST"], [0.5576, 0.4424, 0.2437], atol=0.05)
+
+
+def test_sobol_groups_sum_their_members():
+    table = sobol(Ishigami.evaluate, ISHIGAMI, 2048, seed=1, groups={"x1": "a", "x2": "b", "x3": "a"})
+    assert set(table.index) == {"a", "b"}
+    # x1 and x3 together explain everything x2 does not
+    assert table.loc["a", "ST"] == pytest.approx(0.5576, abs=0.05)
+
+
+def test_morris_ranks_ishigami_and_linear_function():
+    table = morris(lambda X: 3 * X[:, 0] + 1 * X[:, 1] + 0 * X[:, 2], {"a": (0, 1), "b": (0, 1), "c": (0, 1)}, 20,
+                   seed=1)
+    np.testing.assert_allclose(table["mu_star"], [3, 1, 0], atol=1e-9)
+    np.testing.assert_allclose(table["sigma"], [0, 0, 0], atol=1e-9)
+    ish = morris(Ishigami.evaluate, ISHIGAMI, 50, seed=1)
+    assert list(ish.columns[:3]) == ["mu_star", "mu_star_conf", "sigma"]
+    assert ish["mu_star"].min() > 1 and ish.loc["x2", "mu"] < ish.loc["x2", "mu_star"]
+
+
+def test_noise_share():
+    signal = np.linspace(0, 1, 200)[:, None]
+    assert noise_share(np.repeat(signal, 3, axis=1)) == pytest.approx(0.0, abs=1e-12)
+    noisy = signal + np.random.default_rng(0).normal(0, 0.3, (200, 4))
+    expected = 0.09 / 4 / (signal.var(ddof=1) + 0.09 / 4)
+    assert noise_share(noisy) == pytest.approx(expected, rel=0.3)
+
+
+def test_bounds_come_from_the_schema_and_may_only_narrow():
+    bounds = study_bounds()
+    assert bounds["place_based"] == (0.0, 0.9) and bounds["negativity_bias"] == (1.0, 5.0)
+    assert "commissioning" not in bounds and "n_providers" not in bounds
+    assert study_bounds(["initial_trust"], {"initial_trust": [0.2, 0.6]}) == {"initial_trust": (0.2, 0.6)}
+    assert theory_group("senior_commitment") == "C" and theory_group("negativity_bias") == "other"
+
+
+@pytest.mark.parametrize(
+    ("call", "fragments"),
+    [
+        (lambda: study_bounds(["trust"]), ["'trust'", "not a numeric parameter"]),
+        (lambda: study_bounds(["initial_trust"], {"initial_trust": [0.0, 1.5]}), ["initial_trust", "1.5", "widen"]),
+        (lambda: study_bounds(["initial_trust"], {"initial_trust": [0.6, 0.2]}), ["initial_trust", "low < high"]),
+        (lambda: sobol(Ishigami.evaluate, {"x": (1.0, 1.0)}, 64, seed=1), ["bounds['x']", "low < high"]),
+        (lambda: sobol(Ishigami.evaluate, ISHIGAMI, 1000, seed=1), ["n=1000", "power of 2", "512", "1024"]),
+        (lambda: sobol(Ishigami.evaluate, ISHIGAMI, 64, seed=1, replicates=0), ["replicates=0", ">= 1"]),
+        (lambda: PairedEffects(["initial_trust"], ["fragmentaton_reduction"]), ["fragmentaton_reduction",
+                                                                                  "fragmentation_reduction"]),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(call, fragments):
+    with pytest.raises(ValueError) as info:
+        call()
+    for fragment in fragments:
+        assert fragment in str(info.value)
+
+
+def test_model_effects_use_common_random_numbers_and_match_the_sweep_machinery(tmp_path):
+    X = np.random.default_rng(2).uniform(size=(9, 2))
+    names, outcomes = ["initial_trust", "senior_commitment"], ["fragmentation_reduction", "access_gain"]
+    local = PairedEffects(names, outcomes, steps=12).run(X, 2)
+    assert local["fragmentation_reduction"].shape == (9, 2)
+    swept = PairedEffects(names, outcomes, steps=12, launcher="local", chunks=3, work_dir=str(tmp_path)).run(X, 2)
+    for outcome in outcomes:
+        np.testing.assert_array_equal(local[outcome], swept[outcome])
+
+
+def _study(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "report=false",
+           f"results_root={tmp_path}", "name=s", "workers=1", *overrides]
+    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+
+
+def test_smoke_study_writes_every_table_and_figure(tmp_path):
+    proc = _study(tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    folder = tmp_path / "sensitivity" / "s"
+    for name in ("morris.csv", "sobol.csv", "sobol_groups.csv", "convergence.csv", "noise.csv", "prim_boxes.csv",
+                 "prim_stats.csv", "cart.txt", "ablation.csv", "heatmap.csv", "morris_samples.parquet",
+                 "sobol_samples.parquet", "discovery_samples.parquet", "timeseries.parquet", "config.yaml",
+                 "manifest.json", "morris.png", "sobol.png", "ablation.png", "heatmap.png", "prim_tradeoff.png"):
+        assert (folder / name).is_file() and (folder / name).stat().st_size > 0, name
+    morris_table = pd.read_csv(folder / "morris.csv")
+    assert "dummy" in set(morris_table["parameter"])
+    sobol_table = pd.read_csv(folder / "sobol.csv")
+    assert set(sobol_table["N"]) == {8, 16} and set(sobol_table["outcome"]) >= {"fragmentation_reduction"}
+    ablation = pd.read_csv(folder / "ablation.csv")
+    assert set(ablation["disabled"]) == {"IPT1", "IPT2", "IPT3", "IPT4", "IPT5", "IPT6", "IPT7", "A", "B", "C"}
+    ipt6 = ablation[(ablation.disabled == "IPT6") & (ablation.outcome == "fragmentation_reduction")].iloc[0]
+    assert ipt6["change_high"] < 0  # switching off senior commitment cuts the effect
+    boxes = pd.read_csv(folder / "prim_stats.csv")
+    assert (boxes["density"] > boxes["base_rate"]).all() and boxes["coverage"].between(0, 1).all()
+    assert (tmp_path / "sensitivity" / "latest").resolve() == folder.resolve()
+    assert "most influential" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "fragments"),
+    [
+        ("study.sobol_n=1000", ["study.sobol_n=1000", "power of 2"]),
+        ("study.replicates=0", ["study.replicates=0", ">= 1"]),
+        ("study.outcomes=[nonsense]", ["'nonsense'", "fragmentation_reduction"]),
+        ("study.parameters=[trust]", ["'trust'", "not a numeric parameter"]),
+        ("+study.narrow.initial_trust=[0.5,2.0]", ["initial_trust", "widen"]),
+        ("study.prim_threshold=5.0", ["no run reached", "fragmentation_reduction >= 5"]),
+    ],
+)
+def test_bad_study_input_fails_clearly_and_leaves_nothing_that_looks_finished(tmp_path, override, fragments):
+    proc = _study(tmp_path, override)
+    assert proc.returncode != 0
+    message = proc.stderr + proc.stdout
+    for fragment in fragments:
+        assert fragment in message, message[-2000:]
+    assert not (tmp_path / "sensitivity" / "s").exists()
