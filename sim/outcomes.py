@@ -28,9 +28,19 @@ OUTCOMES: dict[str, str] = {
 }
 
 
+def row_sum(x):
+    """Sum over the last axis. For a batch, a stacked product with a vector of ones: several times
+    faster than ``np.sum`` on short rows, and computed row by row, so a scenario's sum never depends
+    on the batch it is in (a single 2-D product would)."""
+    x = np.asarray(x)
+    if x.ndim < 2:
+        return np.sum(x, axis=-1)
+    return (x[..., None, :] @ np.ones(x.shape[-1]))[..., 0]
+
+
 def weighted_mean(values, weights):
     """Mean over the last axis weighted by ``weights``."""
-    return np.sum(values * weights, axis=-1) / np.sum(weights, axis=-1)
+    return row_sum(values * weights) / row_sum(weights)
 
 
 def system_outcomes(*, need, gaps, duplication, discontinuity, served, expired, resolved, demand,
@@ -42,17 +52,16 @@ def system_outcomes(*, need, gaps, duplication, discontinuity, served, expired, 
     """
     parts = {"gaps": weighted_mean(gaps, need), "duplication": weighted_mean(duplication, need),
              "discontinuity": weighted_mean(discontinuity, need)}
-    served_total, expired_total = np.sum(served, axis=-1), np.sum(expired, axis=-1)
-    resolved_total = np.sum(resolved, axis=-1)
+    served_total, expired_total, resolved_total = row_sum(served), row_sum(expired), row_sum(resolved)
     return {
         "fragmentation": (parts["gaps"] + parts["duplication"] + parts["discontinuity"]) / 3.0,
         **parts,
         "access": share(served_total, served_total + expired_total),
-        "needs_met": resolved_total / np.sum(demand, axis=-1),
+        "needs_met": resolved_total / row_sum(demand),
         "experience": weighted_mean(experience, need),
         "value": resolved_total / (budget_factor * capacity_ratio * BASE_NEED * n_localities),
-        "systemic_change": np.mean(0.5 * (orientation + innovation), axis=-1),
+        "systemic_change": row_sum(0.5 * (orientation + innovation)) / np.shape(orientation)[-1],
         "mean_trust": trust_total / (n_providers * (n_providers - 1.0)),
-        "mean_commitment": np.mean(commitment, axis=-1),
-        "goal_alignment": np.mean(alignment, axis=-1),
+        "mean_commitment": row_sum(commitment) / np.shape(commitment)[-1],
+        "goal_alignment": row_sum(alignment) / np.shape(alignment)[-1],
     }
