@@ -28,8 +28,9 @@ from sim.outcomes import OUTCOMES
 from sim.params import Params
 from sim.theories import RULE_INFO
 
-__all__ = ["sobol", "morris", "sobol_design", "sobol_indices", "morris_design", "morris_indices", "study_bounds", "study_parameters", "theory_group", "effect_names",
-           "PairedEffects", "noise_share", "parse_effect", "check_bounds"]
+__all__ = ["sobol", "morris", "sobol_design", "sobol_indices", "morris_design", "morris_indices", "study_bounds",
+           "study_parameters", "theory_group", "effect_names", "PairedEffects", "noise_share", "parse_effect",
+           "check_bounds"]
 
 Bounds = Mapping[str, tuple[float, float]]
 

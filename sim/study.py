@@ -35,10 +35,10 @@ from sim.paired import interval, paired_outcomes, summarise
 from sim.params import RULE_IDS, THEORY_IDS, Params
 from sim.sensitivity import (
     PairedEffects,
-    noise_share,
-    parse_effect,
     morris_design,
     morris_indices,
+    noise_share,
+    parse_effect,
     sobol_design,
     sobol_indices,
     study_bounds,

@@ -40,7 +40,7 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
     P, L, D = n_providers, n_localities, n_domains
     seed = np.asarray(seeds, dtype=np.uint64)
     s3 = seed[:, None, None]
-    i, l, d = np.arange(P), np.arange(L), np.arange(D)
+    i, loc, d = np.arange(P), np.arange(L), np.arange(D)
 
     sector = sectors(p["sector_mix"], P)
     primary = (i % D)[:, None] == d[None, :]
@@ -49,7 +49,7 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
     capacity = raw * (p["capacity_ratio"] * BASE_NEED * L / raw.sum(axis=(-2, -1)))[:, None, None]
 
     focus = p["place_based"][:, None, None]
-    coverage = (1.0 - focus) / L + focus * ((i % L)[None, :, None] == l[None, None, :])
+    coverage = (1.0 - focus) / L + focus * ((i % L)[None, :, None] == loc[None, None, :])
     norm = np.sqrt(np.sum(coverage * coverage, axis=-1))
     cosine = (coverage @ np.swapaxes(coverage, -1, -2)) / (norm[..., :, None] * norm[..., None, :])
     off_diagonal = 1.0 - np.eye(P)
@@ -60,7 +60,7 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
     trust = p["initial_trust"][:, None, None] * (1.0 - CROSS_SECTOR_DISTRUST * cross * u_trust) * off_diagonal
 
     s2 = seed[:, None]
-    profile = 0.5 + uniform(s3, 0, Purpose.NEED_PROFILE, l[None, :, None], d[None, None, :])
+    profile = 0.5 + uniform(s3, 0, Purpose.NEED_PROFILE, loc[None, :, None], d[None, None, :])
     assets = (p["community_confidence"] + p["community_capacity"] + p["community_connectedness"]) / 3.0
     return {
         "sector": sector,

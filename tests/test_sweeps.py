@@ -74,7 +74,8 @@ def test_single_run_writes_a_complete_tidy_results_folder(tmp_path):
     diff = (end[end.commissioning == "alliance"].set_index("seed")["fragmentation"]
             - end[end.commissioning == "traditional"].set_index("seed")["fragmentation"])
     assert summary.loc["fragmentation", "difference_mean"] == pytest.approx(diff.mean(), abs=1e-12)
-    assert summary.loc["fragmentation", "difference_low"] < diff.mean() < summary.loc["fragmentation", "difference_high"]
+    row = summary.loc["fragmentation"]
+    assert row["difference_low"] < diff.mean() < row["difference_high"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["seeds"] == [0, 1, 2, 3] and manifest["version"] and "git_commit" in manifest
     assert "initial_trust: 0.2" in (folder / "config.yaml").read_text()
