@@ -27,5 +27,8 @@ lint: setup
 bench: setup
 	$(PY) experiments/bench.py
 
+app: setup
+	PYTHON=$(PY) sh scripts/app.sh
+
 clean:
 	rm -rf $(VENV)
