@@ -16,6 +16,7 @@ evaluates the alliance's paired effect on an outcome through the vectorised core
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -241,7 +242,9 @@ class PairedEffects:
     launcher: str | None = None
     chunks: int = 1
     work_dir: str | None = None
+    progress: bool = False
     evaluations: int = 0
+    seconds: float = 0.0  # time spent evaluating the model (the rest of a study is analysis)
 
     def __post_init__(self) -> None:
         self._effects = {o: parse_effect(o) for o in self.outcomes}
@@ -266,7 +269,9 @@ class PairedEffects:
         table = pd.concat([rows.assign(commissioning=mode) for mode in ("alliance", "traditional")
                            for _ in range(replicates)], ignore_index=True)
         seeds = np.tile(np.repeat(self.seed + np.arange(replicates), n), 2)
+        started = time.perf_counter()
         final = self._final_values(table, seeds)
+        self.seconds += time.perf_counter() - started
         self.evaluations += len(table)
         out = {}
         for name, (outcome, sign) in self._effects.items():
@@ -277,7 +282,7 @@ class PairedEffects:
     def _final_values(self, table: pd.DataFrame, seeds: np.ndarray) -> dict[str, np.ndarray]:
         """End-of-horizon outcomes of every row, in row order, in-process or through the sweep machinery."""
         if self.launcher is None:
-            ds = simulate(table, seeds, self.steps, workers=self.workers, keep="last")
+            ds = simulate(table, seeds, self.steps, workers=self.workers, keep="last", progress=self.progress)
             return {o: ds[o].isel(step=-1).to_numpy() for o in OUTCOMES}
         return _through_sweep(table.assign(seed=seeds), self.launcher, self.chunks, self.work_dir, self.steps,
                               self.workers)

@@ -45,6 +45,7 @@ def run(cfg: DictConfig, log=print) -> tuple[Path, dict]:
         seeds = list(range(cfg.study.seed, cfg.study.seed + cfg.study.replicates))
         write_json(tmp / "manifest.json", manifest(
             seeds=seeds, timings={**result["timings"], "total": time.perf_counter() - started},
+            simulation_seconds={k: round(v, 4) for k, v in result["simulation_seconds"].items()},
             evaluations=result["evaluations"], kept=result["kept"], workers=cfg.workers))
         if cfg.report:
             from sim.report import write_report

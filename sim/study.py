@@ -19,6 +19,7 @@ depend on the chunking or the worker count. Everything lands in one folder, writ
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -88,12 +89,21 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
     primary = outcomes[0]
     R, seed = study.replicates, study.seed
     timings: dict[str, float] = {}
+    _EVALUATORS.clear()
     evaluator = _evaluator(study, names, outcomes, base, workers)
 
+    simulation: dict[str, float] = {}
+
     def stage(name: str) -> Callable[[], None]:
-        started = time.perf_counter()
+        started, simulated = time.perf_counter(), sum(e.seconds for e in _EVALUATORS)
+
+        def done() -> None:
+            timings[name] = time.perf_counter() - started
+            simulation[name] = sum(e.seconds for e in _EVALUATORS) - simulated
+            log(f"  {timings[name]:.1f} s, of which model runs {simulation[name]:.1f} s")
+
         log(f"[{name}] ...")
-        return lambda: timings.__setitem__(name, time.perf_counter() - started)
+        return done
 
     # 1. Morris screening with a dummy parameter
     kept = names
@@ -195,16 +205,22 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
     done()
 
     top = full.sort_values("ST", ascending=False).head(3)
-    return {"timings": timings, "kept": kept, "evaluations": evaluator.evaluations + sobol_eval.evaluations,
+    return {"timings": timings, "simulation_seconds": simulation, "kept": kept,
+            "evaluations": sum(e.evaluations for e in _EVALUATORS),
             "top": top[["parameter", "ST", "ST_conf", "S1", "S1_conf"]].to_dict("records"),
             "prim": prim.stats.to_dict("records")}
 
 
 # ------------------------------------------------------------------------------------------------
+_EVALUATORS: list[PairedEffects] = []
+
+
 def _evaluator(study: Any, names: list[str], outcomes: list[str], base: Params, workers: int) -> PairedEffects:
     launcher = getattr(study, "launcher", None)
-    return PairedEffects(names, outcomes, base=base, seed=study.seed, workers=workers, launcher=launcher,
-                         chunks=getattr(study, "chunks", 1))
+    evaluator = PairedEffects(names, outcomes, base=base, seed=study.seed, workers=workers, launcher=launcher,
+                              chunks=getattr(study, "chunks", 1), progress=sys.stderr.isatty())
+    _EVALUATORS.append(evaluator)
+    return evaluator
 
 
 def _samples(X: np.ndarray, names: list[str], effects: dict[str, np.ndarray]) -> pd.DataFrame:
