@@ -337,7 +337,13 @@ def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
         return
     import multiprocessing as mp
 
-    context = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    # forkserver: workers fork from a clean single-threaded server that has already imported the core,
+    # so they start fast without forking this (multi-threaded, BLAS) process
+    if "forkserver" in mp.get_all_start_methods():
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["sim.core"])
+    else:
+        context = mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from zip(chunks, pool.map(_run_chunk, jobs), strict=True)
 

@@ -106,7 +106,7 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
         return done
 
     # 1. Morris screening with a dummy parameter
-    kept = names
+    kept, screening = names, []
     if study.morris:
         done = stage("morris")
         sp = morris_design({**bounds, DUMMY: (0.0, 1.0)}, study.morris_trajectories, seed=seed,
@@ -120,6 +120,8 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
         morris_table["group"] = morris_table["parameter"].map(lambda n: "dummy" if n == DUMMY else theory_group(n))
         morris_table.to_csv(folder / "morris.csv", index=False)
         _samples(sp.samples, [*names, DUMMY], effects).to_parquet(folder / "morris_samples.parquet", index=False)
+        primary_morris = morris_table[(morris_table["outcome"] == primary) & (morris_table["parameter"] != DUMMY)]
+        screening = primary_morris.sort_values("mu_star", ascending=False)["parameter"].tolist()
         kept = _screen(morris_table[morris_table["outcome"] == primary], study.keep)
         figures.morris_plot(morris_table[morris_table["outcome"] == primary], folder / "morris.png", primary)
         done()
@@ -194,7 +196,7 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
 
     # 6. Heatmap over the two most influential contexts; the default scenario over time
     done = stage("heatmap and time series")
-    pair = _top_contexts(full, names)
+    pair = _top_contexts(full, screening, names)
     heat = _heatmap(study, base, bounds, pair, primary, workers)
     heat.to_csv(folder / "heatmap.csv", index=False)
     figures.heatmap_plot(heat, folder / "heatmap.png", pair, primary)
@@ -285,12 +287,12 @@ def _ablation(study: Any, base: Params, bounds: dict, outcomes: list[str], worke
     return pd.DataFrame(rows)
 
 
-def _top_contexts(sobol_primary: pd.DataFrame, names: list[str]) -> list[str]:
+def _top_contexts(sobol_primary: pd.DataFrame, screening: list[str], names: list[str]) -> list[str]:
+    """The two most influential contexts: by Sobol total index, then by Morris mu*, then schema order."""
     ranked = sobol_primary.sort_values("ST", ascending=False)["parameter"].tolist()
-    contexts = [n for n in ranked if Params.spec(n).group == "context"]
-    others = [n for n in names if Params.spec(n).group == "context" and n not in contexts]
-    pair = (contexts + others + [n for n in ranked if n not in contexts])[:2]
-    return pair
+    order = list(dict.fromkeys([*ranked, *screening, *names]))
+    contexts = [n for n in order if Params.spec(n).group == "context"]
+    return (contexts + [n for n in order if n not in contexts])[:2]
 
 
 def _heatmap(study: Any, base: Params, bounds: dict, pair: list[str], primary: str, workers: int) -> pd.DataFrame:
