@@ -27,6 +27,8 @@ def main(cfg: DictConfig) -> None:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     print(f"\nresults: {folder}")
+    if cfg.report:
+        print(f"report:  {folder / 'report.html'}  and  {folder / 'report.pdf'}")
     print("most influential for " + cfg.study.outcomes[0] + " (total Sobol index, 95% CI):")
     for row in result["top"]:
         print(f"  {row['parameter']:<26} ST = {row['ST']:.3f} ± {row['ST_conf']:.3f}")

@@ -48,8 +48,12 @@ def run(cfg: DictConfig, log=print) -> tuple[Path, dict]:
             simulation_seconds={k: round(v, 4) for k, v in result["simulation_seconds"].items()},
             evaluations=result["evaluations"], kept=result["kept"], workers=cfg.workers))
         if cfg.report:
+            import logging
+
             from sim.report import write_report
 
+            for noisy in ("weasyprint", "fontTools"):  # Hydra sets the root logger to INFO
+                logging.getLogger(noisy).setLevel(logging.WARNING)
             started_report = time.perf_counter()
             write_report(tmp)
             log(f"[report] {time.perf_counter() - started_report:.1f} s")
