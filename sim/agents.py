@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from sim import draws
 from sim import relationships as rel
 from sim import services as svc
-from sim.draws import Purpose, normal
+from sim.draws import Purpose
 from sim.theories import (
     ipt2_flexibility,
     ipt3_coproduction_target,
@@ -95,7 +96,7 @@ class ProviderAgent(mesa.Agent):
         """Decide how much effort to put into joint work: commitment and trust against free-riding."""
         p, boss = self.model.params, self.model.commissioner
         propensity = rel.effort_propensity(self.commitment, self.mean_trust, boss.leadership, boss.pull)
-        shock = normal(self.model.scenario_seed, month, Purpose.EFFORT, self.index)
+        shock = draws.shock(self.model.scenario_seed, month, Purpose.EFFORT, self.index)
         self.effort = float(rel.realised_effort(propensity, p.effort_noise, shock))
 
     def learn(self, efforts: np.ndarray, integration_seen: float) -> None:
@@ -151,7 +152,7 @@ class CommunityAgent(mesa.Agent):
         duplication = svc.duplication_share(self.complexity, joined, self.diversity, boss.flexibility)
         discontinuity = svc.discontinuity_share(self.complexity, joined, domains)
 
-        shock = normal(self.model.scenario_seed, month, Purpose.NEED, self.index, np.arange(p.n_domains))
+        shock = draws.shock(self.model.scenario_seed, month, Purpose.NEED, self.index, np.arange(p.n_domains))
         need = new_need(self.need_profile, shock)
         demand = self.backlog + svc.presented_need(need, np.asarray(self.participation), p.community_capacity)
         available = svc.locality_capacity(column, capacity, boss.budget, productivity)[0]

@@ -23,7 +23,7 @@ import xarray as xr
 
 from sim import relationships as rel
 from sim import services as svc
-from sim.draws import Purpose, normal
+from sim.draws import Purpose, shock
 from sim.outcomes import OUTCOMES, system_outcomes
 from sim.params import RULE_IDS, THEORY_RULES, Params
 from sim.theories import (
@@ -224,7 +224,7 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
         budget = budget_factor(c["austerity"], month)
         mean_trust = rel.mean_trust_toward_others(trust_sum, P)
         propensity = rel.effort_propensity(commitment, mean_trust, leadership, pull)
-        effort = rel.realised_effort(propensity, noise, normal(seed_p, month, Purpose.EFFORT, providers))
+        effort = rel.realised_effort(propensity, noise, shock(seed_p, month, Purpose.EFFORT, providers))
         flexibility = ipt2_flexibility(alliance, pooled, effort.mean(axis=-1), c["IPT2"])[:, None]
         # alignment, effort and innovation averaged over each locality's providers in one product
         aligned, local_effort, local_innovation = np.moveaxis(
@@ -237,7 +237,7 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
         duplication = svc.duplication_share(complexity, joined, diversity, flexibility)
         discontinuity = svc.discontinuity_share(complexity, joined, domains)
 
-        need = new_need(w["need_profile"], normal(seed_ld, month, Purpose.NEED, *cells))
+        need = new_need(w["need_profile"], shock(seed_ld, month, Purpose.NEED, *cells))
         demand = backlog + svc.presented_need(need, participation, community)
         available = svc.locality_capacity(None, None, budget[:, None], productivity, pooled=pooled_capacity)
         available = svc.flexed_capacity(available, demand, flexibility[..., None]) * (

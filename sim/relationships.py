@@ -43,7 +43,7 @@ def effort_propensity(commitment, mean_trust, leadership, pull):
 
 
 def realised_effort(propensity, noise_sd, shock):
-    """Effort actually given (0-1): the propensity plus a month's random shock (standard normal)."""
+    """Effort actually given (0-1): the propensity plus a month's random shock (mean 0, variance 1)."""
     return logistic(propensity + noise_sd * shock)
 
 

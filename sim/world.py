@@ -81,7 +81,7 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
 
 
 def new_need(need_profile: np.ndarray, shock: np.ndarray) -> np.ndarray:
-    """This month's new need ``(..., L, D)``: the locality's profile with log-normal noise of mean 1."""
+    """This month's new need ``(..., L, D)``: the locality's profile with multiplicative noise of mean 1 (to 1e-4)."""
     return BASE_NEED * need_profile * np.exp(NEED_NOISE * shock - 0.5 * NEED_NOISE * NEED_NOISE)
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sim import OUTCOMES, AllianceModel, Params
 from sim import relationships as rel
 from sim.agents import CommunityAgent, ProviderAgent
-from sim.draws import Purpose, normal, uniform
+from sim.draws import Purpose, shock, uniform
 from sim.params import RULE_IDS
 from sim.theories import RULES
 
@@ -50,7 +50,7 @@ def test_draws_are_pure_functions_of_their_key():
     assert uniform(2, 3, Purpose.EFFORT, 1) != uniform(2, 3, Purpose.NEED, 1)
     u = uniform(1, np.arange(20000), Purpose.EFFORT, 0)
     assert 0.0 < u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.01
-    z = normal(1, np.arange(20000), Purpose.NEED, 0)
+    z = shock(1, np.arange(20000), Purpose.NEED, 0)
     assert abs(z.mean()) < 0.03 and abs(z.std() - 1.0) < 0.03
 
 
