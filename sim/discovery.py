@@ -57,11 +57,11 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, *, max_boxes: int = 2, threshold_
             traj = box.peeling_trajectory.copy()
             if len(traj) < 2 or traj["density"].iloc[-1] <= y.mean():
                 break
-            # a later box must still be mostly cases, or it describes noise rather than a scenario
-            if k > 0 and traj["density"].max() < 0.5:
-                break
             f1 = 2 * traj["coverage"] * traj["density"] / (traj["coverage"] + traj["density"])
             chosen = int(f1.idxmax())
+            # a later box must still be mostly cases, or it describes noise rather than a scenario
+            if k > 0 and traj["density"].iloc[chosen] < max(0.5, 1.5 * y.mean()):
+                break
             box.select(chosen)
             summary, limits = box.inspect(chosen, style="data")[0]
             limits = limits.copy()
