@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 __all__ = ["Params", "FieldSpec", "RULE_IDS", "THEORY_IDS", "THEORY_RULES", "GROUPS"]
 
@@ -266,6 +266,3 @@ def _init(self: Params, *args: Any, **kwargs: Any) -> None:
 
 
 Params.__init__ = _init  # type: ignore[method-assign]
-
-#: Commissioning modes, for type hints.
-Commissioning = Literal["alliance", "traditional"]
