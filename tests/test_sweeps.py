@@ -177,3 +177,14 @@ def test_bad_input_fails_with_one_readable_message_and_no_results(tmp_path, over
         assert fragment in message, (fragment, message)
     runs = tmp_path / "out" / "runs"
     assert not runs.exists() or not any(is_complete(p) for p in runs.iterdir())
+
+
+def test_slurm_launcher_config_composes_for_a_cluster():
+    register()
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=short"],
+                      return_hydra_config=True)
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher")
+    assert launcher.partition == "short" and launcher.cpus_per_task >= 1
+    assert launcher.submitit_folder == "results/.submitit/%j"  # on the shared results file system
