@@ -89,17 +89,17 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
     primary = outcomes[0]
     R, seed = study.replicates, study.seed
     timings: dict[str, float] = {}
-    _EVALUATORS.clear()
-    evaluator = _evaluator(study, names, outcomes, base, workers)
+    models = _Evaluators(study, base, workers)
+    evaluator = models.new(names, outcomes)
 
     simulation: dict[str, float] = {}
 
     def stage(name: str) -> Callable[[], None]:
-        started, simulated = time.perf_counter(), sum(e.seconds for e in _EVALUATORS)
+        started, simulated = time.perf_counter(), models.seconds
 
         def done() -> None:
             timings[name] = time.perf_counter() - started
-            simulation[name] = sum(e.seconds for e in _EVALUATORS) - simulated
+            simulation[name] = models.seconds - simulated
             log(f"  {timings[name]:.1f} s, of which model runs {simulation[name]:.1f} s")
 
         log(f"[{name}] ...")
@@ -129,7 +129,7 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
 
     # 2-3. Sobol at N and N/2 on the kept parameters, with replicates; noise share
     done = stage("sobol")
-    sobol_eval = _evaluator(study, kept, outcomes, base, workers)
+    sobol_eval = models.new(kept, outcomes)
     kept_bounds = {n: bounds[n] for n in kept}
     index_rows, noise_rows, samples = [], [], []
     for n in (study.sobol_n // 2, study.sobol_n):
@@ -189,7 +189,7 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
 
     # 5. Ablation across a sample of contexts
     done = stage("ablation")
-    ablation = _ablation(study, base, bounds, outcomes, workers)
+    ablation = _ablation(study, models, base, bounds, outcomes)
     ablation.to_csv(folder / "ablation.csv", index=False)
     figures.ablation_plot(ablation[ablation["outcome"] == primary], folder / "ablation.png", primary)
     done()
@@ -197,7 +197,7 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
     # 6. Heatmap over the two most influential contexts; the default scenario over time
     done = stage("heatmap and time series")
     pair = _top_contexts(full, screening, names)
-    heat = _heatmap(study, base, bounds, pair, primary, workers)
+    heat = _heatmap(study, models, bounds, pair, primary)
     heat.to_csv(folder / "heatmap.csv", index=False)
     figures.heatmap_plot(heat, folder / "heatmap.png", pair, primary)
     series = paired_outcomes(base, range(seed, seed + study.timeseries_seeds), workers=workers)
@@ -208,21 +208,33 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
 
     top = full.sort_values("ST", ascending=False).head(3)
     return {"timings": timings, "simulation_seconds": simulation, "kept": kept,
-            "evaluations": sum(e.evaluations for e in _EVALUATORS),
+            "evaluations": models.evaluations,
             "top": top[["parameter", "ST", "ST_conf", "S1", "S1_conf"]].to_dict("records"),
             "prim": prim.stats.to_dict("records")}
 
 
 # ------------------------------------------------------------------------------------------------
-_EVALUATORS: list[PairedEffects] = []
+class _Evaluators:
+    """Makes the study's model evaluators and keeps account of their runs and time."""
 
+    def __init__(self, study: Any, base: Params, workers: int) -> None:
+        self.study, self.base, self.workers = study, base, workers
+        self.made: list[PairedEffects] = []
 
-def _evaluator(study: Any, names: list[str], outcomes: list[str], base: Params, workers: int) -> PairedEffects:
-    launcher = getattr(study, "launcher", None)
-    evaluator = PairedEffects(names, outcomes, base=base, seed=study.seed, workers=workers, launcher=launcher,
-                              chunks=getattr(study, "chunks", 1), progress=sys.stderr.isatty())
-    _EVALUATORS.append(evaluator)
-    return evaluator
+    def new(self, names: list[str], outcomes: list[str]) -> PairedEffects:
+        evaluator = PairedEffects(names, outcomes, base=self.base, seed=self.study.seed, workers=self.workers,
+                                  launcher=getattr(self.study, "launcher", None),
+                                  chunks=getattr(self.study, "chunks", 1), progress=sys.stderr.isatty())
+        self.made.append(evaluator)
+        return evaluator
+
+    @property
+    def seconds(self) -> float:
+        return sum(e.seconds for e in self.made)
+
+    @property
+    def evaluations(self) -> int:
+        return sum(e.evaluations for e in self.made)
 
 
 def _samples(X: np.ndarray, names: list[str], effects: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -268,11 +280,11 @@ def _context_sample(study: Any, bounds: dict, n: int) -> tuple[list[str], np.nda
     return contexts, qmc.scale(qmc.LatinHypercube(d=len(contexts), seed=study.seed + 1).random(n), lows, highs)
 
 
-def _ablation(study: Any, base: Params, bounds: dict, outcomes: list[str], workers: int) -> pd.DataFrame:
+def _ablation(study: Any, models: _Evaluators, base: Params, bounds: dict, outcomes: list[str]) -> pd.DataFrame:
     """Change in each effect when a programme theory (or middle-range theory) is switched off,
     paired by context and seed, with 95% intervals."""
     contexts, X = _context_sample(study, bounds, study.ablation_contexts)
-    evaluator = _evaluator(study, contexts, outcomes, base, workers)
+    evaluator = models.new(contexts, outcomes)
     reference = evaluator.run(X, study.replicates)
     rows = []
     for variant in (*RULE_IDS, *THEORY_IDS):
@@ -295,9 +307,9 @@ def _top_contexts(sobol_primary: pd.DataFrame, screening: list[str], names: list
     return (contexts + [n for n in order if n not in contexts])[:2]
 
 
-def _heatmap(study: Any, base: Params, bounds: dict, pair: list[str], primary: str, workers: int) -> pd.DataFrame:
+def _heatmap(study: Any, models: _Evaluators, bounds: dict, pair: list[str], primary: str) -> pd.DataFrame:
     k = study.heatmap_points
     gx, gy = (np.linspace(*bounds[p], k) for p in pair)
     X = np.array([(a, b) for b in gy for a in gx])
-    effects = _evaluator(study, pair, [primary], base, workers).run(X, study.replicates)
+    effects = models.new(pair, [primary]).run(X, study.replicates)
     return pd.DataFrame({pair[0]: X[:, 0], pair[1]: X[:, 1], primary: effects[primary].mean(axis=1)})
