@@ -60,12 +60,18 @@ def scenario_table(params: Sequence[Params] | pd.DataFrame,
         table = _validate_frame(params)
     elif isinstance(params, Params):
         raise TypeError("params: pass a sequence of Params (e.g. [p]) or a DataFrame, not a single Params")
+    elif isinstance(params, str | bytes) or not isinstance(params, Sequence | np.ndarray):
+        raise TypeError(f"params={params!r}: must be a sequence of sim.Params (e.g. [Params()]) or a DataFrame")
     else:
         params = list(params)
         bad = [i for i, p in enumerate(params) if not isinstance(p, Params)]
         if bad:
             raise TypeError(f"params[{bad[0]}]={params[bad[0]]!r}: must be a sim.Params")
         table = pd.DataFrame([p.to_dict() for p in params], columns=list(Params.names()))
+    if len(table) == 0:
+        raise ValueError("params: no scenarios; give at least one (e.g. simulate([Params()], [0]))")
+    if isinstance(seeds, str | bytes) or seeds is None:
+        raise TypeError(f"seeds={seeds!r}: must be a sequence of non-negative integers, one per scenario")
     seeds = _validate_seeds(seeds)
     if len(seeds) != len(table):
         raise ValueError(f"seeds: got {len(seeds)} seeds for {len(table)} scenarios; "
@@ -344,8 +350,20 @@ def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
         context.set_forkserver_preload(["sim.core"])
     else:
         context = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from zip(chunks, pool.map(_run_chunk, jobs), strict=True)
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sim.processes import pool_initializer, start_time
+
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=pool_initializer,
+                                 initargs=(os.getpid(), start_time(os.getpid()))) as pool:
+            yield from zip(chunks, pool.map(_run_chunk, jobs), strict=True)
+    except BrokenProcessPool:
+        raise RuntimeError(
+            f"workers={workers}: the worker processes died before finishing. If simulate() is called from a "
+            "script, put the call under `if __name__ == \"__main__\":` (each worker imports the script "
+            "again); otherwise a worker ran out of memory or was killed. workers=1 needs no worker processes."
+        ) from None
 
 
 def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.ndarray,
@@ -377,6 +395,11 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
     """
     table = scenario_table(params, seeds)
     steps_, months = _check_run_args(steps, keep, workers, chunk_size, table)
+    from sim.limits import check_fits
+
+    check_fits(f"steps={steps!r}, keep={keep!r} for {len(table):,} scenarios", len(table), len(months),
+               len(OUTCOMES) + len(table.columns),
+               "keep fewer steps (keep='last') or stream the results with simulate_to_parquet")
     data = {name: np.full((len(table), len(months)), np.nan) for name in OUTCOMES}
     results = _iterate(table, steps_, months, workers, chunk_size)
     for chunk, values in _progress(results, len(table), progress):
@@ -422,24 +445,33 @@ def simulate_to_parquet(params: Sequence[Params] | pd.DataFrame, seeds: Sequence
                         chunk_size: int | None = None, keep: None | str | Sequence[int] = None,
                         progress: bool = False) -> Path:
     """Like :func:`simulate` but stream each chunk to ``directory/part-NNNNN.parquet`` (tidy rows),
-    so memory stays bounded whatever the number of scenarios. Each part is written atomically."""
+    so memory stays bounded whatever the number of scenarios.
+
+    ``directory`` must not exist yet (or be empty): the parts are written into a hidden temporary folder
+    beside it, which becomes ``directory`` only when every part is written, with a ``_SUCCESS`` marker.
+    A failed run (a full disk) leaves no ``directory`` at all, never a partial set of parts."""
+    from sim.results import atomic_folder, remove_stale_temporaries
+
     table = scenario_table(params, seeds)
     steps_, months = _check_run_args(steps, keep, workers, chunk_size, table)
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise ValueError(f"directory={str(directory)!r}: already exists and is not empty; give a new folder "
+                         "(parts of another run must not mix with this one's)")
+    remove_stale_temporaries(directory)
     results = _iterate(table, steps_, months, workers, chunk_size)
-    for k, (chunk, values) in enumerate(_progress(results, len(table), progress)):
-        part = table.iloc[chunk.rows].assign(disabled=lambda t: t["disabled"].map(",".join))
-        part.insert(0, "scenario", chunk.rows)
-        frame = part.loc[part.index.repeat(len(months))].reset_index(drop=True)
-        frame["step"] = np.tile(months, len(chunk.rows))
-        if steps is None:  # NaN after each scenario's own horizon, as in simulate()
-            beyond = months[None, :] > table["horizon"].to_numpy()[chunk.rows, None]
+    with atomic_folder(directory) as tmp:
+        for k, (chunk, values) in enumerate(_progress(results, len(table), progress)):
+            part = table.iloc[chunk.rows].assign(disabled=lambda t: t["disabled"].map(",".join))
+            part.insert(0, "scenario", chunk.rows)
+            frame = part.loc[part.index.repeat(len(months))].reset_index(drop=True)
+            frame["step"] = np.tile(months, len(chunk.rows))
+            if steps is None:  # NaN after each scenario's own horizon, as in simulate()
+                beyond = months[None, :] > table["horizon"].to_numpy()[chunk.rows, None]
+                for name in OUTCOMES:
+                    values[name][beyond] = np.nan
             for name in OUTCOMES:
-                values[name][beyond] = np.nan
-        for name in OUTCOMES:
-            frame[name] = values[name].reshape(-1)
-        tmp = directory / f".part-{k:05d}.parquet.tmp"
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(directory / f"part-{k:05d}.parquet")
+                frame[name] = values[name].reshape(-1)
+            frame.to_parquet(tmp / f"part-{k:05d}.parquet", index=False)
+        (tmp / "_SUCCESS").write_text(f"{len(table)} scenarios, {k + 1} parts\n")
     return directory

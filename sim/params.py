@@ -202,7 +202,10 @@ class Params:
 
 def _check(s: FieldSpec, value: Any) -> Any:
     """Validate (and normalise the type of) one value against its declaration."""
-    where = f"Params.{s.name}={value!r}"
+    shown = repr(value)
+    if len(shown) > 40:  # e.g. 10**400: keep the message on one readable line
+        shown = f"{shown[:12]}...({len(shown)} characters)"
+    where = f"Params.{s.name}={shown}"
     if s.name == "disabled":
         if isinstance(value, str) or not isinstance(value, tuple | list):
             raise TypeError(f"{where}: must be a tuple of rule ids, each {s.describe_allowed()}")
@@ -224,7 +227,10 @@ def _check(s: FieldSpec, value: Any) -> Any:
                 raise TypeError(f"{where}: must be {s.describe_allowed()}")
         value = int(value)
     else:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # e.g. 10**400: too large for a float, so certainly out of range
+            raise ValueError(f"{where}: out of range (too large); must be {s.describe_allowed()}") from None
         if math.isnan(value):
             raise ValueError(f"{where}: NaN is not allowed; must be {s.describe_allowed()}")
     if not (s.low <= value <= s.high):
