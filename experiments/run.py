@@ -8,27 +8,32 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from sim.cli import command, sweep_checker, task
 from sim.config import register
-from sim.runner import ConfigError, run, screen_summary
+from sim.runner import preflight, run, screen_summary
 
 register()
+CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+@task
 def main(cfg: DictConfig) -> None:
     job = HydraConfig.get().job
-    try:
-        outcome = run(cfg, job.override_dirname, list(HydraConfig.get().overrides.task))
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    outcome = run(cfg, job.override_dirname, list(HydraConfig.get().overrides.task),
+                  log=lambda m: print(m, file=sys.stderr, flush=True))
     print(screen_summary(outcome))
 
 
+def cli() -> None:
+    command(main, sweep_checker(CONF, "config", preflight))
+
+
 if __name__ == "__main__":
-    main()
+    cli()

@@ -56,6 +56,7 @@ class RunConfig:
     workers: int = 1
     name: str = "runs"
     results_root: str = "results"
+    force: bool = False  # replace finished results made by different inputs (otherwise refused)
 
 
 def register() -> None:
@@ -105,6 +106,7 @@ class SensitivityConfig:
     name: str | None = None  # results/sensitivity/<name>; default: the date and time
     results_root: str = "results"
     report: bool = True
+    force: bool = False  # discard a finished or interrupted study of the same name made by different inputs
 
 
 def register_sensitivity() -> None:

@@ -64,7 +64,11 @@ def differences(recorded: Mapping[str, Any] | None, current: Mapping[str, Any], 
     keys = sorted(k for k in set(old) | set(new) if old.get(k, "<unset>") != new.get(k, "<unset>"))
     if not keys:
         return "same inputs, different identity hash"
-    shown = [f"{k}: {old.get(k, '<unset>')!r} -> {new.get(k, '<unset>')!r}" for k in keys[:limit]]
+    def short(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= 24 else text[:20] + "...'"
+
+    shown = [f"{k}: {short(old.get(k, '<unset>'))} -> {short(new.get(k, '<unset>'))}" for k in keys[:limit]]
     more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
     return "; ".join(shown) + more
 

@@ -1,0 +1,169 @@
+"""What every command in ``experiments/`` shares: one readable line instead of a traceback, a private Hydra
+scratch folder removed at the end, and workers that die with the command.
+
+    if __name__ == "__main__":
+        command(main)                 # main: the @hydra.main function (or any function)
+
+    @hydra.main(...)
+    @task
+    def main(cfg): ...                # runs in the job process (maybe a joblib/submitit worker)
+
+Exit codes: 2 bad input or a refused rerun; 3 a full disk (nothing partial is left); 4 out of memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sim.processes import claim_ownership, is_alive, watch_owner
+
+SCRATCH_ENV = "ALLIANCE_SIM_SCRATCH"
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions whose message is for the user (they name the key, the value and what is allowed)."""
+    from sim.report import ReportError
+    from sim.runner import ConfigError
+    from sim.study import StudyError
+
+    return ConfigError, StudyError, ReportError
+
+
+def fail(err: BaseException) -> int:
+    """Print one line for ``err`` and return the exit code, or re-raise it if it is a bug."""
+    from sim.results import disk_full
+
+    if isinstance(err, user_errors()):
+        print(f"error: {err}", file=sys.stderr, flush=True)
+        return 2
+    if disk_full(err):
+        where = getattr(err, "filename", None) or "the results folder"
+        print(f"error: the disk is full (or a quota or file-size limit was reached) while writing {where}; "
+              "finished results are kept and nothing partial was left; free space and rerun the same command "
+              "to complete the rest", file=sys.stderr, flush=True)
+        return 3
+    if isinstance(err, MemoryError):
+        print("error: out of memory; run fewer seeds, steps or rows at a time (experiment.keep=last, "
+              "experiment.n_chunks)", file=sys.stderr, flush=True)
+        return 4
+    raise err
+
+
+def task(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a Hydra task function: die with the owning command, and turn user errors into one line."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        watch_owner()
+        try:
+            return fn(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001 - fail() re-raises anything that is not for the user
+            sys.stdout.flush()
+            sys.exit(fail(err))
+
+    return wrapper
+
+
+def _scratch_root() -> Path:
+    return Path(os.environ.get("TMPDIR") or tempfile.gettempdir()) / "alliance-sim-hydra"
+
+
+def remove_dead_scratch(root: Path) -> None:
+    """Remove scratch folders of commands that were killed (named ``cmd-<pid>-...``; owner dead)."""
+    if not root.is_dir():
+        return
+    for path in root.glob("cmd-*"):
+        try:
+            pid = int(path.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if not is_alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def command(main: Callable[[], Any], prevalidate: Callable[[list[str]], None] | None = None) -> None:
+    """Run a command's ``main`` as the owner of everything it starts, in a private Hydra scratch folder
+    that is removed when it ends; ``prevalidate(argv)`` may check a whole sweep before any job starts."""
+    scratch = None
+    if claim_ownership() and not os.environ.get(SCRATCH_ENV):
+        root = _scratch_root()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            remove_dead_scratch(root)
+            scratch = tempfile.mkdtemp(prefix=f"cmd-{os.getpid()}-", dir=root)
+            os.environ[SCRATCH_ENV] = scratch
+        except OSError:
+            scratch = None  # an unwritable TMPDIR: Hydra's default folder is used
+    else:
+        watch_owner()
+    try:
+        if prevalidate is not None:
+            try:
+                prevalidate(sys.argv[1:])
+            except Exception as err:  # noqa: BLE001 - fail() re-raises anything that is not for the user
+                sys.exit(fail(err))
+        main()
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+#: Hydra flags that take a value (the value is not an override).
+_FLAGS_WITH_VALUE = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--experimental-rerun",
+                     "--info", "-i"}
+
+
+def sweep_checker(config_dir: str | os.PathLike, config_name: str,
+                  validate: Callable[[Any], Any]) -> Callable[[list[str]], None]:
+    """A ``prevalidate`` for :func:`command`: with ``-m``, compose and validate every job of the sweep
+    before any starts, and refuse the sweep naming each bad job (a sweep must not stop half-way)."""
+
+    def check(argv: list[str]) -> None:
+        if not any(a in ("-m", "--multirun") for a in argv) or any(a in ("-h", "--help", "--hydra-help")
+                                                                  for a in argv):
+            return
+        overrides, skip = [], False
+        for a in argv:
+            if skip:
+                skip = False
+            elif a in _FLAGS_WITH_VALUE:
+                skip = True
+            elif not a.startswith("-"):
+                overrides.append(a)
+        from hydra import compose, initialize_config_dir
+        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        try:
+            parsed = OverridesParser.create().parse_overrides(overrides)
+            jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+        except Exception:  # noqa: BLE001 - a malformed override: Hydra itself reports it clearly
+            return
+        bad: list[str] = []
+        swept = {o.key_or_group for o in parsed if o.is_sweep_override()}
+        with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+            for k, job in enumerate(jobs):
+                try:
+                    cfg = compose(config_name, overrides=[o for o in job if not o.startswith(("hydra", "+hydra"))])
+                except Exception:  # noqa: BLE001 - unknown key or wrong type: Hydra reports it with the key
+                    return
+                try:
+                    validate(cfg)
+                except user_errors() as err:
+                    label = ",".join(o for o in job if o.split("=", 1)[0].lstrip("+~") in swept) or "base"
+                    bad.append(f"job {k} ({label}): {err}")
+        if bad:
+            from sim.runner import ConfigError
+
+            more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+            raise ConfigError(f"{len(bad)} of {len(jobs)} jobs are invalid, so none was started: "
+                              + " | ".join(bad[:3]) + more)
+
+    return check
