@@ -5,20 +5,27 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.runner import ConfigError, collect
+from sim.cli import command, fail
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", help="a sweep folder, e.g. results/runs or results/my_rows")
-    args = parser.parse_args()
+    parser.add_argument("--partial", action="store_true", help="merge a row sweep even if chunks are missing")
+    args = parser.parse_args(argv)
+    from sim.runner import collect
+
     try:
-        path, table = collect(args.folder)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        path, table = collect(args.folder, partial=args.partial)
+    except Exception as err:  # noqa: BLE001 - fail() re-raises anything that is not for the user
+        return fail(err)
     print(f"merged {len(table)} rows into {path}")
+    return 0
+
+
+def cli() -> None:
+    command(lambda: sys.exit(main()))
 
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from sim.report import ReportError, write_report
+from sim.cli import command, fail
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,14 +20,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", help="a complete study folder, e.g. results/sensitivity/latest")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    from sim.report import write_report
+
     try:
         html, pdf = write_report(args.folder)
-    except ReportError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    except Exception as err:  # noqa: BLE001 - fail() re-raises anything that is not for the user
+        return fail(err)
     print(f"wrote {html}\nwrote {pdf}\n({time.perf_counter() - started:.1f} s)")
     return 0
 
 
+def cli() -> None:
+    command(lambda: sys.exit(main()))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()

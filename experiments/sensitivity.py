@@ -2,38 +2,45 @@
 
     python experiments/sensitivity.py                 # default study
     python experiments/sensitivity.py study=full      # publication-grade sizes
+    python experiments/sensitivity.py name=mine       # rerun the same command to resume it if interrupted
     python experiments/sensitivity.py --help
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
+from sim.cli import command, sweep_checker, task
 from sim.config import register_sensitivity
-from sim.sensitivity_run import run
-from sim.study import StudyError
+from sim.sensitivity_run import run, validate
 
 register_sensitivity()
+CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="sensitivity")
+@task
 def main(cfg: DictConfig) -> None:
-    try:
-        folder, result = run(cfg, log=lambda m: print(m, flush=True))
-    except StudyError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    folder, result = run(cfg, log=lambda m: print(m, flush=True))
     print(f"\nresults: {folder}")
-    if cfg.report:
+    if cfg.report and not result.get("report_error"):
         print(f"report:  {folder / 'report.html'}  and  {folder / 'report.pdf'}")
     print("most influential for " + cfg.study.outcomes[0] + " (total Sobol index, 95% CI):")
     for row in result["top"]:
         print(f"  {row['parameter']:<26} ST = {row['ST']:.3f} ± {row['ST_conf']:.3f}")
     print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in result["timings"].items()))
+    if result.get("report_error"):
+        print(f"error: {result['report_error']}", file=sys.stderr, flush=True)
+        sys.exit(3)
+
+
+def cli() -> None:
+    command(main, sweep_checker(CONF, "sensitivity", validate))
 
 
 if __name__ == "__main__":
-    main()
+    cli()

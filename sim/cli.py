@@ -91,18 +91,17 @@ def remove_dead_scratch(root: Path) -> None:
 def command(main: Callable[[], Any], prevalidate: Callable[[list[str]], None] | None = None) -> None:
     """Run a command's ``main`` as the owner of everything it starts, in a private Hydra scratch folder
     that is removed when it ends; ``prevalidate(argv)`` may check a whole sweep before any job starts."""
+    if not claim_ownership():
+        watch_owner()  # a subprocess of another command (e.g. a study's sweep): die with it
     scratch = None
-    if claim_ownership() and not os.environ.get(SCRATCH_ENV):
-        root = _scratch_root()
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            remove_dead_scratch(root)
-            scratch = tempfile.mkdtemp(prefix=f"cmd-{os.getpid()}-", dir=root)
-            os.environ[SCRATCH_ENV] = scratch
-        except OSError:
-            scratch = None  # an unwritable TMPDIR: Hydra's default folder is used
-    else:
-        watch_owner()
+    root = _scratch_root()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        remove_dead_scratch(root)
+        scratch = tempfile.mkdtemp(prefix=f"cmd-{os.getpid()}-", dir=root)
+        os.environ[SCRATCH_ENV] = scratch  # conf/*.yaml put Hydra's run and sweep folders here
+    except OSError:
+        scratch = None  # an unwritable TMPDIR: Hydra's default folder is used
     try:
         if prevalidate is not None:
             try:

@@ -76,7 +76,10 @@ class StudyConfig:
     """Sizes and choices of a sensitivity study (see docs and conf/study/*.yaml)."""
 
     parameters: list[str] = field(default_factory=list)  # empty: every numeric context/design/mechanism parameter
-    narrow: dict[str, list[float]] = field(default_factory=dict)  # shrink a schema range: {name: [low, high]}
+    # shrink a schema range: study.narrow.<name>=[low,high]; every numeric parameter is listed (null: its
+    # schema range) so the override needs no "+"
+    narrow: dict[str, list[float] | None] = field(
+        default_factory=lambda: dict.fromkeys(Params.numeric_names()))
     outcomes: list[str] = field(default_factory=lambda: ["fragmentation_reduction", "access_gain",
                                                          "experience_gain", "value_gain"])
     morris: bool = True

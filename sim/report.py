@@ -37,7 +37,6 @@ from scipy import stats  # noqa: E402
 
 from sim.paired import interval  # noqa: E402
 from sim.params import RULE_IDS, THEORY_IDS, THEORY_RULES, Params  # noqa: E402
-from sim.results import atomic_write_bytes  # noqa: E402
 from sim.sensitivity import parse_effect, study_bounds, theory_group  # noqa: E402
 from sim.theories import RULE_INFO  # noqa: E402
 
@@ -182,22 +181,31 @@ class Study:
         if missing:
             raise ReportError(f"{folder}: not a complete sensitivity study (missing {', '.join(missing)}); "
                               "run `python experiments/sensitivity.py` to make one")
-        config = yaml.safe_load((folder / "config.yaml").read_text()) or {}
-        if "study" not in config or "params" not in config:
+        try:
+            config = yaml.safe_load((folder / "config.yaml").read_text()) or {}
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError, yaml.YAMLError) as err:
+            raise ReportError(f"{folder}: config.yaml or manifest.json cannot be read ({_first_line(err)}); "
+                              "the study folder is damaged; rerun the study") from None
+        if not isinstance(config, dict) or "study" not in config or "params" not in config:
             raise ReportError(f"{folder / 'config.yaml'}: has no study/params section; not a sensitivity study")
-        return cls(folder, config, json.loads((folder / "manifest.json").read_text()))
+        return cls(folder, config, manifest if isinstance(manifest, dict) else {})
+
+    def _read(self, name: str, reader) -> pd.DataFrame | None:
+        if name not in self._cache:
+            path = self.folder / name
+            try:
+                self._cache[name] = reader(path) if path.is_file() else None
+            except Exception as err:  # noqa: BLE001 - pandas/pyarrow raise many types for a damaged file
+                raise ReportError(f"{path}: cannot be read ({_first_line(err)}); the study folder is damaged; "
+                                  "rerun the study") from None
+        return self._cache[name]
 
     def csv(self, name: str) -> pd.DataFrame | None:
-        if name not in self._cache:
-            path = self.folder / name
-            self._cache[name] = pd.read_csv(path) if path.is_file() else None
-        return self._cache[name]
+        return self._read(name, pd.read_csv)
 
     def parquet(self, name: str) -> pd.DataFrame | None:
-        if name not in self._cache:
-            path = self.folder / name
-            self._cache[name] = pd.read_parquet(path) if path.is_file() else None
-        return self._cache[name]
+        return self._read(name, pd.read_parquet)
 
     @property
     def study(self) -> dict[str, Any]:
@@ -927,15 +935,42 @@ def _noise_rows(s: Study) -> list[dict[str, Any]]:
              "mean": r["output_mean"], "sd": r["output_sd"]} for r in rows.to_dict("records")]
 
 
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
+
+
 def write_report(folder: str | Path) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.pdf`` into a complete study folder; returns their paths."""
+    """Write ``report.html`` and ``report.pdf`` into a complete study folder; returns their paths.
+
+    Both are written to temporaries first and renamed together, so a failure leaves neither."""
+    import logging
+
+    from sim.results import temporary_name
+
     folder = Path(folder)
-    html = render_html(folder)
+    try:
+        html = render_html(folder)
+    except ReportError:
+        raise
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError) as err:
+        raise ReportError(f"{folder}: the study's tables are damaged or incomplete ({_first_line(err)}); "
+                          "rerun the study") from None
     html_path, pdf_path = folder / "report.html", folder / "report.pdf"
-    atomic_write_bytes(html_path, lambda p: p.write_text(html, encoding="utf-8"))
+    for noisy in ("weasyprint", "fontTools"):  # font-subsetting notices at import and render: not for users
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     from weasyprint import HTML  # imported late: it loads pango, which a caller of summary_facts may lack
 
     document = HTML(string=html, base_url=str(folder))
-    # pdf_tags: a tagged PDF, so screen readers get the headings and the images' alt text.
-    atomic_write_bytes(pdf_path, lambda p: document.write_pdf(p, pdf_tags=True))
+    tmp_html, tmp_pdf = temporary_name(html_path), temporary_name(pdf_path)
+    try:
+        tmp_html.write_text(html, encoding="utf-8")
+        # pdf_tags: a tagged PDF, so screen readers get the headings and the images' alt text.
+        document.write_pdf(tmp_pdf, pdf_tags=True)
+    except BaseException:
+        tmp_html.unlink(missing_ok=True)
+        tmp_pdf.unlink(missing_ok=True)
+        raise
+    tmp_pdf.replace(pdf_path)
+    tmp_html.replace(html_path)
     return html_path, pdf_path

@@ -16,6 +16,7 @@ evaluates the alliance's paired effect on an outcome through the vectorised core
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,16 +25,32 @@ import numpy as np
 import pandas as pd
 from SALib import ProblemSpec
 
-from sim.core import simulate
 from sim.outcomes import OUTCOMES
 from sim.params import Params
+from sim.rows import tidy_last
 from sim.theories import RULE_INFO
 
 __all__ = ["sobol", "morris", "sobol_design", "sobol_indices", "morris_design", "morris_indices", "study_bounds",
            "study_parameters", "theory_group", "effect_names", "PairedEffects", "noise_share", "parse_effect",
-           "check_bounds"]
+           "check_bounds", "NonFiniteOutputs"]
 
 Bounds = Mapping[str, tuple[float, float]]
+
+
+class NonFiniteOutputs(ValueError):
+    """The analysed function returned NaN or infinite outputs: indices of such outputs are meaningless
+    (SALib would report them as 0, i.e. "no effect")."""
+
+
+def check_outputs(y: np.ndarray, n: int) -> np.ndarray:
+    """``y`` as ``n`` finite floats, or :class:`NonFiniteOutputs` saying how many are not and where."""
+    y = np.asarray(y, dtype=float).reshape(n)
+    bad = ~np.isfinite(y)
+    if bad.any():
+        raise NonFiniteOutputs(f"outputs: {int(bad.sum())} of {n} are NaN or infinite (first at sample row "
+                               f"{int(np.flatnonzero(bad)[0])}); sensitivity indices need a finite output for every "
+                               "sample, so none were computed")
+    return y
 
 
 # ------------------------------------------------------------------------------------------------
@@ -95,7 +112,7 @@ def sobol_design(bounds: Bounds, n: int, *, seed: int, second_order: bool = Fals
 def sobol_indices(sp: ProblemSpec, y: np.ndarray, *, seed: int, second_order: bool = False,
                   bootstrap: int = 1000) -> pd.DataFrame:
     """Analyse outputs ``y`` (in the design's sample order) into ``S1, S1_conf, ST, ST_conf``."""
-    sp.set_results(np.asarray(y, dtype=float).reshape(len(sp.samples)))
+    sp.set_results(check_outputs(y, len(sp.samples)))
     sp.analyze_sobol(calc_second_order=second_order, num_resamples=bootstrap, seed=seed)
     frames = sp.analysis.to_df()
     table = pd.concat([frames[1], frames[0]], axis=1)[["S1", "S1_conf", "ST", "ST_conf"]]
@@ -137,7 +154,7 @@ def morris_design(bounds: Bounds, trajectories: int, *, seed: int, levels: int =
 
 def morris_indices(sp: ProblemSpec, y: np.ndarray, *, seed: int, levels: int = 4) -> pd.DataFrame:
     """Analyse outputs ``y`` (in the design's sample order) into ``mu_star, mu_star_conf, sigma, mu``."""
-    sp.set_results(np.asarray(y, dtype=float).reshape(len(sp.samples)))
+    sp.set_results(check_outputs(y, len(sp.samples)))
     sp.analyze_morris(num_levels=levels, seed=seed)
     res = sp.analysis
     return pd.DataFrame({"mu_star": np.asarray(res["mu_star"]), "mu_star_conf": np.asarray(res["mu_star_conf"]),
@@ -189,9 +206,14 @@ def study_bounds(names: Sequence[str] | None = None,
                              f"allowed: {', '.join(sorted(allowed))}")
     bounds = {n: (float(Params.spec(n).low), float(Params.spec(n).high)) for n in names}
     for name, pair in (narrow or {}).items():
+        if pair is None:  # not narrowed: the schema's range
+            continue
         if name not in bounds:
             raise ValueError(f"narrow[{name!r}]: not a parameter of this study ({', '.join(names)})")
-        low, high = (float(v) for v in pair)
+        try:
+            low, high = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise ValueError(f"narrow[{name!r}]={pair!r}: must be a pair [low, high] of numbers") from None
         s_low, s_high = bounds[name]
         if not (s_low <= low < high <= s_high):
             raise ValueError(f"narrow[{name!r}]=({low:g}, {high:g}): must satisfy {s_low:g} <= low < high <= "
@@ -282,8 +304,9 @@ class PairedEffects:
     def _final_values(self, table: pd.DataFrame, seeds: np.ndarray) -> dict[str, np.ndarray]:
         """End-of-horizon outcomes of every row, in row order, in-process or through the sweep machinery."""
         if self.launcher is None:
-            ds = simulate(table, seeds, self.steps, workers=self.workers, keep="last", progress=self.progress)
-            return {o: ds[o].isel(step=-1).to_numpy() for o in OUTCOMES}
+            # each row ends at its own horizon (horizon may be a study parameter): never NaN for short rows
+            final = tidy_last(table, seeds, self.steps, workers=self.workers, progress=self.progress)
+            return {o: final[o].to_numpy() for o in OUTCOMES}
         return _through_sweep(table.assign(seed=seeds), self.launcher, self.chunks, self.work_dir, self.steps,
                               self.workers)
 
@@ -292,26 +315,38 @@ def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str
                    workers: int) -> dict[str, np.ndarray]:
     """Evaluate rows as chunk jobs of ``experiments/run.py experiment=rows`` and merge them back; the
     numbers equal an in-process evaluation because a scenario never depends on its batch."""
+    import shutil
     import subprocess
     import sys
     import tempfile
     import uuid
     from pathlib import Path
 
+    from sim.processes import OWNER_ENV, owner_token
     from sim.rows import merge
 
+    made_root = work_dir is None
     root = Path(work_dir or tempfile.mkdtemp(prefix="alliance-sim-eval-"))
     name = f"eval-{uuid.uuid4().hex[:12]}"
     root.mkdir(parents=True, exist_ok=True)
     rows_file = root / f"{name}.parquet"
-    rows.assign(disabled=rows["disabled"].map(",".join)).to_parquet(rows_file, index=False)
-    script = Path(__file__).resolve().parents[1] / "experiments" / "run.py"
-    cmd = [sys.executable, str(script), "-m", f"hydra/launcher={launcher}", "experiment=rows",
-           f"experiment.rows_file={rows_file}", f"experiment.n_chunks={chunks}",
-           "experiment.chunk=" + ",".join(map(str, range(chunks))), f"name={name}", f"results_root={root}",
-           f"workers={workers}"] + ([f"steps={steps}"] if steps is not None else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"sweep evaluation through launcher {launcher!r} failed:\n{proc.stderr[-2000:]}")
-    merged = merge(root / name)
-    return {o: merged[o].to_numpy() for o in OUTCOMES}
+    try:
+        rows.assign(disabled=rows["disabled"].map(",".join)).to_parquet(rows_file, index=False)
+        script = Path(__file__).resolve().parents[1] / "experiments" / "run.py"
+        cmd = [sys.executable, str(script), "-m", f"hydra/launcher={launcher}", "experiment=rows",
+               f"experiment.rows_file={rows_file}", f"experiment.n_chunks={chunks}",
+               "experiment.chunk=" + ",".join(map(str, range(chunks))), f"name={name}", f"results_root={root}",
+               f"workers={workers}"] + ([f"steps={steps}"] if steps is not None else [])
+        # the sweep and its workers die with this process, even after kill -9 (sim.processes)
+        env = {**os.environ, OWNER_ENV: os.environ.get(OWNER_ENV) or owner_token()}
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            raise RuntimeError(f"sweep evaluation through launcher {launcher!r} failed:\n{proc.stderr[-2000:]}")
+        merged = merge(root / name)
+        return {o: merged[o].to_numpy() for o in OUTCOMES}
+    finally:  # the evaluation's files are scratch: the study keeps only its tables
+        if made_root:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            shutil.rmtree(root / name, ignore_errors=True)
+            rows_file.unlink(missing_ok=True)

@@ -1,64 +1,186 @@
-"""What ``experiments/sensitivity.py`` does with a composed config: validate, run the study into an
-atomically written folder under ``results/sensitivity/``, then the advisory-group report."""
+"""What ``experiments/sensitivity.py`` does with a composed config: validate, run the study under
+``results/sensitivity/<name>/``, then the advisory-group report.
+
+Write order never destroys finished work: the stages write into a hidden work folder
+``.<name>.partial`` (each finished stage recorded, so rerunning the same command resumes an interrupted
+study), which becomes ``<name>`` when every table is written; the report is written last and separately,
+so a failed report (a full disk) leaves the complete study and a note on how to rebuild the report.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import params_from_config
-from sim.results import atomic_folder, check_writable, manifest, remove_stale_temporaries, write_json
+from sim.identity import NEUTRAL_KEYS, differences, identity_record, read_identity, same
+from sim.params import Params
+from sim.results import (
+    MANIFEST,
+    check_writable,
+    destination_lock,
+    is_complete,
+    manifest,
+    remove_stale_temporaries,
+    write_json,
+)
+from sim.runner import ConfigError, check_name
 from sim.study import StudyError, run_study, validate_study
+
+#: Study keys that never change its numbers (how the evaluations are dispatched).
+STUDY_NEUTRAL = (*NEUTRAL_KEYS, "study.launcher", "study.chunks")
 
 
 def study_folder(cfg: DictConfig) -> Path:
-    name = cfg.name or time.strftime("%Y-%m-%d_%H-%M-%S")
-    return Path(cfg.results_root) / "sensitivity" / str(name)
+    """The named study's folder (``name`` must be set; see :func:`run` for unnamed studies)."""
+    return Path(cfg.results_root) / "sensitivity" / check_name(cfg.name)
 
 
-def validate(cfg: DictConfig):
+def validate(cfg: DictConfig) -> Params:
     try:
         base = params_from_config(cfg.params)
     except (TypeError, ValueError) as err:
         raise StudyError(str(err).replace("Params.", "params.")) from None
     validate_study(cfg.study)
-    if not isinstance(cfg.workers, int) or cfg.workers < 1:
-        raise StudyError(f"workers={cfg.workers!r}: must be an integer >= 1")
+    if isinstance(cfg.workers, bool) or not isinstance(cfg.workers, int) or not 1 <= cfg.workers <= 1024:
+        raise StudyError(f"workers={cfg.workers!r}: must be an integer in [1, 1024]")
     try:
+        if cfg.name is not None:
+            check_name(cfg.name)
         check_writable(cfg.results_root)
-    except ValueError as err:
+    except (ValueError, ConfigError) as err:
         raise StudyError(str(err)) from None
     return base
 
 
+def _claim_new_name(root: Path) -> tuple[str, Path]:
+    """A fresh date-time name, its work folder created atomically (two studies started in the same second
+    get different names)."""
+    stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
+    for k in range(1, 1000):
+        name = stamp if k == 1 else f"{stamp}-{k}"
+        partial = root / f".{name}.partial"
+        if (root / name).exists():
+            continue
+        try:
+            partial.mkdir(parents=True)
+        except FileExistsError:
+            continue
+        return name, partial
+    raise StudyError(f"{root}: no free study name for {stamp}; give name=")
+
+
 def run(cfg: DictConfig, log=print) -> tuple[Path, dict]:
-    """Run the configured study; returns its folder and headline results."""
+    """Run (or resume, or find finished) the configured study; returns its folder and headline results.
+
+    ``result["report_error"]`` holds a message if the study is complete but its report failed."""
     base = validate(cfg)
-    folder = study_folder(cfg)
+    identity = identity_record(cfg, neutral=STUDY_NEUTRAL)
+    root = Path(cfg.results_root) / "sensitivity"
+    root.mkdir(parents=True, exist_ok=True)
+    if cfg.name is None:
+        name, _ = _claim_new_name(root)
+        log(f"study name: {name} (if it is interrupted, rerun with name={name} to resume)")
+    else:
+        name = check_name(cfg.name)
+    folder = root / name
+    with destination_lock(folder, log):
+        result = _finished(folder, identity, bool(cfg.force), log)
+        if result is None:
+            result = _run_into(cfg, base, folder, identity, log)
+    _point_latest(folder)
+    if cfg.report and not (folder / "report.pdf").is_file():
+        result["report_error"] = _report(folder, log)
+    return folder, result
+
+
+def _finished(folder: Path, identity: dict, force: bool, log) -> dict[str, Any] | None:
+    """Headline results of a complete study of the same inputs (None: it must run); refuses one of other
+    inputs unless ``force``."""
+    if not is_complete(folder):
+        return None
+    recorded = read_identity(folder / MANIFEST)
+    if same(recorded, identity):
+        log(f"{folder}: already complete (same inputs): nothing to run")
+        data = json.loads((folder / MANIFEST).read_text())
+        return {"timings": data.get("timings_seconds", {}), "top": data.get("top", []), "kept": data.get("kept"),
+                "skipped": True}
+    if not force:
+        raise StudyError(f"{folder}: already holds a finished study of different inputs "
+                         f"({differences(recorded, identity)}); rerun with force=true to replace it, or give "
+                         "another name=")
+    return None
+
+
+def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict, log) -> dict[str, Any]:
+    partial = folder.parent / f".{folder.name}.partial"
+    recorded = read_identity(partial / "identity.json")
+    if partial.is_dir() and any(partial.iterdir()):
+        if same(recorded, identity):
+            log(f"resuming the interrupted study in {partial}")
+        elif cfg.force:
+            shutil.rmtree(partial)
+        else:
+            raise StudyError(f"{partial}: an interrupted study of this name with different inputs is in the way "
+                             f"({differences(recorded, identity)}); rerun it with the same inputs to finish it, "
+                             "use force=true to discard it, or give another name=")
     remove_stale_temporaries(folder)
+    partial.mkdir(parents=True, exist_ok=True)
+    write_json(partial / "identity.json", {"identity": identity})
+    (partial / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     started = time.perf_counter()
-    with atomic_folder(folder) as tmp:
-        (tmp / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-        result = run_study(cfg.study, base, tmp, workers=cfg.workers, log=log)
-        seeds = list(range(cfg.study.seed, cfg.study.seed + cfg.study.replicates))
-        write_json(tmp / "manifest.json", manifest(
-            seeds=seeds, timings={**result["timings"], "total": time.perf_counter() - started},
-            simulation_seconds={k: round(v, 4) for k, v in result["simulation_seconds"].items()},
-            evaluations=result["evaluations"], kept=result["kept"], workers=cfg.workers))
-        if cfg.report:
-            import logging
+    result = run_study(cfg.study, base, partial, workers=cfg.workers, log=log)
+    seeds = list(range(cfg.study.seed, cfg.study.seed + cfg.study.replicates))
+    write_json(partial / MANIFEST, manifest(
+        seeds=seeds, timings={**result["timings"], "total": time.perf_counter() - started},
+        simulation_seconds={k: round(v, 4) for k, v in result["simulation_seconds"].items()},
+        evaluations=result["evaluations"], kept=result["kept"], workers=cfg.workers, identity=identity,
+        top=result["top"]))
+    # the work folder becomes the study folder in one rename (its bookkeeping stays out of it)
+    shutil.rmtree(partial / "stages", ignore_errors=True)
+    (partial / "identity.json").unlink(missing_ok=True)
+    if folder.exists():  # force=true: the old study is moved aside first, so a reader never sees a mix
+        old = folder.parent / f".{folder.name}.old-{os.getpid()}"
+        folder.rename(old)
+        partial.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        partial.rename(folder)
+    return result
 
-            from sim.report import write_report
 
-            for noisy in ("weasyprint", "fontTools"):  # Hydra sets the root logger to INFO
-                logging.getLogger(noisy).setLevel(logging.WARNING)
-            started_report = time.perf_counter()
-            write_report(tmp)
-            log(f"[report] {time.perf_counter() - started_report:.1f} s")
+def _point_latest(folder: Path) -> None:
     latest = folder.parent / "latest"
     if latest.is_symlink() or not latest.exists():
-        latest.unlink(missing_ok=True)
-        latest.symlink_to(folder.name)
-    return folder, result
+        tmp = folder.parent / f".latest.tmp-{folder.name}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(folder.name)
+        tmp.replace(latest)  # atomic: a reader never finds no "latest"
+
+
+def _report(folder: Path, log) -> str | None:
+    """Write the report into the complete study folder; on failure return a message (the study stays)."""
+    import logging
+
+    for noisy in ("weasyprint", "fontTools"):  # Hydra sets the root logger to INFO
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    from sim.report import ReportError, write_report
+    from sim.results import disk_full
+
+    started = time.perf_counter()
+    try:
+        write_report(folder)
+    except Exception as err:  # noqa: BLE001 - whatever failed, the finished study must stay and be reported
+        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        reason = "the disk is full" if disk_full(err) else text if isinstance(err, ReportError) else (
+            f"{type(err).__name__}: {text}")
+        return (f"the report could not be written ({reason}); the study itself is complete in {folder}; "
+                f"rebuild the report with: python experiments/report.py {folder}")
+    log(f"[report] {time.perf_counter() - started:.1f} s")
+    return None

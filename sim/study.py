@@ -19,6 +19,7 @@ depend on the chunking or the worker count. Everything lands in one folder, writ
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from sim.discovery import cart_rules, prim_boxes
 from sim.paired import interval, paired_outcomes, summarise
 from sim.params import RULE_IDS, THEORY_IDS, Params
 from sim.sensitivity import (
+    NonFiniteOutputs,
     PairedEffects,
     morris_design,
     morris_indices,
@@ -53,14 +55,26 @@ class StudyError(ValueError):
     """A study's configuration cannot be run; the message says what and why."""
 
 
+#: Hydra launchers a study may evaluate through (conf/hydra/launcher plus the installed plugins).
+LAUNCHERS = ("local", "slurm", "basic", "joblib", "submitit_local", "submitit_slurm")
+MAX_SEED = 2**62
+
+
 def validate_study(study: Any) -> None:
     """Check a study configuration before any work starts."""
     for key, low in (("morris_trajectories", 2), ("morris_levels", 2), ("keep", 1), ("sobol_n", 4),
                      ("replicates", 1), ("prim_boxes", 1), ("discovery_n", 16), ("ablation_contexts", 2),
-                     ("heatmap_points", 2), ("timeseries_seeds", 2)):
+                     ("heatmap_points", 2), ("timeseries_seeds", 2), ("chunks", 1)):
         value = getattr(study, key)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise StudyError(f"study.{key}={value!r}: must be an integer >= {low}")
+    seed = study.seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise StudyError(f"study.seed={seed!r}: must be an integer in [0, 2**62]")
+    launcher = getattr(study, "launcher", None)
+    if launcher is not None and launcher not in LAUNCHERS:
+        raise StudyError(f"study.launcher={launcher!r}: must be null (evaluate in this process) or one of "
+                         f"{', '.join(LAUNCHERS)}")
     if study.sobol_n & (study.sobol_n - 1):
         n = study.sobol_n
         raise StudyError(f"study.sobol_n={n}: must be a power of 2 (e.g. {1 << (n.bit_length() - 1)} or "
@@ -72,17 +86,70 @@ def validate_study(study: Any) -> None:
     try:
         for name in study.outcomes:
             parse_effect(name)
-        study_bounds(list(study.parameters), dict(study.narrow))
+        bounds = study_bounds(list(study.parameters), dict(study.narrow))
     except ValueError as err:
         raise StudyError(str(err)) from None
     if not np.isfinite(study.prim_threshold):
         raise StudyError(f"study.prim_threshold={study.prim_threshold!r}: must be a finite number")
+    _check_sizes(study, len(bounds))
+
+
+def _check_sizes(study: Any, d: int) -> None:
+    """The largest single evaluation must fit in memory (one end-of-run row per scenario)."""
+    from sim.limits import check_fits
+    from sim.outcomes import OUTCOMES
+
+    points = {"study.sobol_n": study.sobol_n * ((2 * d + 2) if study.second_order else (d + 2)),
+              "study.discovery_n": study.discovery_n, "study.morris_trajectories": study.morris_trajectories * (d + 2),
+              "study.heatmap_points": study.heatmap_points ** 2, "study.ablation_contexts": study.ablation_contexts}
+    key = max(points, key=points.get)
+    try:
+        check_fits(f"{key}={getattr(study, key.split('.')[1])} with study.replicates={study.replicates}",
+                   points[key] * study.replicates * 2, 1, len(OUTCOMES) + len(Params.names()) + 4,
+                   "use smaller study sizes or fewer replicates")
+    except ValueError as err:
+        raise StudyError(str(err)) from None
+
+
+class _Stages:
+    """Finished stages of a study, recorded in ``stages/<name>.json`` after their files are written, so a
+    rerun of an interrupted study skips them."""
+
+    def __init__(self, folder: Path, log: Callable[[str], None]) -> None:
+        self.folder = folder / "stages"
+        self.folder.mkdir(exist_ok=True)
+        self.log = log
+
+    def done(self, name: str) -> dict[str, Any] | None:
+        path = self.folder / f"{name.replace(' ', '_')}.json"
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        self.log(f"[{name}] already finished: resumed from its files")
+        return record
+
+    def mark(self, name: str, record: dict[str, Any]) -> None:
+        from sim.results import write_json
+
+        write_json(self.folder / f"{name.replace(' ', '_')}.json", record)
 
 
 def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
               log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run every stage of the study into ``folder`` (which must exist); returns timings and headline results."""
+    """Run every stage of the study into ``folder`` (which must exist); returns timings and headline results.
+
+    Stages already recorded as finished in ``folder`` (an interrupted run of the same study) are not rerun;
+    their results are read back from their files."""
     validate_study(study)
+    try:
+        return _run_stages(study, base, folder, workers, log)
+    except NonFiniteOutputs as err:
+        raise StudyError(f"{err} (a study parameter or range makes the model return no value; check "
+                         "study.parameters and study.narrow)") from None
+
+
+def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Callable[[str], None]) -> dict[str, Any]:
     bounds = study_bounds(list(study.parameters), dict(study.narrow))
     names = list(bounds)
     outcomes = list(study.outcomes)
@@ -91,70 +158,88 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
     timings: dict[str, float] = {}
     models = _Evaluators(study, base, workers)
     evaluator = models.new(names, outcomes)
+    stages = _Stages(folder, log)
+    resumed_evaluations = 0
 
     simulation: dict[str, float] = {}
 
     def stage(name: str) -> Callable[[], None]:
-        started, simulated = time.perf_counter(), models.seconds
+        started, simulated, evaluations = time.perf_counter(), models.seconds, models.evaluations
 
         def done() -> None:
             timings[name] = time.perf_counter() - started
             simulation[name] = models.seconds - simulated
+            stages.mark(name, {"seconds": timings[name], "simulation_seconds": simulation[name],
+                               "evaluations": models.evaluations - evaluations})
             log(f"  {timings[name]:.1f} s, of which model runs {simulation[name]:.1f} s")
 
         log(f"[{name}] ...")
         return done
 
+    def resumed(name: str) -> bool:
+        nonlocal resumed_evaluations
+        record = stages.done(name)
+        if record is None:
+            return False
+        timings[name], simulation[name] = record["seconds"], record["simulation_seconds"]
+        resumed_evaluations += int(record["evaluations"])
+        return True
+
     # 1. Morris screening with a dummy parameter
     kept, screening = names, []
     if study.morris:
-        done = stage("morris")
-        sp = morris_design({**bounds, DUMMY: (0.0, 1.0)}, study.morris_trajectories, seed=seed,
-                           levels=study.morris_levels)
-        effects = evaluator.run(sp.samples[:, :-1], R)
-        rows = []
-        for outcome in outcomes:
-            table = morris_indices(sp, effects[outcome].mean(axis=1), seed=seed, levels=study.morris_levels)
-            rows.append(table.assign(outcome=outcome).reset_index())
-        morris_table = pd.concat(rows, ignore_index=True)
-        morris_table["group"] = morris_table["parameter"].map(lambda n: "dummy" if n == DUMMY else theory_group(n))
-        morris_table.to_csv(folder / "morris.csv", index=False)
-        _samples(sp.samples, [*names, DUMMY], effects).to_parquet(folder / "morris_samples.parquet", index=False)
+        if not resumed("morris"):
+            done = stage("morris")
+            sp = morris_design({**bounds, DUMMY: (0.0, 1.0)}, study.morris_trajectories, seed=seed,
+                               levels=study.morris_levels)
+            effects = evaluator.run(sp.samples[:, :-1], R)
+            rows = []
+            for outcome in outcomes:
+                table = morris_indices(sp, effects[outcome].mean(axis=1), seed=seed, levels=study.morris_levels)
+                rows.append(table.assign(outcome=outcome).reset_index())
+            morris_table = pd.concat(rows, ignore_index=True)
+            morris_table["group"] = morris_table["parameter"].map(
+                lambda n: "dummy" if n == DUMMY else theory_group(n))
+            morris_table.to_csv(folder / "morris.csv", index=False)
+            _samples(sp.samples, [*names, DUMMY], effects).to_parquet(folder / "morris_samples.parquet", index=False)
+            figures.morris_plot(morris_table[morris_table["outcome"] == primary], folder / "morris.png", primary)
+            done()
+        morris_table = pd.read_csv(folder / "morris.csv")
         primary_morris = morris_table[(morris_table["outcome"] == primary) & (morris_table["parameter"] != DUMMY)]
         screening = primary_morris.sort_values("mu_star", ascending=False)["parameter"].tolist()
         kept = _screen(morris_table[morris_table["outcome"] == primary], study.keep)
-        figures.morris_plot(morris_table[morris_table["outcome"] == primary], folder / "morris.png", primary)
-        done()
         log(f"  kept for Sobol (above the dummy's noise floor): {', '.join(kept)}")
 
     # 2-3. Sobol at N and N/2 on the kept parameters, with replicates; noise share
-    done = stage("sobol")
-    sobol_eval = models.new(kept, outcomes)
-    kept_bounds = {n: bounds[n] for n in kept}
-    index_rows, noise_rows, samples = [], [], []
-    for n in (study.sobol_n // 2, study.sobol_n):
-        sp = sobol_design(kept_bounds, n, seed=seed, second_order=study.second_order)
-        effects = sobol_eval.run(sp.samples, R)
-        for outcome in outcomes:
-            table = sobol_indices(sp, effects[outcome].mean(axis=1), seed=seed, second_order=study.second_order)
-            index_rows.append(table.assign(outcome=outcome, N=n).reset_index())
-            noise_rows.append({"outcome": outcome, "N": n, "replicates": R,
-                               "noise_share": noise_share(effects[outcome]),
-                               "output_mean": float(effects[outcome].mean()),
-                               "output_sd": float(effects[outcome].mean(axis=1).std(ddof=1))})
-        samples.append(_samples(sp.samples, kept, effects).assign(N=n))
-    sobol_table = pd.concat(index_rows, ignore_index=True)
-    sobol_table["group"] = sobol_table["parameter"].map(theory_group)
-    sobol_table.to_csv(folder / "sobol.csv", index=False)
-    pd.DataFrame(noise_rows).to_csv(folder / "noise.csv", index=False)
-    pd.concat(samples, ignore_index=True).to_parquet(folder / "sobol_samples.parquet", index=False)
-    convergence = _convergence(sobol_table, study.sobol_n)
-    convergence.to_csv(folder / "convergence.csv", index=False)
+    if not resumed("sobol"):
+        done = stage("sobol")
+        sobol_eval = models.new(kept, outcomes)
+        kept_bounds = {n: bounds[n] for n in kept}
+        index_rows, noise_rows, samples = [], [], []
+        for n in (study.sobol_n // 2, study.sobol_n):
+            sp = sobol_design(kept_bounds, n, seed=seed, second_order=study.second_order)
+            effects = sobol_eval.run(sp.samples, R)
+            for outcome in outcomes:
+                table = sobol_indices(sp, effects[outcome].mean(axis=1), seed=seed, second_order=study.second_order)
+                index_rows.append(table.assign(outcome=outcome, N=n).reset_index())
+                noise_rows.append({"outcome": outcome, "N": n, "replicates": R,
+                                   "noise_share": noise_share(effects[outcome]),
+                                   "output_mean": float(effects[outcome].mean()),
+                                   "output_sd": float(effects[outcome].mean(axis=1).std(ddof=1))})
+            samples.append(_samples(sp.samples, kept, effects).assign(N=n))
+        sobol_table = pd.concat(index_rows, ignore_index=True)
+        sobol_table["group"] = sobol_table["parameter"].map(theory_group)
+        sobol_table.to_csv(folder / "sobol.csv", index=False)
+        pd.DataFrame(noise_rows).to_csv(folder / "noise.csv", index=False)
+        pd.concat(samples, ignore_index=True).to_parquet(folder / "sobol_samples.parquet", index=False)
+        _convergence(sobol_table, study.sobol_n).to_csv(folder / "convergence.csv", index=False)
+        full = sobol_table[(sobol_table["N"] == study.sobol_n) & (sobol_table["outcome"] == primary)]
+        figures.sobol_plot(full, folder / "sobol.png", primary)
+        done()
+    sobol_table = pd.read_csv(folder / "sobol.csv")
     full = sobol_table[(sobol_table["N"] == study.sobol_n) & (sobol_table["outcome"] == primary)]
-    figures.sobol_plot(full, folder / "sobol.png", primary)
-    done()
 
-    if study.grouped:
+    if study.grouped and not resumed("sobol by middle-range theory"):
         done = stage("sobol by middle-range theory")
         groups = {n: theory_group(n) for n in names}
         if len(set(groups.values())) > 1:
@@ -167,50 +252,54 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
         done()
 
     # 4. Scenario discovery on a Latin hypercube over every study parameter
-    done = stage("scenario discovery")
-    lows, highs = np.array([bounds[n] for n in names]).T
-    X = qmc.scale(qmc.LatinHypercube(d=len(names), seed=seed).random(study.discovery_n), lows, highs)
-    effects = evaluator.run(X, R)
-    x = evaluator.frame(X)[names]
-    reduction = effects[primary].mean(axis=1)
-    _samples(X, names, effects).to_parquet(folder / "discovery_samples.parquet", index=False)
-    label = f"{primary} >= {study.prim_threshold:g}"
-    prim = prim_boxes(x, reduction >= study.prim_threshold, max_boxes=study.prim_boxes, threshold_name=label)
-    prim.boxes.to_csv(folder / "prim_boxes.csv", index=False)
-    prim.stats.assign(threshold=study.prim_threshold, base_rate=prim.base_rate).to_csv(
-        folder / "prim_stats.csv", index=False)
-    prim.trajectories.to_csv(folder / "prim_trajectory.csv", index=False)
-    figures.prim_tradeoff_plot(prim.trajectories, folder / "prim_tradeoff.png", label)
-    cart_text, cart_leaves, cart_accuracy = cart_rules(x, reduction >= study.prim_threshold, seed=seed)
-    (folder / "cart.txt").write_text(f"CART cross-check for {label}; 5-fold accuracy {cart_accuracy:.3f}\n\n"
-                                     + cart_text)
-    cart_leaves.to_csv(folder / "cart_leaves.csv", index=False)
-    done()
+    if not resumed("scenario discovery"):
+        done = stage("scenario discovery")
+        lows, highs = np.array([bounds[n] for n in names]).T
+        X = qmc.scale(qmc.LatinHypercube(d=len(names), seed=seed).random(study.discovery_n), lows, highs)
+        effects = evaluator.run(X, R)
+        x = evaluator.frame(X)[names]
+        reduction = effects[primary].mean(axis=1)
+        _samples(X, names, effects).to_parquet(folder / "discovery_samples.parquet", index=False)
+        label = f"{primary} >= {study.prim_threshold:g}"
+        prim = prim_boxes(x, reduction >= study.prim_threshold, max_boxes=study.prim_boxes, threshold_name=label)
+        prim.boxes.to_csv(folder / "prim_boxes.csv", index=False)
+        prim.stats.assign(threshold=study.prim_threshold, base_rate=prim.base_rate).to_csv(
+            folder / "prim_stats.csv", index=False)
+        prim.trajectories.to_csv(folder / "prim_trajectory.csv", index=False)
+        figures.prim_tradeoff_plot(prim.trajectories, folder / "prim_tradeoff.png", label)
+        cart_text, cart_leaves, cart_accuracy = cart_rules(x, reduction >= study.prim_threshold, seed=seed)
+        (folder / "cart.txt").write_text(f"CART cross-check for {label}; 5-fold accuracy {cart_accuracy:.3f}\n\n"
+                                         + cart_text)
+        cart_leaves.to_csv(folder / "cart_leaves.csv", index=False)
+        done()
+    prim_stats = pd.read_csv(folder / "prim_stats.csv").drop(columns=["threshold", "base_rate"])
 
     # 5. Ablation across a sample of contexts
-    done = stage("ablation")
-    ablation = _ablation(study, models, base, bounds, outcomes)
-    ablation.to_csv(folder / "ablation.csv", index=False)
-    figures.ablation_plot(ablation[ablation["outcome"] == primary], folder / "ablation.png", primary)
-    done()
+    if not resumed("ablation"):
+        done = stage("ablation")
+        ablation = _ablation(study, models, base, bounds, outcomes)
+        ablation.to_csv(folder / "ablation.csv", index=False)
+        figures.ablation_plot(ablation[ablation["outcome"] == primary], folder / "ablation.png", primary)
+        done()
 
     # 6. Heatmap over the two most influential contexts; the default scenario over time
-    done = stage("heatmap and time series")
-    pair = _top_contexts(full, screening, names)
-    heat = _heatmap(study, models, bounds, pair, primary)
-    heat.to_csv(folder / "heatmap.csv", index=False)
-    figures.heatmap_plot(heat, folder / "heatmap.png", pair, primary)
-    series = paired_outcomes(base, range(seed, seed + study.timeseries_seeds), workers=workers)
-    series.to_parquet(folder / "timeseries.parquet", index=False)
-    summarise(series).to_csv(folder / "timeseries_summary.csv", index=False)
-    figures.timeseries_plot(series, folder / "timeseries.png")
-    done()
+    if not resumed("heatmap and time series"):
+        done = stage("heatmap and time series")
+        pair = _top_contexts(full, screening, names)
+        heat = _heatmap(study, models, bounds, pair, primary)
+        heat.to_csv(folder / "heatmap.csv", index=False)
+        figures.heatmap_plot(heat, folder / "heatmap.png", pair, primary)
+        series = paired_outcomes(base, range(seed, seed + study.timeseries_seeds), workers=workers)
+        series.to_parquet(folder / "timeseries.parquet", index=False)
+        summarise(series).to_csv(folder / "timeseries_summary.csv", index=False)
+        figures.timeseries_plot(series, folder / "timeseries.png")
+        done()
 
     top = full.sort_values("ST", ascending=False).head(3)
     return {"timings": timings, "simulation_seconds": simulation, "kept": kept,
-            "evaluations": models.evaluations,
+            "evaluations": models.evaluations + resumed_evaluations,
             "top": top[["parameter", "ST", "ST_conf", "S1", "S1_conf"]].to_dict("records"),
-            "prim": prim.stats.to_dict("records")}
+            "prim": prim_stats.to_dict("records")}
 
 
 # ------------------------------------------------------------------------------------------------
