@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup run test lint bench app clean
 
 $(STAMP): pyproject.toml constraints.txt
-	@PYTHON=$$(sh scripts/find_python.sh) && echo "using $$PYTHON" && $$PYTHON -m venv $(VENV)
+	@PYTHON=$$(bash scripts/find_python.sh) && echo "using $$PYTHON" && $$PYTHON -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
 	@touch $(STAMP)
@@ -28,7 +28,7 @@ bench: setup
 	$(PY) experiments/bench.py
 
 app: setup
-	PYTHON=$(PY) sh scripts/app.sh
+	PYTHON=$(PY) bash scripts/app.sh
 
 clean:
 	rm -rf $(VENV)

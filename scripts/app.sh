@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
 export SOLARA_ASSETS_PROXY_CACHE_DIR="${SOLARA_ASSETS_PROXY_CACHE_DIR:-$PWD/.solara-cache}"
-scripts/solara_assets.sh "$SOLARA_ASSETS_PROXY_CACHE_DIR"
+bash scripts/solara_assets.sh "$SOLARA_ASSETS_PROXY_CACHE_DIR"
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE=False  # no analytics calls
 export MPLBACKEND=Agg
 echo "teaching app: http://${HOST:-127.0.0.1}:${PORT:-8765}"

@@ -1,4 +1,4 @@
-#!/usr/bin/env sh
+#!/usr/bin/env bash
 # Print the path of a Python >= 3.12 interpreter, or fail with advice.
 # Order: interpreters on PATH (python3.12 - the tested version - then python3.13, python3, python),
 # then pyenv's versions folder (3.12.x first).

@@ -143,7 +143,8 @@ def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict, log) 
         evaluations=result["evaluations"], kept=result["kept"], workers=cfg.workers, identity=identity,
         top=result["top"]))
     # the work folder becomes the study folder in one rename (its bookkeeping stays out of it)
-    shutil.rmtree(partial / "stages", ignore_errors=True)
+    for scratch in ("stages", ".eval"):  # bookkeeping and sweep scratch of the evaluations
+        shutil.rmtree(partial / scratch, ignore_errors=True)
     (partial / "identity.json").unlink(missing_ok=True)
     if folder.exists():  # force=true: the old study is moved aside first, so a reader never sees a mix
         old = folder.parent / f".{folder.name}.old-{os.getpid()}"

@@ -156,7 +156,7 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Calla
     primary = outcomes[0]
     R, seed = study.replicates, study.seed
     timings: dict[str, float] = {}
-    models = _Evaluators(study, base, workers)
+    models = _Evaluators(study, base, workers, work_dir=folder / ".eval")
     evaluator = models.new(names, outcomes)
     stages = _Stages(folder, log)
     resumed_evaluations = 0
@@ -306,14 +306,15 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Calla
 class _Evaluators:
     """Makes the study's model evaluators and keeps account of their runs and time."""
 
-    def __init__(self, study: Any, base: Params, workers: int) -> None:
-        self.study, self.base, self.workers = study, base, workers
+    def __init__(self, study: Any, base: Params, workers: int, work_dir: Path | None = None) -> None:
+        self.study, self.base, self.workers, self.work_dir = study, base, workers, work_dir
         self.made: list[PairedEffects] = []
 
     def new(self, names: list[str], outcomes: list[str]) -> PairedEffects:
         evaluator = PairedEffects(names, outcomes, base=self.base, seed=self.study.seed, workers=self.workers,
                                   launcher=getattr(self.study, "launcher", None),
-                                  chunks=getattr(self.study, "chunks", 1), progress=sys.stderr.isatty())
+                                  chunks=getattr(self.study, "chunks", 1), progress=sys.stderr.isatty(),
+                                  work_dir=None if self.work_dir is None else str(self.work_dir))
         self.made.append(evaluator)
         return evaluator
 

@@ -37,6 +37,9 @@ from sim.params import RULE_IDS, Params
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+#: Every browser wait is on a state, with a timeout generous enough for a loaded 2-core machine
+#: (Playwright's default of 5 s timed out there now and then).
+STATE_TIMEOUT = 30_000
 
 
 # --- controls and presets (no browser) ----------------------------------------------------------------
@@ -211,6 +214,10 @@ def page(browser, app_server: dict) -> Iterator:
     p.on("request", lambda r: p.requests.append(r.url))
     p.on("console", lambda m: p.errors.append(m.text) if m.type == "error" else None)
     p.on("pageerror", lambda e: p.errors.append(str(e)))
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=STATE_TIMEOUT)
+    p.set_default_timeout(STATE_TIMEOUT)
     p.goto(app_server["url"])
     yield p
     context.close()
@@ -226,9 +233,25 @@ def _thumb(page, label: str):
 
 
 def _charts(page) -> list[bytes]:
+    from playwright.sync_api import expect
+
     imgs = page.locator(".vue-grid-item img")
-    assert imgs.count() == 5, "expected fragmentation, access, network, localities and outcome charts"
+    # fragmentation, access, network, localities and outcome charts
+    expect(imgs).to_have_count(5)
     return [imgs.nth(i).screenshot() for i in range(2)]  # fragmentation, access
+
+
+def _chart_sources(page) -> list[str]:
+    imgs = page.locator(".vue-grid-item img")
+    return [imgs.nth(i).get_attribute("src") or "" for i in range(2)]
+
+
+def _wait_for_new_charts(page, old: list[str]) -> None:
+    """Wait until both time-series charts are re-drawn (their image data differs from ``old``)."""
+    page.wait_for_function(
+        """old => { const imgs = document.querySelectorAll('.vue-grid-item img');
+                    return imgs.length === 5 && imgs[0].src !== old[0] && imgs[1].src !== old[1]; }""",
+        arg=old, timeout=STATE_TIMEOUT)
 
 
 def _assert_offline_and_clean(page, app_server: dict) -> None:
@@ -259,13 +282,13 @@ def test_reset_slider_step_updates_counter_and_both_charts(page, app_server: dic
     page.get_by_role("button", name="Reset").click()  # sliders take effect on reset
     expect(page.get_by_text(re.compile("Changed from the defaults in these runs: senior commitment 0\\b"))
            ).to_be_visible()
-    page.wait_for_timeout(500)
     before = _charts(page)
+    sources = _chart_sources(page)
 
     for k in range(1, 6):
         page.get_by_role("button", name="Step").click()
-        expect(_counter(page, k)).to_be_visible(timeout=20_000)
-    page.wait_for_timeout(500)  # the last figures arrive just after the counter
+        expect(_counter(page, k)).to_be_visible()
+    _wait_for_new_charts(page, sources)  # the figures arrive just after the counter
     after = _charts(page)
     assert before[0] != after[0], "fragmentation chart did not change after stepping"
     assert before[1] != after[1], "access chart did not change after stepping"
