@@ -14,7 +14,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.cli import command, sweep_checker, task
+from sim.cli import command, config_checker, task
 from sim.config import register
 from sim.runner import preflight, run, screen_summary
 
@@ -22,7 +22,8 @@ register()
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+# an absolute config path: the same however the script is loaded (the task wrapper lives in sim/cli.py)
+@hydra.main(version_base="1.3", config_path=str(CONF), config_name="config")
 @task
 def main(cfg: DictConfig) -> None:
     job = HydraConfig.get().job
@@ -32,7 +33,7 @@ def main(cfg: DictConfig) -> None:
 
 
 def cli() -> None:
-    command(main, sweep_checker(CONF, "config", preflight))
+    command(main, config_checker(CONF, "config", preflight))
 
 
 if __name__ == "__main__":

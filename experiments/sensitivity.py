@@ -14,7 +14,7 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from sim.cli import command, sweep_checker, task
+from sim.cli import command, config_checker, task
 from sim.config import register_sensitivity
 from sim.sensitivity_run import run, validate
 
@@ -22,7 +22,8 @@ register_sensitivity()
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="sensitivity")
+# an absolute config path: the same however the script is loaded (the task wrapper lives in sim/cli.py)
+@hydra.main(version_base="1.3", config_path=str(CONF), config_name="sensitivity")
 @task
 def main(cfg: DictConfig) -> None:
     folder, result = run(cfg, log=lambda m: print(m, flush=True))
@@ -39,7 +40,7 @@ def main(cfg: DictConfig) -> None:
 
 
 def cli() -> None:
-    command(main, sweep_checker(CONF, "sensitivity", validate))
+    command(main, config_checker(CONF, "sensitivity", validate))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -29,17 +30,18 @@ SCRATCH_ENV = "ALLIANCE_SIM_SCRATCH"
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is for the user (they name the key, the value and what is allowed)."""
-    from sim.report import ReportError
-    from sim.runner import ConfigError
-    from sim.study import StudyError
+    from sim.errors import USER_ERRORS
 
-    return ConfigError, StudyError, ReportError
+    return USER_ERRORS
 
 
 def fail(err: BaseException) -> int:
     """Print one line for ``err`` and return the exit code, or re-raise it if it is a bug."""
     from sim.results import disk_full
 
+    if isinstance(err, BrokenPipeError):  # the reader went away (e.g. `| head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     if isinstance(err, user_errors()):
         print(f"error: {err}", file=sys.stderr, flush=True)
         return 2
@@ -119,15 +121,69 @@ _FLAGS_WITH_VALUE = {"--config-name", "-cn", "--config-path", "-cp", "--config-d
                      "--info", "-i"}
 
 
-def sweep_checker(config_dir: str | os.PathLike, config_name: str,
-                  validate: Callable[[Any], Any]) -> Callable[[list[str]], None]:
-    """A ``prevalidate`` for :func:`command`: with ``-m``, compose and validate every job of the sweep
-    before any starts, and refuse the sweep naming each bad job (a sweep must not stop half-way)."""
+def hydra_message(err: BaseException, defaults: Any = None) -> str:
+    """One readable line for Hydra's composition errors (which span several lines), naming the override,
+    the value and what is allowed; ``defaults`` (the default config, or a function composing it) lists
+    the allowed keys."""
+    text = str(err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    m = re.match(r"Could not override '([^']+)'", first)
+    if m:
+        key = m.group(1)
+        parent, _, leaf = key.rpartition(".")
+        allowed = ""
+        try:
+            from omegaconf import OmegaConf
+
+            config = defaults() if callable(defaults) else defaults
+            node = OmegaConf.select(config, parent) if parent else config
+            allowed = "; allowed: " + ", ".join(str(k) for k in node.keys())
+        except Exception:  # noqa: BLE001 - no list to offer
+            pass
+        return f"{key}: no such setting ({leaf!r} is not a key of {parent or 'the config'}){allowed}"
+    m = re.match(r"Error merging override (.+)", first)
+    if m:
+        cause = err.__cause__ or err.__context__
+        reason = str(cause).strip().splitlines()[0] if cause is not None and str(cause).strip() else first
+        if "is not a ListConfig" in reason:
+            reason += " Give a list, e.g. key=[a,b]"
+        return f"{m.group(1)}: {reason}"
+    m = re.match(r"Could not append to config. An item is already at '([^']+)'", first)
+    if m:
+        return f"+{m.group(1)}: {m.group(1)!r} already exists; set it without the '+' ({m.group(1)}=...)"
+    if first.startswith("Config group override must be"):
+        return "an override has no key (e.g. '=5'); write key=value, e.g. seeds=10"
+    m = re.search(r"Could not find '([^']+)'", first + "\n" + text)
+    if m:
+        group, _, value = m.group(1).rpartition("/")
+        options = re.findall(r"^\t(\S+)$", text.split("Config search path")[0], flags=re.M)
+        return f"{group}={value}: no such {group} ({m.group(1)}); available: {', '.join(options) or 'none'}"
+    m = re.match(r"Error parsing override '(.*)'", first)
+    if m:
+        return f"{m.group(1)!r}: not a valid override; write key=value (e.g. seeds=10) or key=[a,b] for a list"
+    if first.startswith("Ambiguous value for argument"):
+        arg = first.split("'", 2)[1] if "'" in first else ""
+        return f"{arg}: several values; use key=[a,b] for a list or add -m to sweep over them"
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+#: Hydra flags that take a value (the value is not an override).
+_FLAGS_WITH_VALUE = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--experimental-rerun",
+                     "--info", "-i"}
+#: Flags that ask Hydra for information instead of a run: left to Hydra.
+_INFO_FLAGS = {"-h", "--help", "--hydra-help", "-c", "--cfg", "--info", "-i", "--shell-completion", "-sc",
+               "--version", "-p", "--package", "--resolve"}
+
+
+def config_checker(config_dir: str | os.PathLike, config_name: str,
+                   validate: Callable[[Any], Any]) -> Callable[[list[str]], None]:
+    """A ``prevalidate`` for :func:`command`: compose and validate the run (every job of a ``-m`` sweep)
+    before any starts, and refuse it in one line naming each bad job (a sweep must not stop half-way)."""
 
     def check(argv: list[str]) -> None:
-        if not any(a in ("-m", "--multirun") for a in argv) or any(a in ("-h", "--help", "--hydra-help")
-                                                                  for a in argv):
+        if any(a in _INFO_FLAGS for a in argv):
             return
+        multirun = any(a in ("-m", "--multirun") for a in argv)
         overrides, skip = [], False
         for a in argv:
             if skip:
@@ -140,27 +196,35 @@ def sweep_checker(config_dir: str | os.PathLike, config_name: str,
         from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
-        try:
-            parsed = OverridesParser.create().parse_overrides(overrides)
-            jobs = [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
-        except Exception:  # noqa: BLE001 - a malformed override: Hydra itself reports it clearly
-            return
-        bad: list[str] = []
-        swept = {o.key_or_group for o in parsed if o.is_sweep_override()}
+        from sim.errors import ConfigError
+
         with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
+            def defaults() -> Any:  # composed only when a message needs the allowed keys
+                return compose(config_name)
+
+            try:
+                parsed = OverridesParser.create().parse_overrides(overrides)
+                jobs = ([job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+                        if multirun else [overrides])
+            except Exception as err:  # noqa: BLE001 - Hydra's parse errors, made one line
+                raise ConfigError(hydra_message(err, defaults)) from None
+            swept = {o.key_or_group for o in parsed if o.is_sweep_override()}
+            bad: list[str] = []
             for k, job in enumerate(jobs):
                 try:
-                    cfg = compose(config_name, overrides=[o for o in job if not o.startswith(("hydra", "+hydra"))])
-                except Exception:  # noqa: BLE001 - unknown key or wrong type: Hydra reports it with the key
-                    return
-                try:
+                    cfg = compose(config_name, overrides=[o for o in job if not o.lstrip("+~").startswith("hydra")])
                     validate(cfg)
                 except user_errors() as err:
-                    label = ",".join(o for o in job if o.split("=", 1)[0].lstrip("+~") in swept) or "base"
-                    bad.append(f"job {k} ({label}): {err}")
+                    message = str(err)
+                except Exception as err:  # noqa: BLE001 - Hydra's composition errors, made one line
+                    message = hydra_message(err, defaults)
+                else:
+                    continue
+                if not multirun:
+                    raise ConfigError(message)
+                label = ",".join(o for o in job if o.split("=", 1)[0].lstrip("+~") in swept) or "base"
+                bad.append(f"job {k} ({label}): {message}")
         if bad:
-            from sim.runner import ConfigError
-
             more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
             raise ConfigError(f"{len(bad)} of {len(jobs)} jobs are invalid, so none was started: "
                               + " | ".join(bad[:3]) + more)

@@ -41,6 +41,8 @@ __all__ = ["simulate", "simulate_to_parquet", "scenario_table", "tidy"]
 
 #: Target number of trust-matrix cells per chunk: keeps a chunk's working set in cache.
 CELLS_PER_CHUNK = 100_000
+#: Most months one run may simulate (about 83,000 years).
+MAX_STEPS = 1_000_000
 #: Fewest scenarios per chunk: below this, Python overhead per month outweighs cache misses (50 providers).
 MIN_CHUNK = 256
 
@@ -313,6 +315,9 @@ def _check_run_args(steps: int | None, keep: Any, workers: int, chunk_size: int 
         steps = int(table["horizon"].max()) if len(table) else 0
     elif isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
         raise ValueError(f"steps={steps!r}: must be an integer >= 1 (or None for each scenario's horizon)")
+    elif steps > MAX_STEPS:  # checked before the month index is allocated
+        raise ValueError(f"steps={steps!r}: must be an integer in [1, {MAX_STEPS:,}] (or None for each "
+                         "scenario's horizon)")
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
         raise ValueError(f"workers={workers!r}: must be an integer >= 1")
     if chunk_size is not None and (isinstance(chunk_size, bool)

@@ -35,6 +35,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from sim.errors import ReportError  # noqa: E402
 from sim.paired import interval  # noqa: E402
 from sim.params import RULE_IDS, THEORY_IDS, THEORY_RULES, Params  # noqa: E402
 from sim.sensitivity import parse_effect, study_bounds, theory_group  # noqa: E402
@@ -95,8 +96,6 @@ CONVERGENCE_GUIDE = 0.02  # conf/study/full.yaml: ST should move < 0.02 between 
 SIGNIFICANT_QP = 0.05  # PRIM restriction counts as a main condition below this quasi-p value
 
 
-class ReportError(ValueError):
-    """A folder cannot be reported on; the message says what is missing and how to get it."""
 
 
 # ------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import params_from_config
+from sim.errors import ConfigError
 from sim.identity import differences, file_sha256, identity_record, read_identity, same
 from sim.limits import check_fits
 from sim.outcomes import OUTCOMES
@@ -47,8 +48,6 @@ MAX_SEEDS = 10_000_000
 MAX_STEPS = 100_000
 
 
-class ConfigError(ValueError):
-    """A run's configuration is invalid; the message names the key, the value and what is allowed."""
 
 
 @dataclass
@@ -77,7 +76,8 @@ def validate(cfg: DictConfig) -> Params:
     for key, low, high in (("seeds", 1, MAX_SEEDS), ("workers", 1, 1024)):
         value = cfg[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(f"{key}={value!r}: must be an integer in [{low}, {high:,}]")
+            shown = f"{high:,}" if high >= 10**4 else str(high)
+            raise ConfigError(f"{key}={value!r}: must be an integer in [{low}, {shown}]")
     if isinstance(cfg.first_seed, bool) or not 0 <= cfg.first_seed <= 2**63 - 1 - cfg.seeds:
         raise ConfigError(f"first_seed={cfg.first_seed!r}: must be an integer in [0, 2**63 - 1 - seeds]")
     if cfg.steps is not None and not 1 <= cfg.steps <= MAX_STEPS:

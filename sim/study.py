@@ -33,6 +33,7 @@ from scipy.stats import qmc
 
 from sim import figures
 from sim.discovery import cart_rules, prim_boxes
+from sim.errors import StudyError
 from sim.paired import interval, paired_outcomes, summarise
 from sim.params import RULE_IDS, THEORY_IDS, Params
 from sim.sensitivity import (
@@ -51,8 +52,6 @@ from sim.sensitivity import (
 DUMMY = "dummy"
 
 
-class StudyError(ValueError):
-    """A study's configuration cannot be run; the message says what and why."""
 
 
 #: Hydra launchers a study may evaluate through (conf/hydra/launcher plus the installed plugins).

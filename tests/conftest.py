@@ -19,3 +19,102 @@ def end_values(params: Params, seeds, outcome: str, month: int | None = None) ->
     """An outcome at ``month`` (default: end of horizon) for each seed, from the Mesa model."""
     month = params.horizon if month is None else month
     return np.array([run_model(params, s, month)[outcome].iloc[month] for s in seeds])
+
+
+# ------------------------------------------------------------------------------------------------
+# Commands of experiments/ run in a forked child of the test process: a real process (own exit code,
+# stdout, stderr, pid) without the second or so of Python start-up per case.
+# ------------------------------------------------------------------------------------------------
+import importlib.util  # noqa: E402
+import io  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+ENTRIES = {name: ROOT / "experiments" / f"{name}.py" for name in ("run", "sensitivity", "collect", "report")}
+_modules: dict[str, object] = {}
+
+
+def entry_module(name: str):
+    """The entry script ``experiments/<name>.py`` loaded once as a module (its ``cli()`` is the command)."""
+    if name not in _modules:
+        spec = importlib.util.spec_from_file_location(f"alliance_entry_{name}", ENTRIES[name])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        _modules[name] = module
+    return _modules[name]
+
+
+def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``python experiments/<name>.py *argv`` in a forked child; returns its exit code and output."""
+    module = entry_module(name)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: becomes the command, never returns into pytest
+            code = 1
+            try:
+                os.setpgid(0, 0)  # its own process group, so a timeout can stop all it started
+                os.chdir(cwd)
+                os.environ.pop("ALLIANCE_SIM_OWNER", None)
+                os.environ.pop("ALLIANCE_SIM_SCRATCH", None)
+                os.environ.update(env or {})
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), line_buffering=True)
+                sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), line_buffering=True)
+                sys.argv = [str(ENTRIES[name]), *argv]
+                try:
+                    module.cli()
+                    code = 0
+                except SystemExit as exc:
+                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                except BaseException:  # noqa: BLE001 - reported like an uncaught exception
+                    traceback.print_exc()
+                    code = 1
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(code)
+        deadline = time.monotonic() + timeout
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise TimeoutError(f"{name} {argv} did not finish in {timeout} s")
+            time.sleep(0.01)
+        code = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess([name, *argv], code, out.read().decode(errors="replace"),
+                                           err.read().decode(errors="replace"))
+
+
+@pytest.fixture(scope="session")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smoke study with its report, made once per session through the Hydra entry point (~25 s)."""
+    root = tmp_path_factory.mktemp("report-study")
+    cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
+           f"results_root={root}", "report=true", "workers=2"]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    folder = root / "sensitivity" / "smoke"
+    assert (folder / "manifest.json").is_file()
+    return folder

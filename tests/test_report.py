@@ -31,19 +31,6 @@ HEADINGS = ("Summary", "What mattered most", "When alliances did best", "Results
 
 
 @pytest.fixture(scope="session")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("report-study")
-    cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
-           f"results_root={root}", "report=true", "workers=2"]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    folder = root / "sensitivity" / "smoke"
-    assert (folder / "manifest.json").is_file()
-    return folder
-
-
-@pytest.fixture(scope="session")
 def html(study: Path) -> str:
     return (study / "report.html").read_text(encoding="utf-8")
 
