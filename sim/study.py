@@ -54,8 +54,14 @@ DUMMY = "dummy"
 
 
 
-#: Hydra launchers a study may evaluate through (conf/hydra/launcher plus the installed plugins).
-LAUNCHERS = ("local", "slurm", "basic", "joblib", "submitit_local", "submitit_slurm")
+#: Hydra launchers every installation has (the plugins in pyproject.toml); conf/hydra/launcher adds more.
+PLUGIN_LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm")
+
+
+def launchers() -> list[str]:
+    """Launchers a study may evaluate through: conf/hydra/launcher/*.yaml and the installed plugins."""
+    conf = Path(__file__).resolve().parents[1] / "conf" / "hydra" / "launcher"
+    return sorted({p.stem for p in conf.glob("*.yaml")}) + list(PLUGIN_LAUNCHERS)
 MAX_SEED = 2**62
 
 
@@ -71,9 +77,9 @@ def validate_study(study: Any) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise StudyError(f"study.seed={seed!r}: must be an integer in [0, 2**62]")
     launcher = getattr(study, "launcher", None)
-    if launcher is not None and launcher not in LAUNCHERS:
+    if launcher is not None and launcher not in launchers():
         raise StudyError(f"study.launcher={launcher!r}: must be null (evaluate in this process) or one of "
-                         f"{', '.join(LAUNCHERS)}")
+                         f"{', '.join(launchers())}")
     if study.sobol_n & (study.sobol_n - 1):
         n = study.sobol_n
         raise StudyError(f"study.sobol_n={n}: must be a power of 2 (e.g. {1 << (n.bit_length() - 1)} or "

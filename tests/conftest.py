@@ -34,6 +34,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
+import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -54,14 +55,17 @@ def entry_module(name: str):
     return _modules[name]
 
 
-def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run ``python experiments/<name>.py *argv`` in a forked child; returns its exit code and output."""
+def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | None = None,
+              preexec=None) -> subprocess.CompletedProcess:
+    """Run ``python experiments/<name>.py *argv`` in a forked child; returns its exit code and output.
+    ``preexec`` runs in the child first (e.g. to set a resource limit)."""
     module = entry_module(name)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        with warnings.catch_warnings():  # the child only runs the command and exits
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
         if pid == 0:  # the child: becomes the command, never returns into pytest
             code = 1
             try:
@@ -70,6 +74,8 @@ def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300,
                 os.environ.pop("ALLIANCE_SIM_OWNER", None)
                 os.environ.pop("ALLIANCE_SIM_SCRATCH", None)
                 os.environ.update(env or {})
+                if preexec is not None:
+                    preexec()
                 os.dup2(out.fileno(), 1)
                 os.dup2(err.fileno(), 2)
                 sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), line_buffering=True)

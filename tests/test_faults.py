@@ -1,0 +1,327 @@
+"""Fault drills: nothing lost, nothing wrong with exit code 0.
+
+Stale reuse of finished results, row sweeps and the config, NaN outputs, twin runs, ``kill -9`` of sweeps
+and studies (no process left after 5 s, a killed study resumes), and full disks (a real file-size limit on
+a real process, or a writer that fails with ENOSPC).
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_entry
+
+from sim import OUTCOMES, Params, simulate, simulate_to_parquet, tidy
+from sim.processes import start_time
+from sim.results import is_complete, remove_stale_temporaries, temporary_name
+from sim.sensitivity import PairedEffects
+from sim.sensitivity_run import _claim_new_name
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = [sys.executable, str(ROOT / "experiments" / "run.py")]
+STUDY = [sys.executable, str(ROOT / "experiments" / "sensitivity.py")]
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    """Temporaries, work folders and locks: none may remain after a command has ended."""
+    return [p for p in folder.rglob(".*") if any(t in p.name for t in (".tmp-", ".old-", ".partial", ".lock"))]
+
+
+def _processes_of(token: str) -> list[int]:
+    """Live processes started by the command whose owner token is ``token`` (sim.processes)."""
+    found = []
+    for env in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"ALLIANCE_SIM_OWNER={token}".encode() in env.read_bytes().split(b"\0"):
+                state = (env.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if state not in ("Z", "X"):
+                    found.append(int(env.parent.name))
+        except OSError:
+            pass
+    return found
+
+
+def _token(pid: int) -> str:
+    for _ in range(100):  # the start time is readable as soon as the process exists
+        started = start_time(pid)
+        if started:
+            return f"{socket.gethostname()}:{pid}:{started}"
+        time.sleep(0.01)
+    raise AssertionError(f"no start time for {pid}")
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+# ------------------------------------------------------------------------------------------------
+# 1-2. Stale reuse; row sweeps take the scenario and params.* overrides
+# ------------------------------------------------------------------------------------------------
+def test_a_rerun_with_another_rows_file_is_refused_not_answered_with_stale_results(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text("initial_trust,seed,horizon\n0.1,1,6\n0.9,2,6\n")
+    b.write_text("initial_trust,seed,horizon,austerity\n0.5,7,6,0.9\n0.5,8,6,0.9\n0.5,9,6,0.9\n")
+    common = ["experiment=rows", f"results_root={tmp_path / 'R'}"]
+    assert run_entry("run", [*common, f"experiment.rows_file={a}"], tmp_path).returncode == 0
+    again = run_entry("run", [*common, f"experiment.rows_file={a}"], tmp_path)
+    assert again.returncode == 0 and "skipped" in again.stdout  # same inputs: reused
+    other = run_entry("run", [*common, f"experiment.rows_file={b}"], tmp_path)
+    assert other.returncode == 2 and "Traceback" not in other.stderr
+    assert "another row sweep" in other.stderr and "rows_sha256" in other.stderr and "force=true" in other.stderr
+    forced = run_entry("run", [*common, f"experiment.rows_file={b}", "force=true"], tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert run_entry("collect", [str(tmp_path / "R" / "runs")], tmp_path).returncode == 0
+    merged = pd.read_parquet(tmp_path / "R" / "runs" / "merged.parquet")
+    assert list(merged["seed"]) == [7, 8, 9] and set(merged["austerity"]) == {0.9}
+
+
+def test_a_different_chunking_under_the_same_name_is_refused(tmp_path):
+    rows = tmp_path / "rows.csv"
+    pd.DataFrame({"initial_trust": np.linspace(0, 1, 5), "horizon": 6}).to_csv(rows, index=False)
+    common = ["hydra/launcher=basic", "experiment=rows", f"experiment.rows_file={rows}", f"results_root={tmp_path}",
+              "name=x"]
+    proc = run_entry("run", ["-m", *common, "experiment.n_chunks=2", "experiment.chunk=0,1"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_entry("run", ["-m", *common, "experiment.n_chunks=3", "experiment.chunk=0,1,2"], tmp_path)
+    assert proc.returncode == 2 and "a split into 2 chunks, this run 3" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "x").glob("chunk-*.parquet")) == [
+        "chunk-00000-of-00002.parquet", "chunk-00001-of-00002.parquet"]
+    collected = run_entry("collect", [str(tmp_path / "x")], tmp_path)
+    assert collected.returncode == 0
+    assert len(pd.read_parquet(tmp_path / "x" / "merged.parquet")) == 5  # every row once
+
+
+def test_a_paired_folder_made_by_other_inputs_is_refused_unless_forced(tmp_path):
+    args = ["seeds=2", "params.horizon=6", f"results_root={tmp_path}"]
+    assert run_entry("run", args, tmp_path).returncode == 0
+    folder = tmp_path / "runs" / "params.horizon=6,seeds=2"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["identity"]["hash"], manifest["identity"]["inputs"]["package_version"] = "0" * 16, "0.0.1"
+    (folder / "manifest.json").write_text(json.dumps(manifest))  # as if an older model had made it
+    refused = run_entry("run", args, tmp_path)
+    assert refused.returncode == 2 and "package_version: '0.0.1' -> " in refused.stderr
+    assert run_entry("run", [*args, "force=true"], tmp_path).returncode == 0
+    assert json.loads((folder / "manifest.json").read_text())["identity"]["hash"] != "0" * 16
+    assert not _leftovers(tmp_path)
+
+
+def test_row_sweeps_take_scenario_and_params_for_the_columns_they_do_not_set(tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("initial_trust,seed,horizon\n0.1,1,6\n0.9,2,6\n")
+    proc = run_entry("run", ["experiment=rows", f"experiment.rows_file={rows}", "scenario=austerity",
+                             "params.monitoring=0.1", "params.initial_trust=0.5", f"results_root={tmp_path}"],
+                     tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = pd.read_parquet(tmp_path / "runs" / "chunk-00000-of-00001.parquet")
+    assert set(data["austerity"]) == {0.8} and set(data["monitoring"]) == {0.1}  # from the config
+    assert list(data["initial_trust"]) == [0.1, 0.9]  # the rows file's own column wins
+    record = json.loads((tmp_path / "runs" / "chunk-00000-of-00001.manifest.json").read_text())
+    assert record["params_from_rows"] == ["initial_trust", "horizon"]
+    direct = tidy(simulate([Params(austerity=0.8, capacity_ratio=0.85, monitoring=0.1, initial_trust=t,
+                                   horizon=6) for t in (0.1, 0.9)], [1, 2], keep="last"))
+    np.testing.assert_array_equal(data["fragmentation"].to_numpy(), direct["fragmentation"].to_numpy())
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. NaN is never "no effect"
+# ------------------------------------------------------------------------------------------------
+def test_horizon_as_a_study_parameter_gives_each_row_its_own_end_not_nan():
+    X = np.array([[6.0, 0.2], [12.0, 0.7], [9.0, 0.5]])
+    effects = PairedEffects(["horizon", "initial_trust"], ["fragmentation_reduction"]).run(X, 2)
+    values = effects["fragmentation_reduction"]
+    assert values.shape == (3, 2) and np.isfinite(values).all()
+    for k, (h, trust) in enumerate(X):
+        ds = simulate([Params(horizon=int(h), initial_trust=trust, commissioning=m)
+                       for m in ("alliance", "traditional") for _ in range(2)], [0, 1, 0, 1], keep="last")
+        frag = ds["fragmentation"].isel(step=-1).to_numpy()
+        np.testing.assert_array_equal(values[k], frag[2:] - frag[:2])
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. Concurrency: owned temporaries, twin runs, unique study names
+# ------------------------------------------------------------------------------------------------
+def test_only_temporaries_of_dead_owners_are_removed(tmp_path):
+    destination = tmp_path / "run"
+    mine = temporary_name(destination)
+    mine.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    theirs = tmp_path / f".run.tmp-{dead.pid}-1@{socket.gethostname()}"
+    theirs.mkdir()
+    elsewhere = tmp_path / ".run.tmp-1-1@another-machine"
+    elsewhere.mkdir()
+    remove_stale_temporaries(destination)
+    assert mine.is_dir() and elsewhere.is_dir() and not theirs.exists()
+
+
+def test_twin_sweeps_started_together_both_finish_with_the_same_results(tmp_path):
+    sweep = ["-m", "hydra/launcher=basic", "params.n_providers=5,8", "params.initial_trust=0.2,0.6", "seeds=3",
+             "params.horizon=12", f"results_root={tmp_path}"]
+    twins = [subprocess.Popen([*RUN, *sweep], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env={**os.environ, "TMPDIR": str(tmp_path)}) for _ in range(2)]
+    outputs = [t.communicate(timeout=300) for t in twins]
+    for twin, (_out, err) in zip(twins, outputs, strict=True):
+        assert twin.returncode == 0 and "Traceback" not in err, err[-2000:]
+    runs = sorted(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    assert len(runs) == 4 and all(is_complete(p) for p in runs)
+    assert not _leftovers(tmp_path / "runs")
+    assert not list((tmp_path / "alliance-sim-hydra").glob("cmd-*")), "Hydra scratch folders left behind"
+
+
+def test_studies_started_in_the_same_second_get_different_names(tmp_path):
+    names = {_claim_new_name(tmp_path)[0] for _ in range(3)}
+    assert len(names) == 3
+
+
+# ------------------------------------------------------------------------------------------------
+# 5-6. kill -9: no process left after 5 s, nothing written afterwards; a killed study resumes
+# ------------------------------------------------------------------------------------------------
+def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_the_rerun_completes(tmp_path):
+    sweep = ["-m", "scenario=default,austerity", "params.n_providers=8,12", "seeds=24", "params.horizon=36",
+             "workers=2", f"results_root={tmp_path}"]  # joblib (loky) workers, each with a process pool
+    proc = subprocess.Popen([*RUN, *sweep], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
+    token = _token(proc.pid)
+    runs = tmp_path / "runs"
+
+    def finished() -> set[str]:
+        return {p.name for p in runs.iterdir() if is_complete(p)} if runs.is_dir() else set()
+
+    _wait_for(lambda: len(finished()) >= 1 and len(_processes_of(token)) >= 2, 120, "a finished job")
+    assert _processes_of(token), "the sweep's workers do not carry the owner token"
+    os.kill(proc.pid, signal.SIGKILL)  # only the main process: its workers must follow by themselves
+    proc.wait()
+    time.sleep(5)
+    assert _processes_of(token) == [], "processes of the killed sweep still run after 5 s"
+    done = finished()
+    time.sleep(1.5)
+    assert finished() == done, "results were written after the kill"
+    rerun = subprocess.run([*RUN, *sweep], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert len(finished()) == 4 and not _leftovers(runs)
+
+
+def test_kill_9_of_a_study_leaves_no_process_and_the_rerun_resumes_to_the_same_numbers(tmp_path, study):
+    args = ["study=smoke", "name=smoke", f"results_root={tmp_path}", "report=false", "workers=2",
+            "study.launcher=local", "study.chunks=2"]  # evaluations go out as sweeps: subprocesses and workers
+    proc = subprocess.Popen([*STUDY, *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "TMPDIR": str(tmp_path)})
+    token = _token(proc.pid)
+    partial = tmp_path / "sensitivity" / ".smoke.partial"
+    _wait_for(lambda: (partial / "stages" / "morris.json").is_file() and _processes_of(token), 180,
+              "the first stage and the next sweep")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(5)
+    assert _processes_of(token) == [], "processes of the killed study still run after 5 s"
+    rerun = run_entry("sensitivity", args[:-2], tmp_path, env={"TMPDIR": str(tmp_path)})
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "[morris] already finished: resumed" in rerun.stdout
+    folder = tmp_path / "sensitivity" / "smoke"
+    assert is_complete(folder) and not partial.exists() and not _leftovers(tmp_path / "sensitivity")
+    assert not (folder / "stages").exists() and not (folder / ".eval").exists()
+    for table in ("morris.csv", "sobol.csv", "ablation.csv", "heatmap.csv"):  # same numbers as an uninterrupted run
+        assert (folder / table).read_text() == (study / table).read_text(), table
+    again = run_entry("sensitivity", args[:-2], tmp_path, env={"TMPDIR": str(tmp_path)})
+    assert again.returncode == 0 and "already complete" in again.stdout
+
+
+# ------------------------------------------------------------------------------------------------
+# 7. Full disks: finished work is kept, nothing partial looks complete, one clear line
+# ------------------------------------------------------------------------------------------------
+def _file_size_limit(limit: int):
+    def apply() -> None:  # in the child: writes beyond `limit` bytes fail with EFBIG, like a full disk
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_a_full_disk_during_a_run_leaves_no_folder_and_says_so(tmp_path):
+    proc = run_entry("run", ["seeds=40", f"results_root={tmp_path}"], tmp_path, preexec=_file_size_limit(64_000),
+                     env={"TMPDIR": str(tmp_path)})
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+    assert "the disk is full" in proc.stderr and "rerun the same command" in proc.stderr
+    runs = tmp_path / "runs"
+    assert not any(is_complete(p) for p in runs.iterdir()) and not _leftovers(runs)
+
+
+def test_a_full_disk_while_writing_the_report_keeps_the_study(tmp_path, study):
+    import shutil
+
+    folder = tmp_path / "sensitivity" / "smoke"
+    shutil.copytree(study, folder)
+    for report in ("report.html", "report.pdf"):
+        (folder / report).unlink()
+    before = sorted(p.name for p in folder.iterdir())
+    # the same study again: it is found complete, and only its report is written, into a disk that is full
+    proc = run_entry("sensitivity", ["study=smoke", "name=smoke", f"results_root={tmp_path}", "workers=2"],
+                     tmp_path, preexec=_file_size_limit(300_000), env={"TMPDIR": str(tmp_path)})
+    assert proc.returncode == 3, proc.stdout[-1000:] + proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and "already complete" in proc.stdout
+    assert "the disk is full" in proc.stderr and f"python experiments/report.py {folder}" in proc.stderr
+    assert sorted(p.name for p in folder.iterdir()) == before  # intact, and no partial report
+    assert not _leftovers(tmp_path / "sensitivity")
+    rebuilt = run_entry("report", [str(folder)], tmp_path)  # the note's command, with space again
+    assert rebuilt.returncode == 0 and (folder / "report.pdf").stat().st_size > 0
+
+
+def _failing_writer(monkeypatch, after: int) -> None:
+    """``DataFrame.to_parquet`` succeeds ``after`` times, then fails as on a full disk."""
+    original, calls = pd.DataFrame.to_parquet, {"n": 0}
+
+    def to_parquet(self, path, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", to_parquet)
+
+
+def test_simulate_to_parquet_writes_a_fresh_folder_and_marks_completion(tmp_path, monkeypatch):
+    params = [Params(horizon=3, initial_trust=t) for t in np.linspace(0, 1, 40)]
+    out = simulate_to_parquet(params, np.arange(40), tmp_path / "ok", chunk_size=10)
+    assert (out / "_SUCCESS").is_file() and len(list(out.glob("part-*.parquet"))) == 4
+    assert len(pd.read_parquet(out)) == 40 * 4
+    _failing_writer(monkeypatch, after=2)
+    with pytest.raises(OSError):
+        simulate_to_parquet(params, np.arange(40), tmp_path / "full", chunk_size=10)
+    assert not (tmp_path / "full").exists() and not _leftovers(tmp_path)
+
+
+def test_collect_on_a_full_disk_writes_neither_table(tmp_path, monkeypatch):
+    assert run_entry("run", ["seeds=2", "params.horizon=4", f"results_root={tmp_path}"], tmp_path).returncode == 0
+    from sim.runner import collect
+
+    _failing_writer(monkeypatch, after=0)
+    with pytest.raises(OSError):
+        collect(tmp_path / "runs")
+    assert not list((tmp_path / "runs").glob("merged*")) and not _leftovers(tmp_path / "runs")
+
+
+def test_a_script_without_a_main_guard_gets_a_clear_message(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text("from sim import Params, simulate\n"
+                      "simulate([Params(horizon=3)] * 600, list(range(600)), workers=2, chunk_size=100)\n")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "workers=2" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr
+    assert set(OUTCOMES)  # the package imported in the script is the one under test
