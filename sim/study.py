@@ -266,7 +266,12 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Calla
         reduction = effects[primary].mean(axis=1)
         _samples(X, names, effects).to_parquet(folder / "discovery_samples.parquet", index=False)
         label = f"{primary} >= {study.prim_threshold:g}"
-        prim = prim_boxes(x, reduction >= study.prim_threshold, max_boxes=study.prim_boxes, threshold_name=label)
+        try:
+            prim = prim_boxes(x, reduction >= study.prim_threshold, max_boxes=study.prim_boxes,
+                              threshold_name=label)
+        except ValueError as err:  # e.g. no run reached the threshold: the finished stages are kept
+            raise StudyError(f"study.prim_threshold={study.prim_threshold:g}: {err}; the finished stages are kept "
+                             "for a rerun with the same inputs") from None
         prim.boxes.to_csv(folder / "prim_boxes.csv", index=False)
         prim.stats.assign(threshold=study.prim_threshold, base_rate=prim.base_rate).to_csv(
             folder / "prim_stats.csv", index=False)

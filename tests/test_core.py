@@ -201,7 +201,8 @@ def test_parquet_round_trip(tmp_path):
     seeds = [11, 12, 13]
     ds = simulate(params, seeds)
     out = simulate_to_parquet(params, seeds, tmp_path / "run", chunk_size=1)
-    assert sorted(p.name for p in out.iterdir()) == [f"part-{k:05d}.parquet" for k in range(3)]
+    # the parts and a completion marker (written last: a folder without it is not a result)
+    assert sorted(p.name for p in out.iterdir()) == ["_SUCCESS", *(f"part-{k:05d}.parquet" for k in range(3))]
     frame = pd.read_parquet(out).sort_values(["scenario", "step"]).reset_index(drop=True)
     expected = tidy(ds).sort_values(["scenario", "step"]).reset_index(drop=True)
     assert len(frame) == 3 * 8

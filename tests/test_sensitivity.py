@@ -139,7 +139,7 @@ def test_smoke_study_writes_every_table_and_figure(tmp_path):
         ("study.replicates=0", ["study.replicates=0", ">= 1"]),
         ("study.outcomes=[nonsense]", ["'nonsense'", "fragmentation_reduction"]),
         ("study.parameters=[trust]", ["'trust'", "not a numeric parameter"]),
-        ("+study.narrow.initial_trust=[0.5,2.0]", ["initial_trust", "widen"]),
+        ("study.narrow.initial_trust=[0.5,2.0]", ["initial_trust", "widen"]),
         ("study.prim_threshold=5.0", ["no run reached", "fragmentation_reduction >= 5"]),
     ],
 )
@@ -147,6 +147,7 @@ def test_bad_study_input_fails_clearly_and_leaves_nothing_that_looks_finished(tm
     proc = _study(tmp_path, override)
     assert proc.returncode != 0
     message = proc.stderr + proc.stdout
+    assert "Traceback" not in message, message[-2000:]
     for fragment in fragments:
         assert fragment in message, message[-2000:]
     assert not (tmp_path / "sensitivity" / "s").exists()
