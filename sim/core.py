@@ -455,7 +455,9 @@ def simulate_to_parquet(params: Sequence[Params] | pd.DataFrame, seeds: Sequence
     ``directory`` must not exist yet (or be empty): the parts are written into a hidden temporary folder
     beside it, which becomes ``directory`` only when every part is written, with a ``_SUCCESS`` marker.
     A failed run (a full disk) leaves no ``directory`` at all, never a partial set of parts."""
-    from sim.results import atomic_folder, remove_stale_temporaries
+    import shutil
+
+    from sim.results import remove_stale_temporaries, temporary_name
 
     table = scenario_table(params, seeds)
     steps_, months = _check_run_args(steps, keep, workers, chunk_size, table)
@@ -464,19 +466,34 @@ def simulate_to_parquet(params: Sequence[Params] | pd.DataFrame, seeds: Sequence
         raise ValueError(f"directory={str(directory)!r}: already exists and is not empty; give a new folder "
                          "(parts of another run must not mix with this one's)")
     remove_stale_temporaries(directory)
-    results = _iterate(table, steps_, months, workers, chunk_size)
-    with atomic_folder(directory) as tmp:
-        for k, (chunk, values) in enumerate(_progress(results, len(table), progress)):
-            part = table.iloc[chunk.rows].assign(disabled=lambda t: t["disabled"].map(",".join))
-            part.insert(0, "scenario", chunk.rows)
-            frame = part.loc[part.index.repeat(len(months))].reset_index(drop=True)
-            frame["step"] = np.tile(months, len(chunk.rows))
-            if steps is None:  # NaN after each scenario's own horizon, as in simulate()
-                beyond = months[None, :] > table["horizon"].to_numpy()[chunk.rows, None]
-                for name in OUTCOMES:
-                    values[name][beyond] = np.nan
-            for name in OUTCOMES:
-                frame[name] = values[name].reshape(-1)
-            frame.to_parquet(tmp / f"part-{k:05d}.parquet", index=False)
-        (tmp / "_SUCCESS").write_text(f"{len(table)} scenarios, {k + 1} parts\n")
+    tmp = temporary_name(directory)
+    tmp.mkdir(parents=True)
+    try:
+        _stream_parts(table, steps, steps_, months, workers, chunk_size, progress, tmp)
+        (tmp / "_SUCCESS").write_text(f"{len(table)} scenarios\n")
+        if directory.is_dir():
+            directory.rmdir()  # empty (checked above)
+        tmp.rename(directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return directory
+
+
+def _stream_parts(table: pd.DataFrame, steps: int | None, steps_: int, months: np.ndarray, workers: int,
+                  chunk_size: int | None, progress: bool, directory: Path) -> None:
+    results = _iterate(table, steps_, months, workers, chunk_size)
+    for k, (chunk, values) in enumerate(_progress(results, len(table), progress)):
+        part = table.iloc[chunk.rows].assign(disabled=lambda t: t["disabled"].map(",".join))
+        part.insert(0, "scenario", chunk.rows)
+        frame = part.loc[part.index.repeat(len(months))].reset_index(drop=True)
+        frame["step"] = np.tile(months, len(chunk.rows))
+        if steps is None:  # NaN after each scenario's own horizon, as in simulate()
+            beyond = months[None, :] > table["horizon"].to_numpy()[chunk.rows, None]
+            for name in OUTCOMES:
+                values[name][beyond] = np.nan
+        for name in OUTCOMES:
+            frame[name] = values[name].reshape(-1)
+        tmp = directory / f".part-{k:05d}.parquet.tmp"
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(directory / f"part-{k:05d}.parquet")

@@ -202,10 +202,7 @@ class Params:
 
 def _check(s: FieldSpec, value: Any) -> Any:
     """Validate (and normalise the type of) one value against its declaration."""
-    shown = repr(value)
-    if len(shown) > 40:  # e.g. 10**400: keep the message on one readable line
-        shown = f"{shown[:12]}...({len(shown)} characters)"
-    where = f"Params.{s.name}={shown}"
+    where = f"Params.{s.name}={value!r}"
     if s.name == "disabled":
         if isinstance(value, str) or not isinstance(value, tuple | list):
             raise TypeError(f"{where}: must be a tuple of rule ids, each {s.describe_allowed()}")
@@ -230,12 +227,18 @@ def _check(s: FieldSpec, value: Any) -> Any:
         try:
             value = float(value)
         except OverflowError:  # e.g. 10**400: too large for a float, so certainly out of range
-            raise ValueError(f"{where}: out of range (too large); must be {s.describe_allowed()}") from None
+            raise ValueError(f"{_short(s.name, value)}: out of range; must be {s.describe_allowed()}") from None
         if math.isnan(value):
             raise ValueError(f"{where}: NaN is not allowed; must be {s.describe_allowed()}")
     if not (s.low <= value <= s.high):
-        raise ValueError(f"{where}: out of range; must be {s.describe_allowed()}")
+        raise ValueError(f"{_short(s.name, value)}: out of range; must be {s.describe_allowed()}")
     return value
+
+
+def _short(name: str, value: Any) -> str:
+    """``Params.name=value`` on one readable line even for a value such as 10**400."""
+    shown = repr(value)
+    return f"Params.{name}={shown if len(shown) <= 40 else f'{shown[:12]}...({len(shown)} digits)'}"
 
 
 def _is_numpy_number(value: Any) -> bool:

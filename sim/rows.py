@@ -58,7 +58,7 @@ def with_base(rows: pd.DataFrame, base: Params) -> pd.DataFrame:
     out = rows.copy()
     for name, value in base.to_dict().items():
         if name not in out.columns:
-            out[name] = ",".join(value) if name == "disabled" else value
+            out[name] = ",".join(value) if isinstance(value, tuple) else value  # e.g. disabled
     return out
 
 
