@@ -231,7 +231,8 @@ def _check(s: FieldSpec, value: Any) -> Any:
         if math.isnan(value):
             raise ValueError(f"{where}: NaN is not allowed; must be {s.describe_allowed()}")
     if not (s.low <= value <= s.high):
-        raise ValueError(f"{_short(s.name, value)}: out of range; must be {s.describe_allowed()}")
+        shown = where if len(where) <= 80 else _short(s.name, value)
+        raise ValueError(f"{shown}: out of range; must be {s.describe_allowed()}")
     return value
 
 
