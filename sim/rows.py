@@ -9,6 +9,7 @@ what else runs with it, the merged table is identical whatever the split, worker
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,7 @@ def run_chunk(rows: pd.DataFrame, folder: str | os.PathLike, n_chunks: int, chun
     if target.is_file():
         return target, False
     remove_stale_temporaries(target)
+    started = time.perf_counter()
     start, stop = chunk_bounds(len(rows), n_chunks, chunk)
     part = rows.iloc[start:stop]
     params = part.drop(columns=["seed"])
@@ -133,7 +135,8 @@ def run_chunk(rows: pd.DataFrame, folder: str | os.PathLike, n_chunks: int, chun
     frame = frame.rename(columns={"scenario": "row"})
     Path(folder).mkdir(parents=True, exist_ok=True)
     if record is not None:
-        write_json(chunk_manifest_path(target), record)
+        timings = {**record.get("timings_seconds", {}), "simulate": round(time.perf_counter() - started, 4)}
+        write_json(chunk_manifest_path(target), {**record, "timings_seconds": timings})
     atomic_write_bytes(target, lambda tmp: frame.to_parquet(tmp, index=False))
     return target, True
 
