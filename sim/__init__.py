@@ -6,10 +6,16 @@ Government public health and social care service provision. Eur J Public Health 
 
 from importlib.metadata import PackageNotFoundError, version
 
-from sim.core import simulate, simulate_to_parquet, tidy
-from sim.model import AllianceModel
-from sim.outcomes import OUTCOMES
-from sim.params import Params
+from sim.processes import watch_owner
+
+# A worker of a command (see sim.processes) starts watching its owner before the slow imports below, so
+# a kill -9 of the command ends it even while it is still starting up.
+watch_owner()
+
+from sim.core import simulate, simulate_to_parquet, tidy  # noqa: E402
+from sim.model import AllianceModel  # noqa: E402
+from sim.outcomes import OUTCOMES  # noqa: E402
+from sim.params import Params  # noqa: E402
 
 try:
     __version__ = version("alliance-sim")

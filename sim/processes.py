@@ -113,6 +113,27 @@ def die_with(pid: int, started: str | None = None) -> None:
     threading.Thread(target=watch, name=f"die-with-{pid}", daemon=True).start()
 
 
+def _forget_watchers() -> None:
+    _watching.clear()  # a forked child has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_watchers)
+
+
+def die_with_parent_signal() -> None:
+    """``preexec_fn`` for a subprocess: the kernel kills it (SIGKILL) the moment this process dies, even
+    while it is still importing (Linux ``PR_SET_PDEATHSIG``; a no-op elsewhere)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def pool_initializer(pid: int, started: str | None) -> None:
     """``ProcessPoolExecutor`` initializer: the worker dies with the process that made the pool."""
     die_with(pid, started)

@@ -20,7 +20,7 @@ import platform
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,8 @@ def _pid_alive_suffix(name: str) -> bool:
 
 
 @contextmanager
-def destination_lock(destination: str | os.PathLike, log=None) -> Iterator[None]:
+def destination_lock(destination: str | os.PathLike,
+                     log: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold an exclusive lock on ``destination`` (a file ``.<name>.lock`` beside it) for a whole
     check-run-write sequence: a twin run waits, then finds the finished result and skips."""
     destination = Path(destination)

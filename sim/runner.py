@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def _refuse(folder: Path, recorded: dict | None, identity: dict) -> ConfigError:
 
 
 def run(cfg: DictConfig, override_dirname: str = "", overrides: list[str] | None = None,
-        log=None) -> Outcome:
+        log: Callable[[str], None] | None = None) -> Outcome:
     """Run the configured experiment; see :mod:`sim.runner`."""
     params = validate(cfg)
     if cfg.experiment.kind == "rows":
@@ -183,7 +184,7 @@ def _n_chunks_of(path: Path) -> int:
     return int(path.stem.rsplit("-of-", 1)[1])
 
 
-def _run_rows(cfg: DictConfig, base: Params, log=None) -> Outcome:
+def _run_rows(cfg: DictConfig, base: Params, log: Callable[[str], None] | None = None) -> Outcome:
     rows_file = cfg.experiment.rows_file
     rows = _checked_rows(cfg, base)
     folder = Path(cfg.results_root) / check_name(cfg.name)

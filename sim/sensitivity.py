@@ -322,7 +322,7 @@ def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str
     import uuid
     from pathlib import Path
 
-    from sim.processes import OWNER_ENV, owner_token
+    from sim.processes import OWNER_ENV, die_with_parent_signal, owner_token
     from sim.rows import merge
 
     made_root = work_dir is None
@@ -339,7 +339,7 @@ def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str
                f"workers={workers}"] + ([f"steps={steps}"] if steps is not None else [])
         # the sweep and its workers die with this process, even after kill -9 (sim.processes)
         env = {**os.environ, OWNER_ENV: os.environ.get(OWNER_ENV) or owner_token()}
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, preexec_fn=die_with_parent_signal)
         if proc.returncode != 0:
             raise RuntimeError(f"sweep evaluation through launcher {launcher!r} failed:\n{proc.stderr[-2000:]}")
         merged = merge(root / name)

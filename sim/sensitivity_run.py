@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def _claim_new_name(root: Path) -> tuple[str, Path]:
     raise StudyError(f"{root}: no free study name for {stamp}; give name=")
 
 
-def run(cfg: DictConfig, log=print) -> tuple[Path, dict]:
+def run(cfg: DictConfig, log: Callable[[str], None] = print) -> tuple[Path, dict]:
     """Run (or resume, or find finished) the configured study; returns its folder and headline results.
 
     ``result["report_error"]`` holds a message if the study is complete but its report failed."""
