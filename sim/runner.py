@@ -7,6 +7,7 @@ is refused rather than answered with stale results), and writes its folder atomi
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -113,9 +114,13 @@ def preflight(cfg: DictConfig) -> Params:
 
 
 def _checked_rows(cfg: DictConfig, base: Params) -> pd.DataFrame:
+    """The row table with the config's parameters for the columns it does not set (the file's own
+    parameter columns are listed in ``attrs["from_file"]``), validated."""
     rows_file = cfg.experiment.rows_file
     try:
-        rows = with_base(read_rows(rows_file), base)
+        raw = read_rows(rows_file)
+        rows = with_base(raw, base)
+        rows.attrs["from_file"] = [c for c in raw.columns if c != "seed"]
         check_rows(rows, rows_file)
         check_fits(f"experiment.rows_file={str(rows_file)!r}", len(rows) // cfg.experiment.n_chunks + 1,
                    1 if cfg.experiment.keep == "last" else (cfg.steps or int(rows["horizon"].max())) + 1,
@@ -177,7 +182,8 @@ def run(cfg: DictConfig, override_dirname: str = "", overrides: list[str] | None
 
 def _chunk_records(folder: Path) -> dict[Path, dict | None]:
     """Every chunk file in a row-sweep folder with the identity recorded beside it (None if none)."""
-    return {f: read_identity(chunk_manifest_path(f)) for f in sorted(folder.glob("chunk-*-of-*.parquet"))}
+    files = sorted(f for f in folder.glob("chunk-*-of-*.parquet") if re.fullmatch(r"chunk-\d+-of-\d+\.parquet", f.name))
+    return {f: read_identity(chunk_manifest_path(f)) for f in files}
 
 
 def _n_chunks_of(path: Path) -> int:
@@ -209,7 +215,7 @@ def _run_rows(cfg: DictConfig, base: Params, log: Callable[[str], None] | None =
         keep = "last" if cfg.experiment.keep == "last" else None
         record = manifest(seeds=rows["seed"].to_numpy()[slice(*chunk_bounds(len(rows), n_chunks, chunk))],
                           timings={}, rows_file=str(rows_file), chunk=chunk, n_chunks=n_chunks, identity=identity,
-                          params_from_rows=[c for c in read_rows(rows_file).columns if c != "seed"])
+                          params_from_rows=rows.attrs["from_file"])
         path, ran = run_chunk(rows, folder, n_chunks, chunk, steps=cfg.steps, keep=keep, workers=cfg.workers,
                               progress=sys.stderr.isatty(), record=record)
         if ran:
@@ -278,7 +284,7 @@ def collect(folder: str | Path, partial: bool = False) -> tuple[Path, pd.DataFra
         if len(hashes) > 1:
             raise ConfigError(f"{str(folder)!r}: holds chunks of different row sweeps (identities "
                               f"{', '.join(sorted(str(h) for h in hashes))}); rerun with force=true or another name=")
-        missing = sorted(set(range(splits[0])) - {int(f.name[6:11]) for f in chunks})
+        missing = sorted(set(range(splits[0])) - {int(f.name.split("-")[1]) for f in chunks})
         if missing and not partial:
             raise ConfigError(f"{str(folder)!r}: chunks {', '.join(map(str, missing[:10]))} of {splits[0]} are "
                               "missing; run them (experiment.chunk=...) or collect with --partial")

@@ -170,6 +170,7 @@ def test_only_temporaries_of_dead_owners_are_removed(tmp_path):
     assert mine.is_dir() and elsewhere.is_dir() and not theirs.exists()
 
 
+@pytest.mark.slow
 def test_twin_sweeps_started_together_both_finish_with_the_same_results(tmp_path):
     sweep = ["-m", "hydra/launcher=basic", "params.n_providers=5,8", "params.initial_trust=0.2,0.6", "seeds=3",
              "params.horizon=12", f"results_root={tmp_path}"]
@@ -192,6 +193,7 @@ def test_studies_started_in_the_same_second_get_different_names(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # 5-6. kill -9: no process left after 5 s, nothing written afterwards; a killed study resumes
 # ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_the_rerun_completes(tmp_path):
     sweep = ["-m", "scenario=default,austerity", "params.n_providers=8,12", "seeds=24", "params.horizon=36",
              "workers=2", f"results_root={tmp_path}"]  # joblib (loky) workers, each with a process pool
@@ -218,6 +220,7 @@ def test_kill_9_of_a_parallel_sweep_leaves_no_process_and_the_rerun_completes(tm
     assert len(finished()) == 4 and not _leftovers(runs)
 
 
+@pytest.mark.slow
 def test_kill_9_of_a_study_leaves_no_process_and_the_rerun_resumes_to_the_same_numbers(tmp_path, study):
     args = ["study=smoke", "name=smoke", f"results_root={tmp_path}", "report=false", "workers=2",
             "study.launcher=local", "study.chunks=2"]  # evaluations go out as sweeps: subprocesses and workers
