@@ -12,7 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["Purpose", "uniform", "shock"]
+__all__ = ["Purpose", "uniform", "uniform3", "shock"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -31,6 +31,11 @@ class Purpose(IntEnum):
     ORIENTATION0 = 7
     EFFORT = 20
     NEED = 21
+    EPISODE = 22
+    CONTACT = 23
+    OBSERVE = 24
+    EXIT = 25
+    NEWCOMER = 26
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -82,3 +87,24 @@ def shock(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:
     z -= np.log1p(-u)
     z *= _UNIT_LOGISTIC
     return z
+
+
+_MASK21 = np.uint64((1 << 21) - 1)
+_S43, _S22, _S1 = (np.uint64(k) for k in (43, 22, 1))
+
+
+def uniform3(seed, step, purpose: Purpose, a=0, b=0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three independent uniforms on (0, 1) from one hash: its top three 21-bit fields.
+
+    For the care-pathway draws, which are many and only feed yes/no choices and choices among a few
+    providers, a resolution of 2**-21 is ample, and one hash instead of three keeps the core fast.
+    """
+    h = _hash(seed, step, int(purpose), a, b)
+    scale = 1.0 / 2097152.0
+    out = []
+    for shift in (_S43, _S22, _S1):
+        u = ((h >> shift) & _MASK21).astype(np.float64)
+        u += 0.5
+        u *= scale
+        out.append(u)
+    return out[0], out[1], out[2]
