@@ -201,10 +201,10 @@ class CommunityAgent(mesa.Agent):
         access = float(svc.share(served_total, served_total + expired_total))
         self.pressure = 1.0 - access
         self.experience = float(rel.relax(self.experience, svc.experience_target(
-            frag["discontinuity"], access, frag["gaps"], self.participation), svc.EXPERIENCE_RATE))
+            frag["discontinuity"], access, frag["gap_episodes"], self.participation), svc.EXPERIENCE_RATE))
         self.counts = {k: float(v[0, 0]) for k, v in counts.items()}
         self.results = {"need": need.sum(), "served": served_total, "expired": expired_total,
-                        "resolved": served_total * (1.0 - frag["gaps"]) * svc.service_fit(self.tailoring),
+                        "resolved": served_total * (1.0 - frag["gap_episodes"]) * svc.service_fit(self.tailoring),
                         "demand": demand.sum(), **frag}
 
     def respond(self, view: ProviderView) -> None:

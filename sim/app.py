@@ -31,7 +31,7 @@ __all__ = ["SLIDER_GROUPS", "Preset", "TwinModel", "changed_settings", "control_
            "preset_settings", "settings_to_params", "Page"]
 
 #: Schema groups shown as sliders (ablation becomes switches; commissioning is the comparison itself).
-SLIDER_GROUPS: tuple[str, ...] = ("context", "design", "mechanism", "scale")
+SLIDER_GROUPS: tuple[str, ...] = ("context", "lever", "mechanism", "scale")
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "conf" / "scenario"
 DEFAULT_SEED = 7
 SEED_RANGE = (0, 99)

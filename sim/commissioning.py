@@ -41,9 +41,9 @@ OBSERVATION_NOISE = 0.5
 #: in alliances).
 RECIPROCITY_RATE = {"alliance": 0.05, "traditional": 0.02}
 #: Share of handoff losses that fully monitored, fully individual contracts prevent (assumed).
-ACCOUNTABILITY = 0.5
+ACCOUNTABILITY = 0.3
 #: Share of individual accountability that a fully pooled budget diffuses (assumed).
-DIFFUSION = 0.3
+DIFFUSION = 0.5
 #: Commissioner's trust in a provider below which it is re-tendered, or (mean) the alliance's pooled share
 #: is halved at a review (assumed).
 REVIEW_THRESHOLD = 0.35

@@ -20,7 +20,7 @@ __all__ = ["ParamsConfig", "ExperimentConfig", "RunConfig", "register", "params_
 def _params_config() -> type:
     fields = []
     for s in Params.schema():
-        if s.name == "disabled":
+        if s.name in ("disabled", "events"):
             fields.append((s.name, list[str], field(default_factory=list)))
         else:
             fields.append((s.name, s.type, field(default=s.default)))
@@ -74,7 +74,7 @@ def params_from_config(node: DictConfig | dict) -> Params:
 class StudyConfig:
     """Sizes and choices of a sensitivity study (see docs and conf/study/*.yaml)."""
 
-    parameters: list[str] = field(default_factory=list)  # empty: every numeric context/design/mechanism parameter
+    parameters: list[str] = field(default_factory=list)  # empty: every numeric context/lever/mechanism parameter
     narrow: dict[str, list[float]] = field(default_factory=dict)  # shrink a schema range: {name: [low, high]}
     outcomes: list[str] = field(default_factory=lambda: ["fragmentation_reduction", "access_gain",
                                                          "experience_gain", "value_gain"])
@@ -86,7 +86,7 @@ class StudyConfig:
     second_order: bool = False
     grouped: bool = True  # also a Sobol analysis by middle-range theory (A, B, C, other)
     replicates: int = 4
-    prim_threshold: float = 0.2  # "fragmentation reduced by at least X"
+    prim_threshold: float = 0.1  # "fragmentation reduced by at least X"
     prim_boxes: int = 2
     discovery_n: int = 1024
     ablation_contexts: int = 32

@@ -286,9 +286,9 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
         served, expired = served @ ones_d, expired @ ones_d
         access = svc.share(served, served + expired)
         st["pressure"] = 1.0 - access
-        resolved = served * (1.0 - frag["gaps"]) * svc.service_fit(st["tailoring"])
+        resolved = served * (1.0 - frag["gap_episodes"]) * svc.service_fit(st["tailoring"])
         st["experience"] = rel.relax(st["experience"], svc.experience_target(
-            frag["discontinuity"], access, frag["gaps"], st["participation"]), svc.EXPERIENCE_RATE)
+            frag["discontinuity"], access, frag["gap_episodes"], st["participation"]), svc.EXPERIENCE_RATE)
 
         # --- 4. learning (month 0 is delivered before anyone learns) ---
         if month > 0:

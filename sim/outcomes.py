@@ -16,9 +16,10 @@ from sim.world import BASE_NEED
 
 #: Outcome names (the DataCollector's columns and the core's data variables) and their meaning.
 OUTCOMES: dict[str, str] = {
-    "fragmentation": "mean of gaps, duplication and discontinuity (0-1, lower is better), from care pathways",
-    "gaps": "share of need episodes with a component lost at a handoff (no provider took responsibility)",
-    "duplication": "share of care-pathway components served twice (an assessment repeated after a handoff)",
+    "fragmentation": "mean of gaps, duplication and discontinuity (0-1, lower is better), counted from care "
+                     "pathways: how safe, how wasteful and how many the handoffs were",
+    "gaps": "share of handoffs between providers in which the person was lost (no provider took responsibility)",
+    "duplication": "share of completed handoffs followed by a repeated assessment (work done twice)",
     "discontinuity": "share of episodes times 1 - Bice-Boxerman continuity of care of their contact sequence",
     "coc": "mean Bice-Boxerman continuity of care of episodes with two or more contacts (1 = one provider)",
     "upc": "mean usual-provider continuity of episodes with two or more contacts (share with the main provider)",
@@ -56,8 +57,9 @@ def system_outcomes(*, counts, need, served, expired, resolved, demand, experien
                     n_localities, trust, commitment, alignment, effort, overhead) -> dict[str, np.ndarray]:
     """Aggregate pathway counts and locality ``(..., L)`` and provider ``(..., P)`` quantities into outcomes."""
     total = {k: row_sum(v) for k, v in counts.items()}
-    gaps = total["gap_episodes"] / total["episodes"]
-    duplication = total["duplicated"] / total["components"]
+    handoffs = total["handoffs"]
+    gaps = share(total["lost"], handoffs, empty=0.0)
+    duplication = share(total["duplicated"], handoffs, empty=0.0)
     discontinuity = total["discontinuity"] / total["episodes"]
     multi = total["multi"]
     served_total, expired_total, resolved_total = row_sum(served), row_sum(expired), row_sum(resolved)

@@ -1,6 +1,6 @@
 """The one parameter schema of the alliance model.
 
-Every context, design, mechanism and scale parameter is declared here once, with its type, default,
+Every context, lever, mechanism and scale parameter is declared here once, with its type, default,
 allowed range, unit or meaning and group. Hydra configs, sensitivity bounds, the teaching app's
 sliders and the parameter table in ``docs/`` are all derived from :meth:`Params.schema`.
 """

@@ -9,7 +9,10 @@ component goes to a provider:
   ``keep`` (its role flexibility, IPT7, or the locality team, IPT3); otherwise
 - a provider is drawn in proportion to its capacity in that domain in that locality.
 
-A change of provider is a **handoff**. A handoff is *lost* (no one takes responsibility: a **gap**)
+A change of provider is a **handoff**. The three components of fragmentation are distinct: **gaps** are
+the share of handoffs that are lost (safety), **duplication** the share followed by a repeated
+assessment (waste), **discontinuity** ``1 - COC`` of each episode's contact sequence (how many
+providers a person passes through; 0 for a simple episode). A handoff is *lost* (no one takes responsibility)
 with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure) × (1 - coordination)``:
 stretched services (last month's unmet share) drop more referrals; coordination combines the pair's
 informal cooperation (trust and effort), the locality's formal pathways (IPT1), community navigation
@@ -27,8 +30,9 @@ locality's pathways are the same numbers in the Mesa model (one community at a t
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.draws import Purpose, uniform3
+from sim.draws import Purpose, uniform3_one
 
 #: Episodes sampled per locality and month (a sampling resolution, not a model constant).
 EPISODES = 12
@@ -42,11 +46,13 @@ PRESSURE_LOSS = 2.0
 INFORMAL_REACH = 0.25
 FORMAL_REACH = 0.3
 #: Most of a repeat assessment that records shared through formal pathways can prevent (assumed).
-SHARED_RECORDS = 0.5
+SHARED_RECORDS = 0.4
+
+_EPISODE, _CONTACT = int(Purpose.EPISODE), int(Purpose.CONTACT)  # plain ints for the compiled loop
 
 #: Counts returned per locality by :func:`walk`.
 COUNTS = ("episodes", "gap_episodes", "components", "duplicated", "handoffs", "kept", "later",
-          "multi", "coc", "upc", "discontinuity")
+          "multi", "coc", "upc", "discontinuity", "lost")
 
 
 def choice_table(coverage, capacity):
@@ -75,17 +81,6 @@ def alias_table(weight):
     return prob, alias
 
 
-def _draw_provider(table, flat_cell, u):
-    """Provider for each draw: column ``floor(u P)``, kept with its probability or swapped for its alias."""
-    prob, alias = table
-    P = prob.shape[-1]
-    x = u * P
-    column = np.minimum(x.astype(np.int64), P - 1)
-    index = flat_cell * P + column
-    keep = (x - column) < _take(prob, index)
-    return np.where(keep, column, _take(alias, index))
-
-
 def profile_table(need_profile):
     """Cumulative need profile ``(..., L, D)`` for drawing an episode's first domain."""
     cdf = np.cumsum(need_profile, axis=-1)
@@ -98,121 +93,127 @@ def pair_informal(trust, effort):
     return 0.5 * (trust + np.swapaxes(trust, -1, -2)) * effort[..., :, None] * effort[..., None, :]
 
 
-def _take(table, index):
-    """``table[s, ..., index[s, ...]]`` with the table's trailing axes flattened: ``index`` ``(S, ...)``
-    holds flat positions within each scenario's slice. Plain fancy indexing on a flat view, which is
-    much cheaper than ``take_along_axis`` for these small gathers."""
-    S = table.shape[0]
-    size = table.size // S
-    offset = (np.arange(S, dtype=np.int64) * size).reshape((S,) + (1,) * (index.ndim - 1))
-    return table.reshape(-1)[index + offset]
-
-
-def _gather_pair(table, a, b):
-    """``table[s, a, b]`` for index arrays ``a, b`` ``(S, L, E)``; ``table`` is ``(S, P, P)``."""
-    return _take(table, a * table.shape[-1] + b)
-
-
-def _gather_provider(values, p):
-    """``values[s, p]`` for ``values`` ``(S, P)`` and ``p`` ``(S, L, E)``."""
-    return _take(values, p)
-
-
 def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, informal, formal, navigation,
          pressure, accountability, cross, whole_system, handoff_loss, reassessment, practice, alignment,
          n_domains) -> dict[str, np.ndarray]:
     """Walk this month's sampled episodes through providers; returns counts per locality ``(S, L)``.
 
     Shapes: ``seed (S,)``, ``localities (L,)`` (their indices, which key the draws),
-    ``complexity, whole_system, handoff_loss, reassessment (S,)``, ``profile_cdf (S, L, D)``,
-    ``choice (prob, alias)`` each ``(S, L, D, P)`` from :func:`choice_table`, ``keep (S, L, P)``, ``informal, cross (S, P, P)``,
-    ``formal, navigation, pressure (S, L)``, ``accountability (S,)``, ``practice, alignment (S, P)``.
+    ``complexity, whole_system, handoff_loss, reassessment, accountability (S,)``,
+    ``profile_cdf (S, L, D)``, ``choice (prob, alias)`` each ``(S, L, D, P)`` from :func:`choice_table`,
+    ``keep (S, L, P)``, ``informal, cross (S, P, P)``, ``formal, navigation, pressure (S, L)``,
+    ``practice, alignment (S, P)``.
+
+    The walk is one compiled loop (:func:`_walk_episodes`, numba) that the Mesa model (one locality at a
+    time) and the core (whole batches) both call, so they do the same arithmetic in the same order; its
+    draws are :func:`sim.draws.uniform3` keyed by (seed, month, locality x episode, component).
     """
-    D, E = n_domains, EPISODES
     S, L = len(seed), len(localities)
-    seed3 = np.asarray(seed, dtype=np.uint64)[:, None, None]
-    episode_key = np.asarray(localities, dtype=np.int64)[None, :, None] * E + np.arange(E)[None, None, :]
-    u_complex, u_size, u_start = uniform3(seed3, month, Purpose.EPISODE, episode_key, 0)
-    complex_ = u_complex < complexity[:, None, None]
-    size = np.where(complex_, 2 + np.floor(u_size * (D - 1)).astype(np.int64), 1)  # contacts, 1..D
-    first = np.zeros((S, L, E), dtype=np.int64)  # domain of the first component, by inverse CDF
-    for d in range(D - 1):
-        first += profile_cdf[:, :, None, d] < u_start
+    formal = np.asarray(formal, dtype=float)
+    unmanaged = (1.0 - navigation) * (1.0 - FORMAL_REACH * formal) * (1.0 - np.asarray(accountability)[:, None])
+    loss_base = np.asarray(handoff_loss)[:, None] * (1.0 + PRESSURE_LOSS * pressure)
+    out = np.zeros((S, L, len(COUNTS)))
+    f = np.ascontiguousarray
+    _walk_episodes(f(np.asarray(seed, dtype=np.uint64)), int(month), f(np.asarray(localities, dtype=np.int64)),
+                   int(n_domains), f(np.asarray(complexity, dtype=float)), f(profile_cdf),
+                   f(choice[0]), f(choice[1]), f(keep), f(informal), f(cross), f(unmanaged * np.ones((S, L))),
+                   f(loss_base * np.ones((S, L))), f(CROSS_SECTOR_PENALTY * (1.0 - np.asarray(whole_system))),
+                   f(np.asarray(reassessment, dtype=float)), f(SHARED_RECORDS * formal * np.ones((S, L))),
+                   f(practice), f(alignment), out)
+    return {name: out[..., k] for k, name in enumerate(COUNTS)}
 
-    formal3 = formal[:, :, None]
-    unmanaged = (1.0 - navigation[:, :, None]) * (1.0 - FORMAL_REACH * formal3) * (1.0 - accountability[:, None, None])
-    loss_base = handoff_loss[:, None, None] * (1.0 + PRESSURE_LOSS * pressure[:, :, None])
-    cross_weight = CROSS_SECTOR_PENALTY * (1.0 - whole_system)[:, None, None]
-    reassess = reassessment[:, None, None]
-    providers = np.empty((S, L, E, D), dtype=np.int64)
-    gap = np.zeros((S, L, E), dtype=bool)
-    duplicated = np.zeros((S, L, E))
-    handoffs = np.zeros((S, L, E))
-    kept = np.zeros((S, L, E))
-    row = np.arange(L)[None, :, None] * D  # (locality, domain) cell of each draw, flattened
-    for k in range(D):
-        u_choice, u_loss, u_repeat = uniform3(seed3, month, Purpose.CONTACT, episode_key, k)
-        cell = row + np.mod(first + k, D)
-        if k == 0:
-            providers[..., 0] = _draw_provider(choice, cell, u_choice)
-            continue
-        active = k < size
-        prev = providers[..., k - 1]
-        stay = _take(keep, np.arange(L)[None, :, None] * keep.shape[-1] + prev)
-        keeps = u_choice < stay
-        redrawn = _draw_provider(choice, cell, np.minimum((u_choice - stay) / np.maximum(1.0 - stay, 1e-12), 1.0))
-        current = np.where(keeps, prev, redrawn)
-        providers[..., k] = current
-        handoff = active & (current != prev)
-        uncoordinated = (1.0 - INFORMAL_REACH * _gather_pair(informal, prev, current)) * unmanaged
-        loss = loss_base * (1.0 + cross_weight * _gather_pair(cross, prev, current)) * uncoordinated
-        lost = handoff & (u_loss < loss)
-        shared = SHARED_RECORDS * formal3 * (0.5 + 0.5 * _gather_provider(alignment, current))
-        repeat = reassess * _gather_provider(practice, current) * (1.0 - shared) \
-            * (1.0 + cross_weight * _gather_pair(cross, prev, current))
-        duplicated += handoff & ~lost & (u_repeat < repeat)
-        gap |= lost
-        handoffs += handoff
-        kept += active & keeps
 
-    # continuity of each episode's contact sequence: same-provider pairs (COC) and the usual provider (UPC)
-    n = size.astype(np.float64)
-    multi = size > 1
-    pairs = np.zeros((S, L, E))
-    usual = np.ones((S, L, E))
-    for i in range(1, D):
-        with_i = np.ones((S, L, E))
-        for j in range(D):
-            if j != i:
-                with_i += (providers[..., i] == providers[..., j]) & (j < size)
-            if j < i:
-                pairs += (providers[..., i] == providers[..., j]) & (i < size)
-        usual = np.maximum(usual, np.where(i < size, with_i, 1.0))
-    first_count = np.ones((S, L, E))
-    for j in range(1, D):
-        first_count += (providers[..., 0] == providers[..., j]) & (j < size)
-    usual = np.maximum(usual, first_count)
-    denominator = np.where(multi, n * (n - 1.0), 1.0)
-    coc = np.where(multi, 2.0 * pairs / denominator, 0.0)
-    upc = np.where(multi, usual / n, 0.0)
-    ones_e = np.ones(E)
-    return {
-        "episodes": np.full((S, L), float(E)),
-        "gap_episodes": gap @ ones_e,
-        "components": n @ ones_e,
-        "duplicated": duplicated @ ones_e,
-        "handoffs": handoffs @ ones_e,
-        "kept": kept @ ones_e,
-        "later": (n - 1.0) @ ones_e,
-        "multi": multi @ ones_e,
-        "coc": coc @ ones_e,
-        "upc": upc @ ones_e,
-        "discontinuity": np.where(multi, 1.0 - coc, 0.0) @ ones_e,
-    }
+@njit(cache=True, error_model="numpy")
+def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, alias, keep, informal, cross,
+                   unmanaged, loss_base, cross_weight, reassess, shared_base, practice, alignment,
+                   out):  # pragma: no cover - compiled
+    S, L, E, P = len(seed), len(localities), EPISODES, prob.shape[3]
+    providers = np.empty(D, dtype=np.int64)
+    for s in range(S):
+        for l in range(L):
+            for e in range(E):
+                key = localities[l] * E + e
+                # the episode: simple, or complex with 2..D components in consecutive domains
+                u_complex, u_size, u_start = uniform3_one(seed[s], month, _EPISODE, key, 0)
+                size = 1
+                if u_complex < complexity[s]:
+                    size = 2 + int(u_size * (D - 1))
+                first = 0
+                for d in range(D - 1):
+                    if profile_cdf[s, l, d] < u_start:
+                        first += 1
+                gap = False
+                duplicated = 0.0
+                handoffs = 0.0
+                kept = 0.0
+                lost = 0.0
+                for k in range(size):
+                    domain = (first + k) % D
+                    u, u_loss, u_repeat = uniform3_one(seed[s], month, _CONTACT, key, k)
+                    if k > 0:
+                        prev = providers[k - 1]
+                        stay = keep[s, l, prev]
+                        if u < stay:
+                            providers[k] = prev
+                            kept += 1.0
+                            continue
+                        u = min((u - stay) / max(1.0 - stay, 1e-12), 1.0)
+                    # Walker alias draw of a provider for this (locality, domain)
+                    x = u * P
+                    column = min(int(x), P - 1)
+                    current = column if x - column < prob[s, l, domain, column] else alias[s, l, domain, column]
+                    providers[k] = current
+                    if k == 0 or current == prev:
+                        continue
+                    handoffs += 1.0
+                    penalty = 1.0 + cross_weight[s] * cross[s, prev, current]
+                    loss = loss_base[s, l] * penalty * (1.0 - INFORMAL_REACH * informal[s, prev, current]) \
+                        * unmanaged[s, l]
+                    if u_loss < loss:
+                        gap = True
+                        lost += 1.0
+                        continue
+                    shared = shared_base[s, l] * (0.5 + 0.5 * alignment[s, current])
+                    if u_repeat < reassess[s] * practice[s, current] * (1.0 - shared) * penalty:
+                        duplicated += 1.0
+                out[s, l, 0] += 1.0
+                out[s, l, 2] += size
+                if gap:
+                    out[s, l, 1] += 1.0
+                if size == 1:
+                    continue
+                out[s, l, 3] += duplicated
+                out[s, l, 4] += handoffs
+                out[s, l, 5] += kept
+                out[s, l, 6] += size - 1.0
+                out[s, l, 11] += lost
+                # continuity of the contact sequence: same-provider pairs (COC) and the usual provider (UPC)
+                pairs = 0.0
+                usual = 1.0
+                for i in range(size):
+                    with_i = 1.0
+                    for j in range(i + 1, size):
+                        if providers[j] == providers[i]:
+                            with_i += 1.0
+                            pairs += 1.0
+                    usual = max(usual, with_i)
+                coc = 2.0 * pairs / (size * (size - 1.0))
+                out[s, l, 7] += 1.0
+                out[s, l, 8] += coc
+                out[s, l, 9] += usual / size
+                out[s, l, 10] += 1.0 - coc
 
 
 def locality_fragmentation(counts):
     """Gaps, duplication and discontinuity per locality ``(S, L)`` from :func:`walk`'s counts."""
-    return {"gaps": counts["gap_episodes"] / counts["episodes"],
-            "duplication": counts["duplicated"] / counts["components"],
-            "discontinuity": counts["discontinuity"] / counts["episodes"]}
+    return {"gaps": _rate(counts["lost"], counts["handoffs"]),
+            "duplication": _rate(counts["duplicated"], counts["handoffs"]),
+            "discontinuity": counts["discontinuity"] / counts["episodes"],
+            "gap_episodes": counts["gap_episodes"] / counts["episodes"]}
+
+
+def _rate(part, whole):
+    """``part / whole``, 0 where there was no handoff at all."""
+    out = np.zeros(np.shape(whole))
+    np.divide(part, whole, out=out, where=whole > 0)
+    return out

@@ -32,6 +32,8 @@ COMMITMENT_RATE = 0.08
 COMMITMENT_THRESHOLD = 0.45
 #: Commitment drive of a fully pooled budget (a stake in shared outcomes; assumed).
 STAKE = 0.15
+#: Share of free-riding that full monitoring of joint work holds back (assumed).
+MONITORING_RESTRAINT = 0.9
 #: Share of free-riding that mutual trust holds back (assumed).
 TRUST_RESTRAINT = 1.0
 
@@ -42,7 +44,7 @@ def free_riding_pull(alliance, pooled_share, temptation, austerity, monitoring, 
     Zero under separate contracts (nothing is pooled); grows with the pooled share and with budget
     pressure; monitoring makes shirking visible and trust makes it feel like betrayal, so both hold it back.
     """
-    return (alliance * temptation * pooled_share * (1.0 + austerity) * (1.0 - 0.7 * monitoring)
+    return (alliance * temptation * pooled_share * (1.0 + austerity) * (1.0 - MONITORING_RESTRAINT * monitoring)
             * (1.0 - TRUST_RESTRAINT * mean_trust))
 
 

@@ -173,8 +173,8 @@ def noise_share(per_replicate: np.ndarray) -> float:
 # The alliance model as a function of its parameters
 # ------------------------------------------------------------------------------------------------
 def study_parameters() -> list[str]:
-    """Parameters a study varies by default: every numeric context, design and mechanism parameter."""
-    return [s.name for s in Params.schema() if s.group in ("context", "design", "mechanism") and s.type is float]
+    """Parameters a study varies by default: every numeric context, lever and mechanism parameter."""
+    return [s.name for s in Params.schema() if s.group in ("context", "lever", "mechanism") and s.type in (int, float)]
 
 
 def study_bounds(names: Sequence[str] | None = None,

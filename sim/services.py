@@ -19,7 +19,7 @@ DUPLICATION_WASTE = 0.5
 #: Share of a later component that a locality team keeps at full tailoring (assumed).
 LOCALITY_TEAM = 0.2
 #: Most of a later component that a fully flexible provider can take on itself (assumed).
-ROLE_REACH = 0.25
+ROLE_REACH = 0.2
 #: Monthly rates at which experience, participation and confidence move toward their targets (assumed).
 EXPERIENCE_RATE = 0.2
 PARTICIPATION_RATE = 0.08

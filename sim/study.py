@@ -2,7 +2,7 @@
 
 Stages, in the order recommended for stochastic agent-based models:
 
-1. **Morris screening** of every context, design and mechanism parameter, with a dummy parameter
+1. **Morris screening** of every context, lever and mechanism parameter, with a dummy parameter
    (which the model never reads) as the noise floor;
 2. **Sobol** on the parameters that rise above the floor, at N and N/2 to show convergence
    (bootstrap intervals alone do not show it for scrambled Sobol points), and by middle-range theory;

@@ -85,7 +85,7 @@ def ipt7_orientation_target(alliance, commitment, culture_readiness, strength):
       brings a little orientation.
     """
     transformation = gate(commitment, COMMITMENT_THRESHOLD)
-    shift = (0.3 + 0.7 * gate(culture_readiness, READINESS_THRESHOLD)) * -np.expm1(
+    shift = (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD)) * -np.expm1(
         -2.0 * strength_response(strength) * transformation)
     return alliance * shift + (1.0 - alliance) * BILATERAL_ORIENTATION * commitment
 

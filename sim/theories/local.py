@@ -18,7 +18,7 @@ BASE_COPRODUCTION = 0.3
 TAILOR_RATE = 0.25
 TAILOR_DECAY = 0.01
 #: Share of handoff losses that a fully connected, fully participating community prevents (assumed).
-NAVIGATION = 0.4
+NAVIGATION = 0.6
 #: Trust at which a shared focus half-forms (assumed).
 TRUST_THRESHOLD = 0.4
 #: Alignment that familiarity brings to providers who trust each other without a common aim (assumed).
@@ -40,7 +40,7 @@ def ipt3_participation_target(alliance, place_based, confidence, connectedness, 
     """
     seek = BASE_COPRODUCTION + (1.0 - BASE_COPRODUCTION) * alliance * gate(place_based, PLACE_THRESHOLD) \
         * strength_response(strength)
-    return np.minimum(1.0, confidence * (0.5 + 0.5 * connectedness) * seek)
+    return np.minimum(1.0, confidence * (0.2 + 0.8 * connectedness) * seek)
 
 
 def ipt3_update_tailoring(tailoring, alliance, place_based, participation, community_capacity, local_effort,
@@ -57,7 +57,7 @@ def ipt3_update_tailoring(tailoring, alliance, place_based, participation, commu
       centrally: nothing builds tailoring and it decays.
     """
     build = alliance * gate(place_based, PLACE_THRESHOLD) * strength_response(strength) * participation \
-        * (0.2 + 0.8 * community_capacity) * local_effort
+        * community_capacity * local_effort
     return tailoring + TAILOR_RATE * build * (1.0 - tailoring) - TAILOR_DECAY * tailoring
 
 
