@@ -100,7 +100,7 @@ def test_equivalence_full_horizon_and_extreme_sizes():
         random_params(rng, 4, horizon=90),
         Params(n_providers=2, n_localities=1, n_domains=2, horizon=36, disabled=("A", "C")),
         Params(n_providers=100, n_localities=50, n_domains=8, horizon=6, negativity_bias=5.0,
-               trust_learning_rate=0.5, effort_noise=2.0),
+               trust_learning_rate=0.3, effort_noise=2.0, events=("provider_exit@2", "budget_cut@3=0.5")),
     ]
     assert_equivalent(params, [0, 1, 2**63 - 1, 12345, 99, 3])
 

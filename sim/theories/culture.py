@@ -53,6 +53,10 @@ def ipt6_arrangements_target(alliance, senior_commitment):
     - Context: within an alliance.
     - Mechanism, resource: buy-in of senior leaders (``senior_commitment``, gated at 0.4; events can
       change it during a run).
+    - Mechanism, reasoning: senior leaders who back the alliance set up collaborative working
+      arrangements, which take the pull of each organisation's own agenda off joint work
+      (:func:`sim.commissioning.own_priorities_pull`) and relieve its administrative bottlenecks;
+      through :func:`ipt6_leadership` they legitimise joint work.
     - Outcome: the level of collaborative working arrangements (boards, joint posts, shared decisions)
       that the alliance moves toward (0-1); arrangements take time to build and decay when buy-in goes.
     """

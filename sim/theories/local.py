@@ -35,6 +35,8 @@ def ipt3_participation_target(alliance, place_based, confidence, connectedness, 
     - Mechanism, resource: local confidence (``confidence``, which moves with experience) and
       connectedness, built on by an alliance that seeks co-production; elsewhere communities offer a
       base level.
+    - Mechanism, reasoning: residents who take part shape services to their locality's need (the
+      tailoring itself is :func:`ipt3_update_tailoring`).
     - Outcome: participation, which drives tailoring (:func:`ipt3_update_tailoring`), community
       navigation across handoffs (:func:`community_navigation`) and ``experience``.
     """
