@@ -19,6 +19,7 @@ from sim.draws import Purpose, uniform
 BASE_NEED = 100.0
 #: Month-to-month variation in need (sd of the log; assumed).
 NEED_NOISE = 0.2
+#: Provider sectors (the statutory two first).
 SECTORS: tuple[str, ...] = ("NHS", "council social care", "voluntary/community", "private")
 #: Relative size of a provider of each sector (assumed).
 SECTOR_SIZE = np.array([1.5, 1.2, 0.6, 1.0])

@@ -85,13 +85,13 @@ def ipt7_orientation_target(alliance, commitment, culture_readiness, strength):
     - Mechanism, reasoning: committed staff allow normal practices to change.
     - Outcome: the whole-system orientation a provider moves toward (0-1), which turns into fluid roles
       (:func:`ipt7_role_target`): a provider takes on later parts of a person's care instead of handing
-      them on (``handoffs``, ``discontinuity``, ``systemic_change``). Without an alliance, commitment
-      brings a little orientation.
+      them on (``handoffs``, ``discontinuity``, ``systemic_change``). Without an alliance (or with the
+      rule switched off), commitment still brings a little orientation.
     """
     transformation = gate(commitment, COMMITMENT_THRESHOLD)
     shift = (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD)) * -np.expm1(
         -2.0 * strength_response(strength) * transformation)
-    return alliance * shift + (1.0 - alliance) * BILATERAL_ORIENTATION * commitment
+    return 1.0 - (1.0 - alliance * shift) * (1.0 - BILATERAL_ORIENTATION * commitment)
 
 
 def ipt7_role_target(alliance, orientation):

@@ -79,7 +79,8 @@ def ipt4_alignment_target(alliance, mean_trust, strength):
       the alliance's pathways stall; Ansell & Gash 2008).
     - Outcome: the alignment a provider moves toward (0-1); alignment drives formal pathways (IPT1)
       and information sharing at handoffs (less repeated assessment: ``duplication``), and so
-      ``experience`` and ``value``. Without a common aim, trust brings only a little alignment.
+      ``experience`` and ``value``. Without a common aim (separate contracts, or the rule switched off),
+      trust still brings a little alignment through familiarity.
     """
     common_aim = alliance * -np.expm1(-2.0 * strength_response(strength) * gate(mean_trust, TRUST_THRESHOLD))
-    return common_aim + (1.0 - alliance) * BILATERAL_ALIGNMENT * mean_trust
+    return 1.0 - (1.0 - common_aim) * (1.0 - BILATERAL_ALIGNMENT * mean_trust)

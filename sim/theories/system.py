@@ -41,11 +41,11 @@ def ipt1_pathway_drive(alliance, need_complexity, aligned, local_effort, informa
     - Outcome: formal pathway integration (:func:`ipt1_update_pathways`), which makes handoffs safe
       (fewer gaps) and lets assessments be shared (less duplication).
 
-    Under separate contracts no common goal is formalised; partners who trust each other and work
-    together (``informal``) still agree bilateral protocols, at a lower rate. Returns the drive (0-1.4).
+    In either mode, partners who trust each other and work together (``informal``) also agree bilateral
+    protocols, at a lower rate; under separate contracts that is all there is. Returns the drive (0-1.7).
     """
     formal_goals = alliance * gate(need_complexity, COMPLEXITY_THRESHOLD) * strength_response(strength)
-    return formal_goals * aligned * local_effort + (1.0 - alliance) * BILATERAL_PROTOCOLS * informal
+    return formal_goals * aligned * local_effort + BILATERAL_PROTOCOLS * informal
 
 
 def ipt1_update_pathways(formal, drive, local_effort):
