@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.patterns import PATTERNS, Sizes, measure, table
+from sim.patterns import PATTERNS, Sizes, ablation, measure, table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="the test suite's smaller sample sizes")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--out", type=Path, help="folder for patterns.csv and the per-pattern tables")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also print the default advantage with each middle-range theory and rule off")
     args = parser.parse_args(argv)
     unknown = [p for p in args.patterns if p not in PATTERNS]
     if unknown:
@@ -36,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         if r.table is not None:
             print(f"\n{r.id}: {r.pattern}\n{r.table.round(3).to_string(index=False)}")
+    if args.ablation:
+        frame = ablation(50 if args.fast else 100, workers=args.workers)
+        print("\nAblation: default fragmentation advantage at month 60 (95% interval)\n"
+              + frame.round(3).to_string(index=False))
     print(f"\n{sum(r.passed for r in results)} of {len(results)} patterns met "
           f"({time.perf_counter() - started:.0f} s)")
     if args.out:

@@ -14,9 +14,8 @@ import mesa
 import numpy as np
 
 from sim import commissioning as com
-from sim import draws
+from sim import draws, pathways
 from sim import month as month_
-from sim import pathways
 from sim import relationships as rel
 from sim import services as svc
 from sim.draws import Purpose
@@ -191,8 +190,8 @@ class CommunityAgent(mesa.Agent):
         shock = draws.shock(np.uint64(m.scenario_seed), month, Purpose.NEED, self.index, np.arange(p.n_domains))
         need = new_need(self.need_profile, shock) * m.plan(month)["demand"][0, month]
         demand = self.backlog + svc.presented_need(need, np.asarray(self.participation), p.community_capacity)
-        l = self.index
-        productivity = month_.locality_productivity(view.innovation_local[l], view.role_flexibility_local[l],
+        k = self.index
+        productivity = month_.locality_productivity(view.innovation_local[k], view.role_flexibility_local[k],
                                                     p.specialisation_gain)
         available = month_.available_capacity(self.pooled_capacity, boss.budget, productivity, boss.overhead,
                                               demand, boss.whole_system, self.tailoring, frag["duplication"])
@@ -211,7 +210,7 @@ class CommunityAgent(mesa.Agent):
         """After the month: confidence follows experience (voice), co-production and tailoring (IPT3)
         move, and formal joint pathways are built or lost (IPT1)."""
         m, p, boss = self.model, self.model.params, self.model.commissioner
-        l = self.index
+        k = self.index
         self.confidence = float(rel.relax(self.confidence, svc.confidence_target(
             p.community_confidence, self.experience), svc.CONFIDENCE_RATE))
         self.participation = float(rel.relax(self.participation, local.ipt3_participation_target(
@@ -219,7 +218,7 @@ class CommunityAgent(mesa.Agent):
             svc.PARTICIPATION_RATE))
         self.tailoring = float(local.ipt3_update_tailoring(self.tailoring, boss.alliance, p.place_based,
                                                            self.participation, p.community_capacity,
-                                                           view.effort_local[l], m.strength("IPT3")))
-        drive = system.ipt1_pathway_drive(boss.alliance, p.need_complexity, view.aligned[l], view.effort_local[l],
-                                          view.informal_local[l], m.strength("IPT1"))
-        self.formal = float(system.ipt1_update_pathways(self.formal, drive, view.effort_local[l]))
+                                                           view.effort_local[k], m.strength("IPT3")))
+        drive = system.ipt1_pathway_drive(boss.alliance, p.need_complexity, view.aligned[k], view.effort_local[k],
+                                          view.informal_local[k], m.strength("IPT1"))
+        self.formal = float(system.ipt1_update_pathways(self.formal, drive, view.effort_local[k]))

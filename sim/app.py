@@ -24,8 +24,8 @@ import yaml
 from mesa.visualization import SolaraViz
 
 from sim.app_components import AccessChart, FragmentationChart, LocalityView, OutcomeChart, ProviderNetwork
-from sim.model import AllianceModel
 from sim.events import parse_event
+from sim.model import AllianceModel
 from sim.params import RULE_IDS, THEORY_RULES, FieldSpec, Params
 
 __all__ = ["SLIDER_GROUPS", "Preset", "TwinModel", "changed_settings", "control_specs", "load_presets",

@@ -16,7 +16,8 @@ providers a person passes through; 0 for a simple episode). A handoff is *lost* 
 with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure) × (1 - coordination)``:
 stretched services (last month's unmet share) drop more referrals; coordination combines the pair's
 informal cooperation (trust and effort), the locality's formal pathways (IPT1), community navigation
-(IPT3) and the accountability that monitoring brings (either mode). A completed handoff is **duplicated** (the receiving provider repeats the
+(IPT3) and the accountability that monitoring brings (either mode). A completed handoff is
+**duplicated** (the receiving provider repeats the
 assessment) with chance ``reassessment × practice × (1 - information shared)``.
 
 From each episode's actual contact sequence: Bice-Boxerman continuity of care
@@ -130,9 +131,9 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
     S, L, E, P = len(seed), len(localities), EPISODES, prob.shape[3]
     providers = np.empty(D, dtype=np.int64)
     for s in range(S):
-        for l in range(L):
+        for loc in range(L):
             for e in range(E):
-                key = localities[l] * E + e
+                key = localities[loc] * E + e
                 # the episode: simple, or complex with 2..D components in consecutive domains
                 u_complex, u_size, u_start = uniform3_one(seed[s], month, _EPISODE, key, 0)
                 size = 1
@@ -140,7 +141,7 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
                     size = 2 + int(u_size * (D - 1))
                 first = 0
                 for d in range(D - 1):
-                    if profile_cdf[s, l, d] < u_start:
+                    if profile_cdf[s, loc, d] < u_start:
                         first += 1
                 gap = False
                 duplicated = 0.0
@@ -152,7 +153,7 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
                     u, u_loss, u_repeat = uniform3_one(seed[s], month, _CONTACT, key, k)
                     if k > 0:
                         prev = providers[k - 1]
-                        stay = keep[s, l, prev]
+                        stay = keep[s, loc, prev]
                         if u < stay:
                             providers[k] = prev
                             kept += 1.0
@@ -161,32 +162,32 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
                     # Walker alias draw of a provider for this (locality, domain)
                     x = u * P
                     column = min(int(x), P - 1)
-                    current = column if x - column < prob[s, l, domain, column] else alias[s, l, domain, column]
+                    current = column if x - column < prob[s, loc, domain, column] else alias[s, loc, domain, column]
                     providers[k] = current
                     if k == 0 or current == prev:
                         continue
                     handoffs += 1.0
                     penalty = 1.0 + cross_weight[s] * cross[s, prev, current]
-                    loss = loss_base[s, l] * penalty * (1.0 - INFORMAL_REACH * informal[s, prev, current]) \
-                        * unmanaged[s, l]
+                    loss = loss_base[s, loc] * penalty * (1.0 - INFORMAL_REACH * informal[s, prev, current]) \
+                        * unmanaged[s, loc]
                     if u_loss < loss:
                         gap = True
                         lost += 1.0
                         continue
-                    shared = shared_base[s, l] * (0.5 + 0.5 * alignment[s, current])
+                    shared = shared_base[s, loc] * (0.5 + 0.5 * alignment[s, current])
                     if u_repeat < reassess[s] * practice[s, current] * (1.0 - shared) * penalty:
                         duplicated += 1.0
-                out[s, l, 0] += 1.0
-                out[s, l, 2] += size
+                out[s, loc, 0] += 1.0
+                out[s, loc, 2] += size
                 if gap:
-                    out[s, l, 1] += 1.0
+                    out[s, loc, 1] += 1.0
                 if size == 1:
                     continue
-                out[s, l, 3] += duplicated
-                out[s, l, 4] += handoffs
-                out[s, l, 5] += kept
-                out[s, l, 6] += size - 1.0
-                out[s, l, 11] += lost
+                out[s, loc, 3] += duplicated
+                out[s, loc, 4] += handoffs
+                out[s, loc, 5] += kept
+                out[s, loc, 6] += size - 1.0
+                out[s, loc, 11] += lost
                 # continuity of the contact sequence: same-provider pairs (COC) and the usual provider (UPC)
                 pairs = 0.0
                 usual = 1.0
@@ -198,10 +199,10 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
                             pairs += 1.0
                     usual = max(usual, with_i)
                 coc = 2.0 * pairs / (size * (size - 1.0))
-                out[s, l, 7] += 1.0
-                out[s, l, 8] += coc
-                out[s, l, 9] += usual / size
-                out[s, l, 10] += 1.0 - coc
+                out[s, loc, 7] += 1.0
+                out[s, loc, 8] += coc
+                out[s, loc, 9] += usual / size
+                out[s, loc, 10] += 1.0 - coc
 
 
 def locality_fragmentation(counts):

@@ -64,7 +64,8 @@ PLAIN_OUTCOMES = {
     "experience": "service users' experience", "value": "value for money", "systemic_change": "systemic change",
     "mean_trust": "trust between providers", "mean_commitment": "commitment to joint working",
     "goal_alignment": "shared goals", "coc": "continuity of care (COC)", "upc": "usual-provider continuity",
-    "handoffs": "handoffs between providers", "governance_cost": "governance cost", "low_effort": "low-effort providers",
+    "handoffs": "handoffs between providers", "governance_cost": "governance cost",
+    "low_effort": "low-effort providers",
 }
 RULE_TITLES = {r.id: r.title for r in RULE_INFO}
 CONVERGENCE_GUIDE = 0.02  # conf/study/full.yaml: ST should move < 0.02 between N/2 and N

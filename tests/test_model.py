@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 import pytest
-from conftest import end_values, run_model
+from conftest import run_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -67,10 +67,12 @@ def test_noise_share():
 
 def test_bounds_come_from_the_schema_and_may_only_narrow():
     bounds = study_bounds()
-    assert bounds["place_based"] == (0.0, 0.9) and bounds["negativity_bias"] == (1.0, 5.0)
+    assert bounds["place_based"] == (0.0, 1.0) and bounds["negativity_bias"] == (1.0, 5.0)
+    assert bounds["contract_length"] == (12.0, 120.0)  # integer levers are studied too (rounded)
     assert "commissioning" not in bounds and "n_providers" not in bounds
     assert study_bounds(["initial_trust"], {"initial_trust": [0.2, 0.6]}) == {"initial_trust": (0.2, 0.6)}
     assert theory_group("senior_commitment") == "C" and theory_group("negativity_bias") == "other"
+    assert theory_group("sector_mix") == "A" and theory_group("monitoring") == "other"
 
 
 @pytest.mark.parametrize(
