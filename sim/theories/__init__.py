@@ -19,10 +19,16 @@ from sim.theories.culture import (
     ipt5_innovation_gain,
     ipt6_arrangements_target,
     ipt6_leadership,
+    ipt6_update_arrangements,
     ipt7_orientation_target,
     ipt7_role_target,
 )
-from sim.theories.local import ipt3_participation_target, ipt3_update_tailoring, ipt4_alignment_target
+from sim.theories.local import (
+    community_navigation,
+    ipt3_participation_target,
+    ipt3_update_tailoring,
+    ipt4_alignment_target,
+)
 from sim.theories.system import (
     ipt1_pathway_drive,
     ipt1_update_pathways,
@@ -53,7 +59,8 @@ RULE_INFO: tuple[Rule, ...] = (
     Rule("IPT2", "A", "Whole-system approach", ipt2_whole_system_target, (ipt2_assessment_practice_target,),
          ("pooled_share", "sector_mix"), ("commissioning", "pooled_share", "sector_mix", "ipt2_strength"),
          ("fragmentation", "gaps", "duplication", "access")),
-    Rule("IPT3", "B", "Local approach to change", ipt3_participation_target, (ipt3_update_tailoring,),
+    Rule("IPT3", "B", "Local approach to change", ipt3_participation_target,
+         (ipt3_update_tailoring, community_navigation),
          ("place_based", "community_confidence", "community_capacity", "community_connectedness"),
          ("commissioning", "place_based", "community_confidence", "community_capacity",
           "community_connectedness", "ipt3_strength"),
@@ -65,7 +72,8 @@ RULE_INFO: tuple[Rule, ...] = (
          ("culture_readiness",), ("commissioning", "culture_readiness", "ipt5_strength"),
          ("duplication", "access", "value")),
     Rule("IPT6", "C", "Senior commitment to collaborative arrangements", ipt6_arrangements_target,
-         (ipt6_leadership,), ("senior_commitment",), ("commissioning", "senior_commitment", "ipt6_strength"),
+         (ipt6_update_arrangements, ipt6_leadership), ("senior_commitment",),
+         ("commissioning", "senior_commitment", "ipt6_strength"),
          ("mean_commitment", "low_effort", "mean_trust", "fragmentation")),
     Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target, (ipt7_role_target,),
          ("culture_readiness",), ("commissioning", "culture_readiness", "ipt7_strength"),
