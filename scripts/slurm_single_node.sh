@@ -3,13 +3,14 @@
 #
 #   bash scripts/slurm_single_node.sh install   # apt-get install slurm-wlm munge, where missing
 #   bash scripts/slurm_single_node.sh start     # munged, slurmctld, slurmd; returns once the node is idle
-#   bash scripts/slurm_single_node.sh status    # exit 0 if this script's cluster answers with an idle node
+#   bash scripts/slurm_single_node.sh status    # exit 0 if this script's cluster is up (node idle or busy)
 #   bash scripts/slurm_single_node.sh stop      # stops, by PID, only what `start` started
 #   bash scripts/slurm_single_node.sh env       # prints `export SLURM_CONF=...` for a shell
 #
 # Everything lives in $ALLIANCE_SLURM_DIR (default /tmp/alliance-sim-slurm): slurm.conf, state, spool, logs and
 # the PIDs. Nothing is written to /etc/slurm, so clients find this cluster through SLURM_CONF=<dir>/slurm.conf.
-# The one partition, `debug`, has MaxTime=30 (minutes); EnforcePartLimits=ALL makes sbatch refuse a job that asks
+# The one partition, `debug`, has MaxTime=30 (minutes); finished jobs stay listed by squeue for an hour
+# (MinJobAge=3600; there is no accounting). EnforcePartLimits=ALL makes sbatch refuse a job that asks
 # for more than the node has instead of leaving it pending forever.
 set -euo pipefail
 
@@ -23,6 +24,12 @@ say() { echo "slurm_single_node: $*"; }
 alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 node_state() { SLURM_CONF=$CONF timeout 5 sinfo -h -N -o '%T' 2>/dev/null | head -n 1; }
+
+# Up: both daemons alive and the node able to run jobs (idle, or busy with jobs).
+up() {
+    alive "$DIR/slurmctld.pid" && alive "$DIR/slurmd.pid" \
+        && [[ $(node_state) =~ ^(idle|mixed|allocated|completing)$ ]]
+}
 
 install_packages() {
     local missing=()
@@ -83,6 +90,7 @@ SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
 MpiDefault=none
 ReturnToService=2
+MinJobAge=3600
 EnforcePartLimits=ALL
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
@@ -99,7 +107,7 @@ EOF
 }
 
 start() {
-    if alive "$DIR/slurmctld.pid" && alive "$DIR/slurmd.pid" && [[ $(node_state) == idle* ]]; then
+    if up; then
         say "already running (SLURM_CONF=$CONF)"
         return 0
     fi
@@ -156,11 +164,11 @@ stop() {
 }
 
 status() {
-    if alive "$DIR/slurmctld.pid" && alive "$DIR/slurmd.pid" && [[ $(node_state) == idle* ]]; then
+    if up; then
         SLURM_CONF=$CONF sinfo
         return 0
     fi
-    say "not running (no idle node behind $CONF)"
+    say "not running (no usable node behind $CONF)"
     return 1
 }
 
