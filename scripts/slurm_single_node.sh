@@ -11,7 +11,8 @@
 # the PIDs. Nothing is written to /etc/slurm, so clients find this cluster through SLURM_CONF=<dir>/slurm.conf.
 # The one partition, `debug`, has MaxTime=30 (minutes); finished jobs stay listed by squeue for an hour
 # (MinJobAge=3600; there is no accounting). EnforcePartLimits=ALL makes sbatch refuse a job that asks
-# for more than the node has instead of leaving it pending forever.
+# for more than the node has instead of leaving it pending forever. Batch jobs are scheduled at once
+# (batch_sched_delay=0: a job starts about 0.5 s after sbatch instead of 2.5 s).
 set -euo pipefail
 
 DIR=${ALLIANCE_SLURM_DIR:-/tmp/alliance-sim-slurm}
@@ -88,6 +89,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 SchedulerType=sched/backfill
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 MpiDefault=none
 ReturnToService=2
 MinJobAge=3600
