@@ -22,7 +22,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cluster import ClusterError, NodeOffer, SlurmRequest, check_request, parse_minutes, parse_sinfo, sweep_options
+from sim.cluster import (
+    ClusterError,
+    NodeOffer,
+    SlurmRequest,
+    check_request,
+    parse_minutes,
+    parse_sinfo,
+    study_work_dir,
+    sweep_options,
+)
 from sim.results import is_complete
 from sim.sensitivity import PairedEffects, SweepError
 
@@ -121,6 +130,19 @@ def test_sweep_evaluations_remove_their_files_on_success_and_keep_them_named_on_
         broken.run(X, 1)
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("eval-")]
     assert len(kept) == 1 and str(kept[0]) in str(info.value) and (kept[0] / "rows.parquet").is_file()
+
+
+def test_the_studys_working_folder_is_under_results_root_removed_on_success_and_kept_on_failure(tmp_path):
+    study, said = SimpleNamespace(launcher="slurm"), []
+    with study_work_dir(study, tmp_path, "s1", log=said.append) as work:
+        assert work.parent == tmp_path.resolve() / ".study-work" and work.name.startswith("s1-")
+        (work / "eval-1").mkdir()
+    assert not (tmp_path / ".study-work").exists() and said == []
+    with pytest.raises(KeyboardInterrupt), study_work_dir(study, tmp_path, "s2", log=said.append) as work:
+        raise KeyboardInterrupt
+    assert work.is_dir() and said == [f"working folder kept for inspection: {work}"]
+    with study_work_dir(SimpleNamespace(launcher=None), tmp_path, "s3") as work:
+        assert work is None  # in-process: no working folder
 
 
 # ------------------------------------------------------------------------------------------------
