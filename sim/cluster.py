@@ -298,7 +298,11 @@ def check_study_launcher(study: Any, check_cluster: bool = True) -> None:
         return
     cfg = launcher_config(str(launcher), overrides)
     if is_slurm(cfg) and check_cluster:
-        check_request(SlurmRequest.from_launcher(cfg))
+        try:
+            check_request(SlurmRequest.from_launcher(cfg))
+        except ClusterError as err:  # the study's spelling of the same advice
+            raise ClusterError(f"study.launcher={launcher}: " + str(err).replace(
+                "e.g. hydra/launcher=slurm_small", "e.g. study.launcher=slurm_small")) from None
 
 
 def sweep_options(study: Any, workers: int, work_dir: str | Path | None = None) -> dict[str, Any]:

@@ -242,7 +242,8 @@ def test_a_sweep_on_slurm_gives_the_local_launchers_tables_and_a_rerun_skips(slu
                                                                           "debug (default)"]),
         (["hydra/launcher=slurm_small", "hydra.launcher.timeout_min=600"], ["hydra.launcher.timeout_min=600",
                                                                             "at most 30 minutes"]),
-        (["study"], ["hydra.launcher.cpus_per_task=4", "largest has"]),  # the study's cluster path, default sizes
+        (["study"], ["study.launcher=slurm", "hydra.launcher.cpus_per_task=4", "largest has",
+                     "study.launcher=slurm_small"]),  # the study's cluster path, with the preset's sizes
     ],
 )
 def test_a_job_that_can_never_run_fails_fast_in_one_line_and_submits_nothing(slurm, tmp_path, command, fragments):
