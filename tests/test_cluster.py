@@ -187,6 +187,20 @@ def _jobs() -> dict[str, str]:
     return dict(line.split("|") for line in out.split())
 
 
+FINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "DEADLINE"}
+
+
+def _new_jobs(before: set[str], timeout: float = 60) -> dict[str, str]:
+    """Jobs submitted since ``before`` once SLURM has finished them: a job writes its result, which the
+    submitter reads, a moment before SLURM marks it COMPLETED."""
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs = {job: state for job, state in _jobs().items() if job not in before}
+        if all(state in FINAL for state in jobs.values()) or time.monotonic() > deadline:
+            return jobs
+        time.sleep(0.2)
+
+
 def _call(cmd: list[str], cwd: Path, timeout: float = 600) -> tuple[subprocess.CompletedProcess, float]:
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
@@ -209,7 +223,7 @@ def test_a_sweep_on_slurm_gives_the_local_launchers_tables_and_a_rerun_skips(slu
     proc, _ = _call(on_slurm, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Bypassing sacct" not in proc.stdout + proc.stderr  # states come from squeue without accounting
-    jobs = {job: state for job, state in _jobs().items() if job not in before}
+    jobs = _new_jobs(before)
     assert len(jobs) == 2 and set(jobs.values()) == {"COMPLETED"}, jobs  # one array job of two tasks
 
     runs = _completed_runs(local)
@@ -275,7 +289,7 @@ def test_a_smoke_study_through_slurm_gives_the_in_process_studys_tables(slurm, t
                             timeout=840)
     assert proc.returncode == 0, proc.stderr[-3000:]
     print(f"\nsmoke study in process {local_s:.0f} s, through SLURM {cluster_s:.0f} s", file=sys.stderr)
-    jobs = {job: state for job, state in _jobs().items() if job not in before}
+    jobs = _new_jobs(before)
     assert len(jobs) >= 10 and set(jobs.values()) == {"COMPLETED"}, jobs  # every stage went out as jobs
 
     local, cluster = tmp_path / "sensitivity" / "local", tmp_path / "sensitivity" / "cluster"
