@@ -93,7 +93,11 @@ class StudyConfig:
     heatmap_points: int = 9
     timeseries_seeds: int = 20
     seed: int = 1
-    launcher: str | None = None  # evaluate through the sweep machinery: local, submitit_local or slurm
+    launcher: str | None = None  # evaluate through the sweep machinery: local, submitit_local, slurm, slurm_small
+    # launcher settings, as for a sweep; on the command line quote each (it holds an `=`):
+    # 'study.launcher_overrides=["hydra.launcher.partition=short","hydra.launcher.cpus_per_task=8"]'.
+    # On SLURM each job runs cpus_per_task workers.
+    launcher_overrides: list[str] = field(default_factory=list)
     chunks: int = 4  # chunk jobs per evaluation when a launcher is set
 
 

@@ -31,7 +31,7 @@ from sim.theories import RULE_INFO
 
 __all__ = ["sobol", "morris", "sobol_design", "sobol_indices", "morris_design", "morris_indices", "study_bounds",
            "study_parameters", "theory_group", "effect_names", "PairedEffects", "noise_share", "parse_effect",
-           "check_bounds"]
+           "check_bounds", "SweepError"]
 
 Bounds = Mapping[str, tuple[float, float]]
 
@@ -241,6 +241,10 @@ class PairedEffects:
     #: ``slurm``) through which the rows go out as ``chunks`` jobs of the sweep machinery.
     launcher: str | None = None
     chunks: int = 1
+    #: launcher settings for the sweep, e.g. ``["hydra.launcher.partition=short"]``
+    launcher_overrides: Sequence[str] = ()
+    #: folder for the sweeps' files (on a cluster: one the nodes share); each evaluation's part is removed
+    #: when it succeeds; None: a temporary folder
     work_dir: str | None = None
     progress: bool = False
     evaluations: int = 0
@@ -285,13 +289,21 @@ class PairedEffects:
             ds = simulate(table, seeds, self.steps, workers=self.workers, keep="last", progress=self.progress)
             return {o: ds[o].isel(step=-1).to_numpy() for o in OUTCOMES}
         return _through_sweep(table.assign(seed=seeds), self.launcher, self.chunks, self.work_dir, self.steps,
-                              self.workers)
+                              self.workers, list(self.launcher_overrides))
+
+
+class SweepError(RuntimeError):
+    """An evaluation through the sweep machinery failed; the message says where its files were kept."""
 
 
 def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str | None, steps: int | None,
-                   workers: int) -> dict[str, np.ndarray]:
+                   workers: int, overrides: list[str] | None = None) -> dict[str, np.ndarray]:
     """Evaluate rows as chunk jobs of ``experiments/run.py experiment=rows`` and merge them back; the
-    numbers equal an in-process evaluation because a scenario never depends on its batch."""
+    numbers equal an in-process evaluation because a scenario never depends on its batch.
+
+    Everything an evaluation writes (rows, chunks, submitit logs, Hydra's job records) goes to one folder
+    under ``work_dir``, removed when the evaluation succeeds and kept, named in the error, when it fails."""
+    import shutil
     import subprocess
     import sys
     import tempfile
@@ -300,18 +312,25 @@ def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str
 
     from sim.rows import merge
 
-    root = Path(work_dir or tempfile.mkdtemp(prefix="alliance-sim-eval-"))
-    name = f"eval-{uuid.uuid4().hex[:12]}"
-    root.mkdir(parents=True, exist_ok=True)
-    rows_file = root / f"{name}.parquet"
+    own_root = work_dir is None
+    root = Path(work_dir or tempfile.mkdtemp(prefix="alliance-sim-eval-")).resolve()
+    folder = root / f"eval-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    rows_file = folder / "rows.parquet"
     rows.assign(disabled=rows["disabled"].map(",".join)).to_parquet(rows_file, index=False)
     script = Path(__file__).resolve().parents[1] / "experiments" / "run.py"
-    cmd = [sys.executable, str(script), "-m", f"hydra/launcher={launcher}", "experiment=rows",
-           f"experiment.rows_file={rows_file}", f"experiment.n_chunks={chunks}",
-           "experiment.chunk=" + ",".join(map(str, range(chunks))), f"name={name}", f"results_root={root}",
-           f"workers={workers}"] + ([f"steps={steps}"] if steps is not None else [])
+    cmd = [sys.executable, str(script), "-m", f"hydra/launcher={launcher}", *(overrides or []),
+           f"hydra.sweep.dir={folder / 'hydra'}", "experiment=rows", f"experiment.rows_file={rows_file}",
+           f"experiment.n_chunks={chunks}", "experiment.chunk=" + ",".join(map(str, range(chunks))),
+           "name=chunks", f"results_root={folder}", f"workers={workers}"]
+    cmd += [f"steps={steps}"] if steps is not None else []
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"sweep evaluation through launcher {launcher!r} failed:\n{proc.stderr[-2000:]}")
-    merged = merge(root / name)
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        errors = [ln for ln in lines if ln.startswith("error:")]
+        detail = errors[-1] if errors else "\n".join(lines[-20:])
+        raise SweepError(f"evaluation through hydra/launcher={launcher} failed (exit {proc.returncode}; files kept "
+                         f"in {folder}): {detail}")
+    merged = merge(folder / "chunks")
+    shutil.rmtree(root if own_root else folder, ignore_errors=True)
     return {o: merged[o].to_numpy() for o in OUTCOMES}

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from sim.cluster import ClusterError, check_study_launcher, study_work_dir
 from sim.config import params_from_config
 from sim.results import atomic_folder, check_writable, manifest, remove_stale_temporaries, write_json
+from sim.sensitivity import SweepError
 from sim.study import StudyError, run_study, validate_study
 
 
@@ -30,6 +32,10 @@ def validate(cfg: DictConfig):
         check_writable(cfg.results_root)
     except ValueError as err:
         raise StudyError(str(err)) from None
+    try:
+        check_study_launcher(cfg.study)  # on SLURM: a job no node can run fails here, before any work
+    except ClusterError as err:
+        raise StudyError(str(err)) from None
     return base
 
 
@@ -41,7 +47,11 @@ def run(cfg: DictConfig, log=print) -> tuple[Path, dict]:
     started = time.perf_counter()
     with atomic_folder(folder) as tmp:
         (tmp / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-        result = run_study(cfg.study, base, tmp, workers=cfg.workers, log=log)
+        try:
+            with study_work_dir(cfg.study, cfg.results_root, folder.name, log=log) as work:
+                result = run_study(cfg.study, base, tmp, workers=cfg.workers, log=log, work_dir=work)
+        except SweepError as err:
+            raise StudyError(str(err)) from None
         seeds = list(range(cfg.study.seed, cfg.study.seed + cfg.study.replicates))
         write_json(tmp / "manifest.json", manifest(
             seeds=seeds, timings={**result["timings"], "total": time.perf_counter() - started},

@@ -31,6 +31,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim import figures
+from sim.cluster import sweep_options
 from sim.discovery import cart_rules, prim_boxes
 from sim.paired import interval, paired_outcomes, summarise
 from sim.params import RULE_IDS, THEORY_IDS, Params
@@ -80,8 +81,9 @@ def validate_study(study: Any) -> None:
 
 
 def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run every stage of the study into ``folder`` (which must exist); returns timings and headline results."""
+              log: Callable[[str], None] = print, work_dir: Path | None = None) -> dict[str, Any]:
+    """Run every stage of the study into ``folder`` (which must exist); returns timings and headline results.
+    With ``study.launcher`` set, evaluations go out as sweeps whose files live in ``work_dir``."""
     validate_study(study)
     bounds = study_bounds(list(study.parameters), dict(study.narrow))
     names = list(bounds)
@@ -89,7 +91,7 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
     primary = outcomes[0]
     R, seed = study.replicates, study.seed
     timings: dict[str, float] = {}
-    models = _Evaluators(study, base, workers)
+    models = _Evaluators(study, base, workers, work_dir)
     evaluator = models.new(names, outcomes)
 
     simulation: dict[str, float] = {}
@@ -217,14 +219,14 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
 class _Evaluators:
     """Makes the study's model evaluators and keeps account of their runs and time."""
 
-    def __init__(self, study: Any, base: Params, workers: int) -> None:
+    def __init__(self, study: Any, base: Params, workers: int, work_dir: Path | None = None) -> None:
         self.study, self.base, self.workers = study, base, workers
+        self.sweep = sweep_options(study, workers, work_dir)  # in-process, or the launcher and its settings
         self.made: list[PairedEffects] = []
 
     def new(self, names: list[str], outcomes: list[str]) -> PairedEffects:
-        evaluator = PairedEffects(names, outcomes, base=self.base, seed=self.study.seed, workers=self.workers,
-                                  launcher=getattr(self.study, "launcher", None),
-                                  chunks=getattr(self.study, "chunks", 1), progress=sys.stderr.isatty())
+        evaluator = PairedEffects(names, outcomes, base=self.base, seed=self.study.seed, progress=sys.stderr.isatty(),
+                                  **self.sweep)
         self.made.append(evaluator)
         return evaluator
 
