@@ -18,11 +18,11 @@ run: setup
 	$(PY) experiments/sensitivity.py
 
 test: setup
-	$(PY) -m ruff check sim experiments tests
+	$(PY) -m ruff check sim experiments tests hydra_plugins
 	$(PY) -m pytest -q
 
 lint: setup
-	$(PY) -m ruff check sim experiments tests
+	$(PY) -m ruff check sim experiments tests hydra_plugins
 
 bench: setup
 	$(PY) experiments/bench.py

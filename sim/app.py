@@ -24,6 +24,7 @@ import yaml
 from mesa.visualization import SolaraViz
 
 from sim.app_components import AccessChart, FragmentationChart, LocalityView, OutcomeChart, ProviderNetwork
+from sim.events import parse_event
 from sim.model import AllianceModel
 from sim.params import RULE_IDS, THEORY_RULES, FieldSpec, Params
 
@@ -31,7 +32,7 @@ __all__ = ["SLIDER_GROUPS", "Preset", "TwinModel", "changed_settings", "control_
            "preset_settings", "settings_to_params", "Page"]
 
 #: Schema groups shown as sliders (ablation becomes switches; commissioning is the comparison itself).
-SLIDER_GROUPS: tuple[str, ...] = ("context", "design", "mechanism", "scale")
+SLIDER_GROUPS: tuple[str, ...] = ("context", "lever", "mechanism", "scale")
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "conf" / "scenario"
 DEFAULT_SEED = 7
 SEED_RANGE = (0, 99)
@@ -78,6 +79,7 @@ def control_specs(values: dict[str, Any] | None = None) -> dict[str, dict[str, A
     for rule in RULE_IDS:
         controls[RULE_KEY + rule] = {"type": "Checkbox", "label": rule_label(rule),
                                      "value": values[RULE_KEY + rule]}
+    controls["events"] = tuple(values.get("events", ()))  # fixed (no widget): the preset's events
     return controls
 
 
@@ -117,6 +119,7 @@ def preset_settings(preset: Preset, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     settings: dict[str, Any] = {"seed": int(preset.params.get("seed", seed))}
     settings.update({s.name: getattr(params, s.name) for s in slider_fields()})
     settings.update({RULE_KEY + rule: rule not in off for rule in RULE_IDS})
+    settings["events"] = tuple(params.events)  # a preset's time-varying scenario rides along, not a slider
     return settings
 
 
@@ -129,6 +132,9 @@ def settings_to_params(settings: dict[str, Any]) -> Params:
             v = min(max(settings[s.name], s.low), s.high)
             values[s.name] = int(round(v)) if s.type is int else round(float(v), 6)
     values["disabled"] = tuple(r for r in RULE_IDS if not settings.get(RULE_KEY + r, True))
+    # a preset's events, kept to the months the horizon slider still shows (the guide says so)
+    horizon = values.get("horizon", Params().horizon)
+    values["events"] = tuple(e for e in settings.get("events", ()) if parse_event(e, 10**9).month <= horizon)
     unknown = set(settings) - set(values) - {"seed", "commissioning"} - {RULE_KEY + r for r in RULE_IDS}
     if unknown:
         raise TypeError(f"unknown app settings: {', '.join(sorted(unknown))}")
@@ -175,7 +181,8 @@ def parameter_guide(model: TwinModel) -> solara.HTML:
     def row(*cells: str) -> str:
         return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
 
-    rows = [row(s.name.replace("_", " "), s.group, s.meaning, s.describe_allowed()) for s in slider_fields()]
+    rows = [row(f"{s.label} ({s.name.replace("_", " ")})", s.group, s.meaning, s.describe_allowed())
+            for s in slider_fields()]
     presets = [f"<li><b>{html.escape(p.name)}</b>: {html.escape(p.description)}</li>"
                for p in PRESETS.values()]
     return solara.HTML(tag="div", unsafe_innerHTML="".join([

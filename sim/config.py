@@ -20,7 +20,7 @@ __all__ = ["ParamsConfig", "ExperimentConfig", "RunConfig", "register", "params_
 def _params_config() -> type:
     fields = []
     for s in Params.schema():
-        if s.name == "disabled":
+        if s.name in ("disabled", "events"):
             fields.append((s.name, list[str], field(default_factory=list)))
         else:
             fields.append((s.name, s.type, field(default=s.default)))
@@ -75,7 +75,7 @@ def params_from_config(node: DictConfig | dict) -> Params:
 class StudyConfig:
     """Sizes and choices of a sensitivity study (see docs and conf/study/*.yaml)."""
 
-    parameters: list[str] = field(default_factory=list)  # empty: every numeric context/design/mechanism parameter
+    parameters: list[str] = field(default_factory=list)  # empty: every numeric context/lever/mechanism parameter
     # shrink a schema range: study.narrow.<name>=[low,high]; every numeric parameter is listed (null: its
     # schema range) so the override needs no "+"
     narrow: dict[str, list[float] | None] = field(
@@ -90,14 +90,18 @@ class StudyConfig:
     second_order: bool = False
     grouped: bool = True  # also a Sobol analysis by middle-range theory (A, B, C, other)
     replicates: int = 4
-    prim_threshold: float = 0.2  # "fragmentation reduced by at least X"
+    prim_threshold: float = 0.1  # "fragmentation reduced by at least X"
     prim_boxes: int = 2
     discovery_n: int = 1024
     ablation_contexts: int = 32
     heatmap_points: int = 9
     timeseries_seeds: int = 20
     seed: int = 1
-    launcher: str | None = None  # evaluate through the sweep machinery: local, submitit_local or slurm
+    launcher: str | None = None  # evaluate through the sweep machinery: local, submitit_local, slurm, slurm_small
+    # launcher settings, as for a sweep; on the command line quote each (it holds an `=`):
+    # 'study.launcher_overrides=["hydra.launcher.partition=short","hydra.launcher.cpus_per_task=8"]'.
+    # On SLURM each job runs cpus_per_task workers.
+    launcher_overrides: list[str] = field(default_factory=list)
     chunks: int = 4  # chunk jobs per evaluation when a launcher is set
 
 

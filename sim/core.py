@@ -21,21 +21,26 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from sim import commissioning as com
+from sim import month as month_
+from sim import pathways
 from sim import relationships as rel
 from sim import services as svc
-from sim.draws import Purpose, shock
-from sim.outcomes import OUTCOMES, system_outcomes
-from sim.params import RULE_IDS, THEORY_RULES, Params
-from sim.theories import (
-    ipt1_formal_integration,
-    ipt2_flexibility,
-    ipt3_coproduction_target,
-    ipt4_alignment_target,
+from sim.draws import Purpose, shock, uniform
+from sim.events import check_events
+from sim.outcomes import OUTCOMES, row_sum, system_outcomes
+from sim.params import Params
+from sim.theories import culture, system
+from sim.theories import local as ipt3
+from sim.theories import local as ipt4
+from sim.theories.culture import (
     ipt5_innovation_gain,
+    ipt6_arrangements_target,
     ipt6_leadership,
     ipt7_orientation_target,
+    ipt7_role_target,
 )
-from sim.world import budget_factor, initial_world, new_need
+from sim.world import STRANGER_TRUST, fresh_provider, initial_world, new_need
 
 __all__ = ["simulate", "simulate_to_parquet", "scenario_table", "tidy"]
 
@@ -114,11 +119,13 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for spec in Params.schema():
         if spec.name not in frame.columns:
-            out[spec.name] = [spec.default] * len(frame) if spec.name == "disabled" else spec.default
+            out[spec.name] = [spec.default] * len(frame) if spec.name in ("disabled", "events") else spec.default
             continue
         col = frame[spec.name]
         if spec.name == "disabled":
             out[spec.name] = [_disabled_value(v, k) for k, v in zip(frame.index, col, strict=True)]
+        elif spec.name == "events":
+            out[spec.name] = [_events_value(v, k) for k, v in zip(frame.index, col, strict=True)]
         elif spec.choices is not None:
             bad = ~col.isin(spec.choices)
             if bad.any():
@@ -128,6 +135,11 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[spec.name] = col.astype(object)
         else:
             out[spec.name] = _numeric_column(spec, col)
+    for k, events, horizon in zip(out.index, out["events"], out["horizon"], strict=True):
+        try:
+            check_events(events, int(horizon))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"params column 'events', row {k}: {err}") from None
     return out
 
 
@@ -148,6 +160,17 @@ def _numeric_column(spec, col: pd.Series) -> pd.Series:
     return pd.Series(arr.astype(np.int64) if spec.type is int else arr, index=col.index)
 
 
+def _events_value(value: Any, row: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = tuple(v.strip() for v in value.replace(";", ",").split(",") if v.strip())
+    elif value is None or (isinstance(value, float) and math.isnan(value)):
+        value = ()
+    elif not isinstance(value, tuple | list | np.ndarray):
+        raise ValueError(f"params column 'events', row {row}: {value!r} is not allowed; give event strings "
+                         "'kind@month=value' separated by commas")
+    return tuple(str(v) for v in value)
+
+
 def _disabled_value(value: Any, row: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = tuple(v.strip() for v in value.split(",") if v.strip())
@@ -163,124 +186,176 @@ def _disabled_value(value: Any, row: Any) -> tuple[str, ...]:
 # The batched model
 # ------------------------------------------------------------------------------------------------
 def _columns(table: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Parameter arrays of a group of scenarios, with the derived design and rule-strength arrays."""
+    """Parameter arrays of a group of scenarios, with the commissioning mode as 0/1."""
     cols = {name: table[name].to_numpy(dtype=float) for name in Params.numeric_names()}
     cols["alliance"] = (table["commissioning"].to_numpy() == "alliance").astype(float)
-    off = {rule: np.zeros(len(table)) for rule in RULE_IDS}
-    for k, disabled in enumerate(table["disabled"]):
-        for d in disabled:
-            for rule in THEORY_RULES.get(d, (d,)):
-                off[rule][k] = 1.0
-    for rule in RULE_IDS:
-        cols[rule] = cols[f"{rule.lower()}_strength"] * (1.0 - off[rule])
     return cols
+
+
+def replace_providers(state: dict[str, np.ndarray], leaving: np.ndarray, seed: np.ndarray, month: int,
+                      initial_trust: np.ndarray) -> None:
+    """A newcomer takes the place of provider ``leaving[s]`` (-1: none) in each scenario, in place: no
+    relationships (trust at the stranger level both ways), fresh commitment and inherited practices.
+    As :meth:`sim.model.AllianceModel.replace_provider`."""
+    rows = np.flatnonzero(leaving >= 0)
+    if len(rows) == 0:
+        return
+    j = leaving[rows]
+    P = state["trust"].shape[-1]
+    stranger = (STRANGER_TRUST * initial_trust[rows])[:, None] * (np.arange(P)[None, :] != j[:, None])
+    state["trust"][rows, j, :] = stranger
+    state["trust"][rows, :, j] = stranger
+    state["commissioner_trust"][rows, j] = initial_trust[rows]
+    state["trust_in_commissioner"][rows, j] = initial_trust[rows]
+    for key in ("commitment", "alignment", "orientation", "role_flexibility", "practice"):
+        state[key][rows, j] = fresh_provider(seed[rows], month, j, key)
+    state["innovation"][rows, j] = 0.0
 
 
 def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np.ndarray]:
     """Run scenarios that share numbers of providers, localities and domains.
 
-    Returns each outcome as an array ``(scenarios, len(keep))`` for the months in ``keep``.
-
-    Everything fixed for a run (normalised coverage weights, pair weights, pooled capacity, trust
-    rates) is computed once before the month loop; provider sums over localities are small matrix
-    products. Every operation acts on each scenario's own slice in the same order whatever the
-    batch size, so a scenario's numbers do not depend on its batch.
+    Returns each outcome as an array ``(scenarios, len(keep))`` for the months in ``keep``. The month
+    is the same call sequence as :class:`sim.model.AllianceModel`'s agents (see :mod:`sim.month`), over
+    arrays with a leading scenario axis. Every operation acts on each scenario's own slice in the same
+    order whatever the batch size, so a scenario's numbers do not depend on its batch.
     """
     P, L, D = (int(table[n].iloc[0]) for n in ("n_providers", "n_localities", "n_domains"))
     c = _columns(table)
     seed = table["seed"].to_numpy(dtype=np.uint64)
     S = len(seed)
-    w = initial_world(c, seed, P, L, D)
-    trust, commitment, alignment = w["trust"], w["commitment"], w["alignment"]
-    orientation, innovation = w["orientation"], w["innovation"]
-    participation, experience, backlog = w["participation"], w["experience"], w["backlog"]
-    coverage = w["coverage"]
+    st = initial_world(c, seed, P, L, D)
+    strength = month_.rule_strengths(c, list(table["disabled"]))
+    plan = month_.schedule([tuple(e) for e in table["events"]], steps, c["austerity"], c["senior_commitment"])
 
-    # --- constants of the run (the shared functions accept them precomputed) ---
-    alliance, pooled = c["alliance"], c["pooled_share"]
-    leadership = ipt6_leadership(alliance, c["senior_commitment"], c["monitoring"], c["IPT6"])[:, None]
-    pull = rel.free_riding_pull(alliance, pooled, c["free_riding_temptation"], c["austerity"],
-                                c["monitoring"])[:, None]
-    coproduction = ipt3_coproduction_target(alliance, c["place_based"], w["community_assets"],
-                                            c["IPT3"])[:, None]
-    complexity = c["need_complexity"][:, None]
-    diversity = svc.provider_diversity(coverage)
-    domains = svc.episode_domains(D)
+    # --- constants of the run ---
+    alliance, monitoring = c["alliance"], c["monitoring"]
+    a1 = alliance[:, None]
+    coverage = st["coverage"]
     weights = svc.locality_weights(coverage)
-    pair = svc.pair_weight(coverage)
-    pooled_capacity = svc.pooled_capacity(coverage, w["capacity"])
-    rates = rel.trust_rates(w["interaction"], c["trust_learning_rate"][:, None, None],
+    pooled_capacity = svc.pooled_capacity(coverage, st["capacity"])
+    choice = pathways.choice_table(coverage, st["capacity"])
+    profile_cdf = pathways.profile_table(st["need_profile"])
+    rates = rel.trust_rates(st["interaction"], c["trust_learning_rate"][:, None, None],
                             c["negativity_bias"][:, None, None])
+    commissioner_rates = rel.trust_rates(1.0, c["trust_learning_rate"][:, None], c["negativity_bias"][:, None])
     noise, window = c["effort_noise"][:, None], c["waiting_window"][:, None, None]
-    community = c["community_capacity"][:, None]
-    alliance1, ipt1, ipt4, ipt5, ipt7 = (c[k][:, None] for k in ("alliance", "IPT1", "IPT4", "IPT5", "IPT7"))
-    readiness = c["culture_readiness"][:, None]
-    stake = (pooled * alliance)[:, None]
+    localities, providers = np.arange(L), np.arange(P)[None, :]
     seed_p, seed_ld = seed[:, None], seed[:, None, None]
-    providers, cells = np.arange(P)[None, :], (np.arange(L)[None, :, None], np.arange(D)[None, None, :])
-    # Sums over short last axes as products with a vector of ones: several times faster than
-    # ndarray.sum on these shapes. Only on stacked (3-D) arrays, where numpy makes one small BLAS call
-    # per scenario; a 2-D (scenarios, P) @ (P,) is one call over the batch whose rounding depends on a
-    # row's position in the kernel's blocks, which would break batch invariance.
+    cells = (np.arange(L)[None, :, None], np.arange(D)[None, None, :])
     ones_p, ones_d = np.ones(P), np.ones(D)
-    trust_sum = trust @ ones_p  # each provider's trust row sum; updated once per month
+    reciprocity = com.reciprocity_rate(alliance)[:, None]
 
     out = {name: np.empty((S, len(keep))) for name in OUTCOMES}
     keep_at = {int(m): k for k, m in enumerate(keep)}
     for month in range(steps + 1):
-        # --- deliver: effort, integration, fragmentation, service (as AllianceModel._deliver) ---
-        budget = budget_factor(c["austerity"], month)
-        mean_trust = rel.mean_trust_toward_others(trust_sum, P)
-        propensity = rel.effort_propensity(commitment, mean_trust, leadership, pull)
-        effort = rel.realised_effort(propensity, noise, shock(seed_p, month, Purpose.EFFORT, providers))
-        flexibility = ipt2_flexibility(alliance, pooled, effort.mean(axis=-1), c["IPT2"])[:, None]
-        # alignment, effort and innovation averaged over each locality's providers in one product
-        aligned, local_effort, local_innovation = np.moveaxis(
-            svc.locality_means(np.stack([alignment, effort, innovation], axis=-2), weights), -2, 0)
-        productivity = 1.0 + svc.PRODUCTIVITY_GAIN * local_innovation
-        formal = ipt1_formal_integration(alliance1, complexity, aligned, ipt1)
-        joined = svc.integration(svc.informal_integration(trust, effort, coverage, weight=pair), formal,
-                                 local_effort)
-        gaps = svc.gap_share(complexity, joined, domains)
-        duplication = svc.duplication_share(complexity, joined, diversity, flexibility)
-        discontinuity = svc.discontinuity_share(complexity, joined, domains)
+        # --- 1. commissioner: events, budget, overhead, leadership, pulls ---
+        if month > 0:
+            exits = plan["exit"][:, month] > 0
+            if exits.any():
+                u = uniform(seed, month, Purpose.EXIT)
+                replace_providers(st, np.where(exits, month_.exit_choice(u, P), -1), seed, month,
+                                  c["initial_trust"])
+        trust = st["trust"]
+        mean_trust = rel.mean_trust_toward_others(trust @ ones_p, P)
+        system_trust = row_sum(mean_trust) / P
+        budget = plan["budget"][:, month]
+        overhead = com.overhead(alliance, monitoring, c["coordination_cost"], P, system_trust, st["arrangements"])
+        leadership = ipt6_leadership(st["arrangements"], strength["IPT6"])[:, None]
+        pull = month_.effort_pull(a1, st["pooled_share"][:, None], monitoring[:, None], c["austerity"][:, None],
+                                  mean_trust, c["free_riding_temptation"][:, None], c["own_priorities"][:, None],
+                                  st["arrangements"][:, None])
 
-        need = new_need(w["need_profile"], shock(seed_ld, month, Purpose.NEED, *cells))
-        demand = backlog + svc.presented_need(need, participation, community)
-        available = svc.locality_capacity(None, None, budget[:, None], productivity, pooled=pooled_capacity)
-        available = svc.flexed_capacity(available, demand, flexibility[..., None]) * (
-            1.0 - svc.DUPLICATION_WASTE * duplication)[..., None]
-        served, expired, backlog = svc.serve(demand, available, window)
+        # --- 2. providers choose effort ---
+        drive = month_.effort_drive(st["commitment"], mean_trust, st["trust_in_commissioner"], leadership, pull)
+        effort = rel.realised_effort(drive, noise, shock(seed_p, month, Purpose.EFFORT, providers))
+
+        # --- 3. communities receive services: pathways, capacity, queue, experience ---
+        aligned, local_effort, local_innovation, local_roles = np.moveaxis(svc.locality_means(np.stack(
+            [st["alignment"], effort, st["innovation"], st["role_flexibility"]], axis=-2), weights), -2, 0)
+        informal = pathways.pair_informal(trust, effort)
+        navigation = ipt3.community_navigation(c["community_connectedness"][:, None], st["participation"])
+        counts = pathways.walk(
+            seed, month, localities, complexity=c["need_complexity"], profile_cdf=profile_cdf,
+            choice=choice, keep=svc.keep_chance(st["role_flexibility"], st["tailoring"]),
+            informal=informal, formal=st["formal"], navigation=navigation, pressure=st["pressure"],
+            accountability=com.accountability(alliance, monitoring, st["pooled_share"]), cross=st["cross"],
+            whole_system=st["whole_system"], handoff_loss=c["handoff_loss"], reassessment=c["reassessment"],
+            practice=st["practice"], alignment=st["alignment"], n_domains=D)
+        frag = pathways.locality_fragmentation(counts)
+        need = new_need(st["need_profile"], shock(seed_ld, month, Purpose.NEED, *cells)) \
+            * plan["demand"][:, month, None, None]
+        demand = st["backlog"] + svc.presented_need(need, st["participation"], c["community_capacity"][:, None])
+        productivity = month_.locality_productivity(local_innovation, local_roles, c["specialisation_gain"][:, None])
+        available = month_.available_capacity(pooled_capacity, budget[:, None], productivity, overhead[:, None],
+                                              demand, st["whole_system"][:, None], st["tailoring"],
+                                              frag["duplication"])
+        served, expired, st["backlog"] = svc.serve(demand, available, window)
         served, expired = served @ ones_d, expired @ ones_d
         access = svc.share(served, served + expired)
-        experience = rel.relax(experience, svc.experience_target(discontinuity, access, aligned,
-                                                                 participation), svc.EXPERIENCE_RATE)
-        resolved = served * (1.0 - gaps) * svc.service_fit(participation, aligned)
-        participation = rel.relax(participation, coproduction, svc.PARTICIPATION_RATE)
+        st["pressure"] = 1.0 - access
+        resolved = served * (1.0 - frag["gap_episodes"]) * svc.service_fit(st["tailoring"])
+        st["experience"] = rel.relax(st["experience"], svc.experience_target(
+            frag["discontinuity"], access, frag["gap_episodes"], st["participation"]), svc.EXPERIENCE_RATE)
 
-        # --- learn (as ProviderAgent.learn); month 0 is delivered before anyone learns ---
+        # --- 4. learning (month 0 is delivered before anyone learns) ---
         if month > 0:
-            trust = rel.update_trust(trust, effort[:, None, :], None, None, None, rates=rates)
-            trust_sum = trust @ ones_p
-            mean_trust = rel.mean_trust_toward_others(trust_sum, P)
-            seen = (coverage @ joined[..., None])[..., 0]
-            commitment = rel.relax(commitment, rel.commitment_target(alliance1, mean_trust, seen, leadership,
-                                                                     stake), rel.COMMITMENT_RATE)
-            alignment = rel.relax(alignment, ipt4_alignment_target(alliance1, mean_trust, ipt4),
-                                  rel.ALIGNMENT_RATE)
-            orientation = rel.relax(orientation, ipt7_orientation_target(alliance1, commitment, readiness,
-                                                                         ipt7), rel.ORIENTATION_RATE)
-            innovation = innovation + ipt5_innovation_gain(alliance1, readiness, orientation, innovation,
-                                                           ipt5)
+            st["trust"] = rel.update_trust(trust, effort[:, None, :], None, None, None, rates=rates)
+            new_mean_trust = rel.mean_trust_toward_others(st["trust"] @ ones_p, P)
+            observed = com.observed_performance(effort, monitoring[:, None],
+                                                shock(seed_p, month, Purpose.OBSERVE, providers))
+            st["commissioner_trust"] = rel.update_trust(st["commissioner_trust"], observed, None, None, None,
+                                                        rates=commissioner_rates)
+            st["trust_in_commissioner"] = rel.relax(st["trust_in_commissioner"], st["commissioner_trust"],
+                                                    reciprocity)
+            fragmentation_l = (frag["gaps"] + frag["duplication"] + frag["discontinuity"]) / 3.0
+            seen = month_.success_seen(coverage, fragmentation_l)
+            st["commitment"] = rel.update_commitment(st["commitment"], rel.commitment_target(
+                new_mean_trust, seen, st["trust_in_commissioner"], leadership, st["pooled_share"][:, None]),
+                c["negativity_bias"][:, None])
+            st["alignment"] = rel.relax(st["alignment"], ipt4.ipt4_alignment_target(
+                a1, new_mean_trust, strength["IPT4"][:, None]), ipt4.ALIGNMENT_RATE)
+            st["orientation"] = rel.relax(st["orientation"], ipt7_orientation_target(
+                a1, st["commitment"], c["culture_readiness"][:, None], strength["IPT7"][:, None]),
+                culture.ORIENTATION_RATE)
+            st["role_flexibility"] = rel.relax(st["role_flexibility"], ipt7_role_target(a1, st["orientation"]),
+                                               culture.ROLE_RATE)
+            st["innovation"] = st["innovation"] + ipt5_innovation_gain(
+                a1, c["culture_readiness"][:, None], st["orientation"], st["innovation"], strength["IPT5"][:, None])
+            st["practice"] = rel.relax(st["practice"], system.ipt2_assessment_practice_target(
+                st["whole_system"][:, None], st["pooled_share"][:, None], st["innovation"], svc.INNOVATION_TOOLS),
+                system.PRACTICE_RATE)
+            # communities and their pathways
+            st["confidence"] = rel.relax(st["confidence"], svc.confidence_target(
+                c["community_confidence"][:, None], st["experience"]), svc.CONFIDENCE_RATE)
+            st["participation"] = rel.relax(st["participation"], ipt3.ipt3_participation_target(
+                a1, c["place_based"][:, None], st["confidence"], c["community_connectedness"][:, None],
+                strength["IPT3"][:, None]), svc.PARTICIPATION_RATE)
+            st["tailoring"] = ipt3.ipt3_update_tailoring(
+                st["tailoring"], a1, c["place_based"][:, None], st["participation"],
+                c["community_capacity"][:, None], local_effort, strength["IPT3"][:, None])
+            pathway_drive = system.ipt1_pathway_drive(
+                a1, c["need_complexity"][:, None], aligned, local_effort,
+                month_.local_informal(weights, effort, mean_trust), strength["IPT1"][:, None])
+            st["formal"] = system.ipt1_update_pathways(st["formal"], pathway_drive, local_effort)
+            # the commissioner's system-wide state
+            st["whole_system"] = rel.relax(st["whole_system"], system.ipt2_whole_system_target(
+                alliance, st["pooled_share"], row_sum(effort) / P, strength["IPT2"]), system.WHOLE_SYSTEM_RATE)
+            st["arrangements"] = culture.ipt6_update_arrangements(
+                st["arrangements"], ipt6_arrangements_target(alliance, plan["senior"][:, month]), c["negativity_bias"])
+            # --- 5. contract review at the end of a term ---
+            review = com.is_review_month(month, c["contract_length"])
+            st["pooled_share"] = com.review_pooled_share(alliance, st["pooled_share"],
+                                                         row_sum(st["commissioner_trust"]) / P, review)
+            leaving = com.retender_choice(alliance, st["commissioner_trust"], review)
+            replace_providers(st, leaving, seed, month, c["initial_trust"])
 
         if month in keep_at:
             values = system_outcomes(
-                need=need @ ones_d, gaps=gaps, duplication=duplication, discontinuity=discontinuity,
-                served=served, expired=expired, resolved=resolved, demand=demand @ ones_d,
-                experience=experience, budget_factor=budget, capacity_ratio=c["capacity_ratio"],
-                n_localities=L,
-                trust_total=trust_sum.sum(axis=-1), n_providers=P, commitment=commitment,
-                alignment=alignment, orientation=orientation, innovation=innovation)
+                counts=counts, need=need @ ones_d, served=served, expired=expired, resolved=resolved,
+                demand=demand @ ones_d, experience=st["experience"], budget=budget,
+                capacity_ratio=c["capacity_ratio"], n_localities=L, trust=st["trust"],
+                commitment=st["commitment"], alignment=st["alignment"], effort=effort, overhead=overhead)
             for name in OUTCOMES:
                 out[name][:, keep_at[month]] = values[name]
     return out
@@ -417,7 +492,7 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
     coords: dict[str, Any] = {"scenario": np.arange(len(table)), "step": months}
     for col in table.columns:
         values = table[col].to_numpy()
-        if col == "disabled":
+        if col in ("disabled", "events"):
             values = np.array([",".join(v) for v in values], dtype=object)
         coords[col] = ("scenario", values)
     ds = xr.Dataset({name: (("scenario", "step"), data[name]) for name in OUTCOMES}, coords=coords)
@@ -484,7 +559,8 @@ def _stream_parts(table: pd.DataFrame, steps: int | None, steps_: int, months: n
                   chunk_size: int | None, progress: bool, directory: Path) -> None:
     results = _iterate(table, steps_, months, workers, chunk_size)
     for k, (chunk, values) in enumerate(_progress(results, len(table), progress)):
-        part = table.iloc[chunk.rows].assign(disabled=lambda t: t["disabled"].map(",".join))
+        part = table.iloc[chunk.rows].assign(disabled=lambda t: t["disabled"].map(",".join),
+                                             events=lambda t: t["events"].map(",".join))
         part.insert(0, "scenario", chunk.rows)
         frame = part.loc[part.index.repeat(len(months))].reset_index(drop=True)
         frame["step"] = np.tile(months, len(chunk.rows))

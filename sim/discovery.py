@@ -48,7 +48,7 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, *, max_boxes: int = 2, threshold_
     prim = _prim_module()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        finder = prim.Prim(x.reset_index(drop=True), y)
+        finder = prim.Prim(x.reset_index(drop=True).astype(float), y)  # integer columns break its pasting
         boxes, stats, trajectories = [], [], []
         for k in range(max_boxes):
             box = finder.find_box()

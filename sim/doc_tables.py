@@ -15,21 +15,78 @@ THEORY_NAMES = {"A": "A: system level", "B": "B: local focus", "C": "C: culture"
 
 
 def parameter_table() -> str:
-    """Markdown table of every parameter: group, type, default, allowed values, unit, meaning."""
-    rows = ["| parameter | group | type | default | allowed | unit | meaning |", "|---|---|---|---|---|---|---|"]
+    """Markdown table of every parameter: role, label, default, allowed values, unit, the seed's direction,
+    source, meaning."""
+    rows = ["| parameter | role | label | default | allowed | unit | direction | source | meaning |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for s in Params.schema():
-        allowed = ", ".join(map(str, s.choices)) if s.choices else f"[{s.low:g}, {s.high:g}]"
+        if s.name == "events":
+            allowed = "kind@month=value strings"
+        else:
+            allowed = ", ".join(map(str, s.choices)) if s.choices else f"[{s.low:g}, {s.high:g}]"
         default = ", ".join(s.default) or "(none)" if isinstance(s.default, tuple) else f"{s.default}"
-        rows.append(f"| `{s.name}` | {s.group} | {s.type.__name__} | {default} | {allowed} | {s.unit} | {s.meaning} |")
+        rows.append(f"| `{s.name}` | {s.group} | {s.label} | {default} | {allowed} | {s.unit} | {s.direction} | "
+                    f"{s.source} | {s.meaning} |")
+    return "\n".join(rows)
+
+
+#: Modules whose constants are listed, and the study parameters through which each module's structural
+#: uncertainty is varied (a rule's strength scales every response its constants shape).
+CONSTANT_MODULES: dict[str, str] = {
+    "sim.theories.system": "`ipt1_strength`, `ipt2_strength`",
+    "sim.theories.local": "`ipt3_strength`, `ipt4_strength`",
+    "sim.theories.culture": "`ipt5_strength`, `ipt6_strength`, `ipt7_strength`",
+    "sim.relationships": "`trust_learning_rate`, `negativity_bias`, `free_riding_temptation`, `effort_noise`",
+    "sim.commissioning": "`coordination_cost`, `own_priorities`, `specialisation_gain`, `monitoring`",
+    "sim.pathways": "`handoff_loss`, `reassessment`",
+    "sim.services": "`specialisation_gain`, IPT 3 and 5 strengths",
+    "sim.world": "structural (initial world); `capacity_ratio`, `sector_mix`, `initial_trust`",
+    "sim.logistic": "every rule's strength",
+}
+
+
+def constants_table() -> str:
+    """Every documented module constant (``#:`` comment above it): value, meaning and source or 'assumed',
+    and the study parameters that carry its uncertainty."""
+    import importlib
+    import inspect
+
+    rows = ["| constant | value | meaning and source | varied through |", "|---|---|---|---|"]
+    for module_name, varied in CONSTANT_MODULES.items():
+        module = importlib.import_module(module_name)
+        lines = inspect.getsource(module).splitlines()
+        comment: list[str] = []
+        after_assignment = False
+        for line in lines:
+            if line.startswith("#:"):
+                comment = [] if after_assignment else comment
+                comment.append(line[2:].strip())
+                after_assignment = False
+                continue
+            match = re.match(r"^([A-Z][A-Z0-9_]*)\s*(?::[^=]*)?=", line)
+            if match and comment:  # a comment covers the run of constants below it
+                for name in (n.strip() for n in line.split("=")[0].split(":")[0].split(",")):
+                    value = getattr(module, name, None)
+                    shown = f"{value:g}" if isinstance(value, float) else str(value).replace("|", "/")
+                    rows.append(f"| `{module_name.removeprefix('sim.')}.{name}` | {shown} | {' '.join(comment)} | "
+                                f"{varied} |")
+                after_assignment = True
+                continue
+            if not line.startswith((" ", ")", "}")):  # a continuation line keeps the run going
+                comment, after_assignment = [], False
     return "\n".join(rows)
 
 
 def theory_map_table() -> str:
-    """Markdown table IPT -> rule -> parameters -> outcomes, from :data:`sim.theories.RULE_INFO`."""
-    rows = ["| IPT | middle-range theory | rule | parameters | outcomes |", "|---|---|---|---|---|"]
+    """Markdown table IPT -> rule functions -> context gate -> parameters -> outcomes, from
+    :data:`sim.theories.RULE_INFO`."""
+    rows = ["| IPT | middle-range theory | rule functions | context (gated by) | parameters read | outcomes |",
+            "|---|---|---|---|---|---|"]
     for r in RULE_INFO:
         module = r.function.__module__
-        rows.append(f"| {r.id} {r.title} | {THEORY_NAMES[r.theory]} | `{module}.{r.function.__name__}` | "
+        functions = ", ".join(f"`{f.__name__}`" for f in (r.function, *r.helpers))
+        rows.append(f"| {r.id} {r.title} | {THEORY_NAMES[r.theory]} | `{module}`: {functions} | "
+                    + ", ".join(f"`{p}`" for p in r.context) + " | "
                     + ", ".join(f"`{p}`" for p in r.parameters) + " | "
                     + ", ".join(f"`{o}`" for o in r.outcomes) + " |")
     return "\n".join(rows)
@@ -41,7 +98,22 @@ def outcome_table() -> str:
     return "\n".join(rows)
 
 
-GENERATORS = {"parameters": parameter_table, "theory-map": theory_map_table, "outcomes": outcome_table}
+def patterns_table() -> str:
+    """The patterns and their targets (the measured values come from ``experiments/patterns.py``)."""
+    from sim import patterns
+
+    doc = inspect_doc(patterns)
+    return "\n".join(line for line in doc.splitlines() if line.startswith("|"))
+
+
+def inspect_doc(module) -> str:
+    import inspect
+
+    return inspect.getdoc(module) or ""
+
+
+GENERATORS = {"parameters": parameter_table, "theory-map": theory_map_table, "outcomes": outcome_table,
+              "constants": constants_table, "patterns": patterns_table}
 
 
 def render(text: str) -> str:

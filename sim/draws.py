@@ -11,8 +11,9 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+from numba import njit
 
-__all__ = ["Purpose", "uniform", "shock"]
+__all__ = ["Purpose", "uniform", "uniform3", "uniform3_one", "shock"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -31,6 +32,11 @@ class Purpose(IntEnum):
     ORIENTATION0 = 7
     EFFORT = 20
     NEED = 21
+    EPISODE = 22
+    CONTACT = 23
+    OBSERVE = 24
+    EXIT = 25
+    NEWCOMER = 26
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -82,3 +88,53 @@ def shock(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:
     z -= np.log1p(-u)
     z *= _UNIT_LOGISTIC
     return z
+
+
+_MASK21 = np.uint64((1 << 21) - 1)
+_S43, _S22, _S1 = (np.uint64(k) for k in (43, 22, 1))
+
+
+def uniform3(seed, step, purpose: Purpose, a=0, b=0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three independent uniforms on (0, 1) from one hash: its top three 21-bit fields.
+
+    For the care-pathway draws, which are many and only feed yes/no choices and choices among a few
+    providers, a resolution of 2**-21 is ample, and one hash instead of three keeps the core fast.
+    """
+    h = _hash(seed, step, int(purpose), a, b)
+    scale = 1.0 / 2097152.0
+    out = []
+    for shift in (_S43, _S22, _S1):
+        u = ((h >> shift) & _MASK21).astype(np.float64)
+        u += 0.5
+        u *= scale
+        out.append(u)
+    return out[0], out[1], out[2]
+
+
+_G, _K1, _K2 = (np.uint64(k) for k in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB))
+
+
+@njit(cache=True, inline="always")
+def _mix_one(x):  # pragma: no cover - compiled
+    x ^= x >> np.uint64(30)
+    x *= _K1
+    x ^= x >> np.uint64(27)
+    x *= _K2
+    x ^= x >> np.uint64(31)
+    return x
+
+
+@njit(cache=True)
+def uniform3_one(seed, step, purpose, a, b):  # pragma: no cover - compiled
+    """:func:`uniform3` for one key, inside compiled loops: the same hash, bit for bit (a test checks)."""
+    h = np.uint64(seed)
+    h = _mix_one(h + (_G + np.uint64(purpose) * _K2))
+    h = _mix_one(h + (_G + np.uint64(step) * _K2))
+    pair = (np.uint64(a) << np.uint64(32)) | np.uint64(b)
+    h = _mix_one(h + (_G + pair * _K2))
+    mask = np.uint64((1 << 21) - 1)
+    scale = 1.0 / 2097152.0
+    u1 = (float((h >> np.uint64(43)) & mask) + 0.5) * scale
+    u2 = (float((h >> np.uint64(22)) & mask) + 0.5) * scale
+    u3 = (float((h >> np.uint64(1)) & mask) + 0.5) * scale
+    return u1, u2, u3

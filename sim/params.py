@@ -1,6 +1,6 @@
 """The one parameter schema of the alliance model.
 
-Every context, design, mechanism and scale parameter is declared here once, with its type, default,
+Every context, lever, mechanism and scale parameter is declared here once, with its type, default,
 allowed range, unit or meaning and group. Hydra configs, sensitivity bounds, the teaching app's
 sliders and the parameter table in ``docs/`` are all derived from :meth:`Params.schema`.
 """
@@ -22,13 +22,20 @@ THEORY_RULES: dict[str, tuple[str, ...]] = {
 }
 RULE_IDS: tuple[str, ...] = tuple(r for rules in THEORY_RULES.values() for r in rules)
 THEORY_IDS: tuple[str, ...] = tuple(THEORY_RULES)
-GROUPS: tuple[str, ...] = ("context", "design", "mechanism", "scale", "ablation")
+GROUPS: tuple[str, ...] = ("context", "lever", "mechanism", "scale", "events", "ablation")
 COMMISSIONING_MODES: tuple[str, ...] = ("alliance", "traditional")
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One parameter's declaration: what it is, what it may be and what it means."""
+    """One parameter's declaration: what it is, what it may be and what it means.
+
+    ``group`` is the parameter's role: a *context* describes the situation (Redgate et al.'s C), a
+    *lever* is what a commissioner chooses, a *mechanism* parameter expresses structural uncertainty
+    about how people and organisations respond (varied in the sensitivity study), a *scale* sets sizes,
+    ``events`` and ``ablation`` shape a scenario. ``direction`` is the seed's expected sign of the
+    parameter's effect on the alliance's fragmentation advantage: ``+``, ``-`` or empty (none stated).
+    """
 
     name: str
     type: type
@@ -39,8 +46,13 @@ class FieldSpec:
     meaning: str
     unit: str = ""
     choices: tuple[Any, ...] | None = None
+    label: str = ""
+    direction: str = ""
+    source: str = ""
 
     def describe_allowed(self) -> str:
+        if self.name == "events":
+            return "a tuple of 'kind@month=value' strings (see sim.events)"
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         kind = "an integer" if self.type is int else "a number"
@@ -48,14 +60,16 @@ class FieldSpec:
 
 
 def _p(default: Any, low: float | None, high: float | None, group: str, meaning: str, unit: str = "",
-       choices: tuple[Any, ...] | None = None) -> Any:
+       choices: tuple[Any, ...] | None = None, *, label: str, direction: str = "", source: str = "") -> Any:
     return field(default=default, metadata={"low": low, "high": high, "group": group, "meaning": meaning,
-                                            "unit": unit, "choices": choices})
+                                            "unit": unit, "choices": choices, "label": label,
+                                            "direction": direction, "source": source})
 
 
 def _strength(ipt: str, what: str) -> Any:
-    return _p(1.0, 0.0, 2.0, "mechanism", f"strength of {ipt} ({what}); 0 mutes it, 1 is the reference",
-              "multiplier")
+    return _p(1.0, 0.25, 2.0, "mechanism", f"strength of {ipt} ({what}): how strongly the mechanism responds "
+              "once its context is present; 1 is the reference", "multiplier", label=f"{ipt} strength",
+              source="assumed; varied in the sensitivity study")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,43 +81,63 @@ class Params:
     the value and what is allowed.
     """
 
-    # --- context: the world the alliance is set in ---------------------------------------------
+    # --- context: the situation the commissioning happens in ---------------------------------------
     need_complexity: float = _p(0.6, 0.0, 1.0, "context",
-                                "share of need episodes that span several need domains (complex needs)", "share")
+                                "share of need episodes that span several need domains (complex needs; IPT1)",
+                                "share", label="Complexity of need", direction="+")
     austerity: float = _p(0.3, 0.0, 1.0, "context",
                           "budget pressure: 1 cuts the real budget by 20% a year and sharpens self-interest",
-                          "index")
-    place_based: float = _p(0.5, 0.0, 0.9, "context",
-                            "shift to locality working: share of each provider's capacity focused on its "
-                            "home locality", "share")
+                          "index", label="Austerity")
+    place_based: float = _p(0.5, 0.0, 1.0, "context",
+                            "national shift to locality working: how far services are organised around "
+                            "localities, which lets an alliance tailor them to local need (IPT3)", "index",
+                            label="Locality (place-based) working", direction="+")
     culture_readiness: float = _p(0.5, 0.0, 1.0, "context",
-                                  "how receptive organisations' cultures are to change and innovation", "index")
+                                  "how receptive organisations' cultures are to change and innovation (IPT5, IPT7)",
+                                  "index", label="Culture ready for change", direction="+")
     initial_trust: float = _p(0.5, 0.0, 1.0, "context",
-                              "trust between providers at the start of the contract", "probability-like")
-    community_confidence: float = _p(0.5, 0.0, 1.0, "context", "local community confidence (asset)", "index")
+                              "trust between providers, and between commissioner and providers, at the start "
+                              "(a prehistory of cooperation; IPT4)", "probability-like",
+                              label="Trust at the start", direction="+")
+    community_confidence: float = _p(0.5, 0.0, 1.0, "context",
+                                     "local community confidence: willingness to take part in co-production (IPT3)",
+                                     "index", label="Community confidence", direction="+")
     community_capacity: float = _p(0.5, 0.0, 1.0, "context",
-                                   "local community capacity to act and support people (asset)", "index")
+                                   "local community capacity to act, support people and shape local services (IPT3)",
+                                   "index", label="Community capacity", direction="+")
     community_connectedness: float = _p(0.5, 0.0, 1.0, "context",
-                                        "local community connectedness and networks (asset)", "index")
+                                        "local community connectedness: networks that carry people between services "
+                                        "(IPT3)", "index", label="Community connectedness", direction="+")
     sector_mix: float = _p(0.3, 0.0, 1.0, "context",
-                           "share of providers from the voluntary/community and private sectors "
-                           "(the rest are NHS and council social care)", "share")
+                           "share of providers from the voluntary/community and private sectors (the rest are NHS "
+                           "and council social care); cross-sector boundaries are what a whole-system approach "
+                           "joins up (IPT2)", "share", label="Cross-sector mix of providers", direction="+")
+    senior_commitment: float = _p(0.7, 0.0, 1.0, "context",
+                                  "buy-in of senior leaders across the partner organisations (IPT6); events can "
+                                  "change it during a run", "index", label="Senior leaders' commitment", direction="+")
     capacity_ratio: float = _p(0.95, 0.5, 1.5, "context",
-                               "funded service capacity relative to expected need at the start", "ratio")
+                               "funded service capacity relative to expected need at the start", "ratio",
+                               label="Funded capacity relative to need")
 
-    # --- design: how the services are commissioned ---------------------------------------------
-    commissioning: str = _p("alliance", None, None, "design",
+    # --- lever: what the commissioner chooses ----------------------------------------------------------
+    commissioning: str = _p("alliance", None, None, "lever",
                             "alliance (shared risk, reward and ownership) or traditional (separate contracts, "
-                            "each provider paid on its own outputs)", choices=COMMISSIONING_MODES)
-    pooled_share: float = _p(0.6, 0.0, 1.0, "design",
-                             "share of each provider's payment drawn from the pooled alliance budget and tied "
-                             "to whole-system outcomes (ignored under traditional commissioning)", "share")
-    senior_commitment: float = _p(0.7, 0.0, 1.0, "design",
-                                  "buy-in of senior leaders across the partner organisations (IPT 6)", "index")
-    monitoring: float = _p(0.5, 0.0, 1.0, "design",
-                           "intensity of monitoring and evaluation of joint work", "index")
+                            "each provider paid on its own outputs)", choices=COMMISSIONING_MODES,
+                            label="Commissioning model")
+    pooled_share: float = _p(0.6, 0.0, 1.0, "lever",
+                             "share of each provider's payment drawn from the pooled alliance budget and tied to "
+                             "whole-system outcomes (IPT2; ignored under traditional commissioning)", "share",
+                             label="Pooled (shared) budget", direction="+")
+    monitoring: float = _p(0.5, 0.0, 1.0, "lever",
+                           "intensity of the commissioner's monitoring and evaluation, in either mode: KPI "
+                           "performance management of each contract, or evaluation of joint work", "index",
+                           label="Monitoring and evaluation", direction="+")
+    contract_length: int = _p(72, 12, 120, "lever",
+                              "months between contract reviews (renew, re-tender, or change the pooled share); "
+                              "5-7 years is usual for alliance contracts", "months", label="Contract length",
+                              source="Lambeth and Plymouth alliances: 7- and 5-year terms")
 
-    # --- mechanism: how people and organisations respond -----------------------------------------
+    # --- mechanism: how people and organisations respond -----------------------------------------------
     ipt1_strength: float = _strength("IPT1", "complex interventions for local needs")
     ipt2_strength: float = _strength("IPT2", "whole-system approach")
     ipt3_strength: float = _strength("IPT3", "local approach to change")
@@ -111,30 +145,66 @@ class Params:
     ipt5_strength: float = _strength("IPT5", "innovation leading system change")
     ipt6_strength: float = _strength("IPT6", "senior commitment to collaborative arrangements")
     ipt7_strength: float = _strength("IPT7", "drive for systemic change")
-    trust_learning_rate: float = _p(0.1, 0.01, 0.5, "mechanism",
+    trust_learning_rate: float = _p(0.06, 0.02, 0.3, "mechanism",
                                     "share of the gap between trust and observed cooperation closed per month "
-                                    "after a good experience", "per month")
+                                    "after a good experience", "per month", label="Speed of trust learning",
+                                    source="assumed (Kim 2009 uses 0.05-0.2); varied")
     negativity_bias: float = _p(3.0, 1.0, 5.0, "mechanism",
-                                "how much faster trust is lost than gained (Pant & Yu 2025: about 3)", "ratio")
-    free_riding_temptation: float = _p(0.3, 0.0, 1.0, "mechanism",
+                                "how much faster trust is lost than gained", "ratio",
+                                label="Trust lost faster than gained",
+                                source="Slovic 1993; about 3:1 in Pant & Yu 2025")
+    free_riding_temptation: float = _p(0.4, 0.0, 1.0, "mechanism",
                                        "pull to let partners carry joint work when reward is pooled "
-                                       "(public-goods dilemma)", "index")
-    effort_noise: float = _p(0.5, 0.0, 2.0, "mechanism",
-                             "month-to-month randomness in each provider's effort on joint work", "logit sd")
+                                       "(public-goods dilemma)", "index", label="Temptation to free-ride",
+                                       source="Hauert et al. 2002; size assumed, varied")
+    effort_noise: float = _p(0.5, 0.1, 2.0, "mechanism",
+                             "month-to-month randomness in each provider's effort on joint work", "logit sd",
+                             label="Randomness of effort", source="assumed; varied")
+    coordination_cost: float = _p(0.2, 0.0, 0.4, "mechanism",
+                                  "share of an alliance's capacity that boards, shared decisions and joint planning "
+                                  "take with ten partners, no trust and no senior-backed arrangements; grows with "
+                                  "the number of partner pairs and "
+                                  "falls as trust grows", "share", label="Cost of coordination",
+                                  source="Huxham & Vangen 2005; Provan & Kenis 2008; size assumed, varied")
+    specialisation_gain: float = _p(0.08, 0.0, 0.2, "mechanism",
+                                    "productivity gain of staff who keep to their own specialist role (lost as "
+                                    "roles become fluid)", "share", label="Gain from specialisation",
+                                    source="assumed; varied")
+    own_priorities: float = _p(0.4, 0.0, 1.0, "mechanism",
+                               "pull of each organisation's own priorities away from joint work: KPIs under separate "
+                               "contracts (at full monitoring), its own agenda in an alliance without established "
+                               "senior-backed arrangements", "index", label="Pull of own-organisation priorities",
+                               source="assumed; varied")
+    handoff_loss: float = _p(0.25, 0.05, 0.5, "mechanism",
+                             "chance that a handoff between two providers with no coordination at all loses the "
+                             "person (no one takes responsibility)", "probability", label="Loss at handoffs",
+                             source="assumed; varied")
+    reassessment: float = _p(0.5, 0.1, 0.9, "mechanism",
+                             "chance that a provider paid per activity, with no shared information, repeats an "
+                             "assessment after a handoff", "probability", label="Repeated assessment",
+                             source="assumed; varied")
 
-    # --- scale -----------------------------------------------------------------------------------
+    # --- scale -----------------------------------------------------------------------------------------
     n_providers: int = _p(10, 2, 100, "scale", "number of provider organisations (about 10 in Canterbury "
-                          "and Plymouth)", "count")
-    n_localities: int = _p(5, 1, 50, "scale", "number of localities (communities) served", "count")
+                          "and Plymouth)", "count", label="Providers")
+    n_localities: int = _p(5, 1, 50, "scale", "number of localities (communities) served", "count",
+                           label="Localities")
     n_domains: int = _p(4, 2, 8, "scale", "number of need domains (e.g. health, care, housing, substance use)",
-                        "count")
-    waiting_window: int = _p(3, 1, 12, "scale", "months a need can wait before it counts as missed", "months")
-    horizon: int = _p(60, 1, 600, "scale", "number of monthly steps (60 = a five-year contract)", "months")
+                        "count", label="Need domains")
+    waiting_window: int = _p(3, 1, 12, "scale", "months a need can wait before it counts as missed", "months",
+                             label="Waiting window")
+    horizon: int = _p(60, 1, 600, "scale", "number of monthly steps (60 = a five-year contract)", "months",
+                      label="Months simulated")
 
-    # --- ablation --------------------------------------------------------------------------------
+    # --- scenario shape --------------------------------------------------------------------------------
+    events: tuple[str, ...] = _p((), None, None, "events",
+                                 "time-varying scenario: 'kind@month=value' strings, kinds budget_cut (share cut, "
+                                 "0-1), leadership_change (new senior commitment, 0-1), provider_exit (no value), "
+                                 "demand_surge (share more need, 0-2)", label="Events")
     disabled: tuple[str, ...] = _p((), None, None, "ablation",
                                    "programme theories switched off: IPT1..IPT7, or A, B, C for a whole "
-                                   "middle-range theory", choices=RULE_IDS + THEORY_IDS)
+                                   "middle-range theory", choices=RULE_IDS + THEORY_IDS,
+                                   label="Programme theories switched off")
 
     _SPECS: ClassVar[tuple[FieldSpec, ...]]
 
@@ -162,11 +232,12 @@ class Params:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Params:
-        """Build from a mapping (e.g. a Hydra config); lists for ``disabled`` are accepted."""
+        """Build from a mapping (e.g. a Hydra config); lists for ``disabled`` and ``events`` are accepted."""
         values = dict(values)
-        if "disabled" in values and not isinstance(values["disabled"], tuple):
-            d = values["disabled"]
-            values["disabled"] = tuple(d) if isinstance(d, list | tuple) else d
+        for key in ("disabled", "events"):
+            if key in values and not isinstance(values[key], tuple):
+                d = values[key]
+                values[key] = tuple(d) if isinstance(d, list | tuple) else d
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -198,11 +269,18 @@ class Params:
         for s in self._SPECS:
             value = getattr(self, s.name)
             object.__setattr__(self, s.name, _check(s, value))
+        from sim.events import check_events  # events are checked against the horizon, once it is valid
+
+        object.__setattr__(self, "events", check_events(self.events, self.horizon))
 
 
 def _check(s: FieldSpec, value: Any) -> Any:
     """Validate (and normalise the type of) one value against its declaration."""
     where = f"Params.{s.name}={value!r}"
+    if s.name == "events":
+        if isinstance(value, str) or not isinstance(value, tuple | list):
+            raise TypeError(f"{where}: must be {s.describe_allowed()}, e.g. ('budget_cut@24=0.2',)")
+        return tuple(value)
     if s.name == "disabled":
         if isinstance(value, str) or not isinstance(value, tuple | list):
             raise TypeError(f"{where}: must be a tuple of rule ids, each {s.describe_allowed()}")
@@ -256,7 +334,8 @@ def _build_specs() -> tuple[FieldSpec, ...]:
         m = f.metadata
         ftype = {"float": float, "int": int, "str": str}.get(str(f.type), tuple)
         specs.append(FieldSpec(name=f.name, type=ftype, default=f.default, low=m["low"], high=m["high"],
-                               group=m["group"], meaning=m["meaning"], unit=m["unit"], choices=m["choices"]))
+                               group=m["group"], meaning=m["meaning"], unit=m["unit"], choices=m["choices"],
+                               label=m["label"], direction=m["direction"], source=m["source"]))
     return tuple(specs)
 
 

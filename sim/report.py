@@ -54,42 +54,18 @@ GROUP_STYLE = {"A": (OKABE_ITO["blue"], "o"), "B": (OKABE_ITO["green"], "s"), "C
                "other": (OKABE_ITO["grey"], "^"), "dummy": (OKABE_ITO["black"], "x")}
 THEORY_NAMES = {"A": "system level", "B": "local focus", "C": "culture", "other": "general mechanism",
                 "dummy": "dummy (noise floor)"}
-KIND_NAMES = {"context": "local context", "design": "commissioning design", "mechanism": "model assumption",
-              "scale": "size and timing", "ablation": "switch"}
+KIND_NAMES = {"context": "local context", "lever": "commissioning lever", "mechanism": "model assumption",
+              "scale": "size and timing", "events": "events", "ablation": "switch"}
+DUMMY_LABEL = "dummy (does nothing; noise floor)"
 
-# Short plain-word names for the advisory group; the schema's `meaning` gives the full definition.
-PLAIN_PARAMS = {
-    "need_complexity": "complexity of people's needs",
-    "austerity": "budget pressure (austerity)",
-    "place_based": "shift to locality working",
-    "culture_readiness": "cultures ready for change",
-    "initial_trust": "trust between providers at the start",
-    "community_confidence": "community confidence",
-    "community_capacity": "community capacity",
-    "community_connectedness": "community connectedness",
-    "sector_mix": "share of voluntary and private providers",
-    "capacity_ratio": "funded capacity relative to need",
-    "commissioning": "commissioning model",
-    "pooled_share": "share of payment from the pooled budget",
-    "senior_commitment": "senior leaders' commitment",
-    "monitoring": "monitoring and evaluation",
-    "trust_learning_rate": "how fast trust grows",
-    "negativity_bias": "how much faster trust is lost than gained",
-    "free_riding_temptation": "temptation to leave joint work to partners",
-    "effort_noise": "month-to-month randomness in effort",
-    "n_providers": "number of providers",
-    "n_localities": "number of localities",
-    "n_domains": "number of need domains",
-    "waiting_window": "months a need can wait",
-    "horizon": "months simulated",
-    "dummy": "dummy (does nothing; noise floor)",
-}
 PLAIN_OUTCOMES = {
     "fragmentation": "fragmentation", "gaps": "gaps in care", "duplication": "duplication",
     "discontinuity": "discontinuity of care", "access": "access", "needs_met": "needs met",
     "experience": "service users' experience", "value": "value for money", "systemic_change": "systemic change",
     "mean_trust": "trust between providers", "mean_commitment": "commitment to joint working",
-    "goal_alignment": "shared goals",
+    "goal_alignment": "shared goals", "coc": "continuity of care (COC)", "upc": "usual-provider continuity",
+    "handoffs": "handoffs between providers", "governance_cost": "governance cost",
+    "low_effort": "low-effort providers",
 }
 RULE_TITLES = {r.id: r.title for r in RULE_INFO}
 CONVERGENCE_GUIDE = 0.02  # conf/study/full.yaml: ST should move < 0.02 between N/2 and N
@@ -102,11 +78,14 @@ SIGNIFICANT_QP = 0.05  # PRIM restriction counts as a main condition below this 
 # Plain words and numbers
 # ------------------------------------------------------------------------------------------------
 def param_label(name: str) -> str:
-    """A parameter's short plain-word name (IPT strengths named after their programme theory)."""
+    """A parameter's short plain-word name from the schema (IPT strengths named after their programme theory)."""
     m = re.fullmatch(r"ipt(\d)_strength", name)
     if m:
         return f"strength of IPT {m.group(1)} ({RULE_TITLES[f'IPT{m.group(1)}'].lower()})"
-    return PLAIN_PARAMS.get(name, name.replace("_", " "))
+    if name == "dummy":
+        return DUMMY_LABEL
+    label = Params.spec(name).label  # the schema's plain-language label, in running text
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
 
 
 def outcome_label(outcome: str) -> str:

@@ -32,7 +32,7 @@ from sim.theories import RULE_INFO
 
 __all__ = ["sobol", "morris", "sobol_design", "sobol_indices", "morris_design", "morris_indices", "study_bounds",
            "study_parameters", "theory_group", "effect_names", "PairedEffects", "noise_share", "parse_effect",
-           "check_bounds", "NonFiniteOutputs"]
+           "check_bounds", "SweepError", "NonFiniteOutputs"]
 
 Bounds = Mapping[str, tuple[float, float]]
 
@@ -190,8 +190,8 @@ def noise_share(per_replicate: np.ndarray) -> float:
 # The alliance model as a function of its parameters
 # ------------------------------------------------------------------------------------------------
 def study_parameters() -> list[str]:
-    """Parameters a study varies by default: every numeric context, design and mechanism parameter."""
-    return [s.name for s in Params.schema() if s.group in ("context", "design", "mechanism") and s.type is float]
+    """Parameters a study varies by default: every numeric context, lever and mechanism parameter."""
+    return [s.name for s in Params.schema() if s.group in ("context", "lever", "mechanism") and s.type in (int, float)]
 
 
 def study_bounds(names: Sequence[str] | None = None,
@@ -263,6 +263,10 @@ class PairedEffects:
     #: ``slurm``) through which the rows go out as ``chunks`` jobs of the sweep machinery.
     launcher: str | None = None
     chunks: int = 1
+    #: launcher settings for the sweep, e.g. ``["hydra.launcher.partition=short"]``
+    launcher_overrides: Sequence[str] = ()
+    #: folder for the sweeps' files (on a cluster: one the nodes share); each evaluation's part is removed
+    #: when it succeeds; None: a temporary folder
     work_dir: str | None = None
     progress: bool = False
     evaluations: int = 0
@@ -308,13 +312,20 @@ class PairedEffects:
             final = tidy_last(table, seeds, self.steps, workers=self.workers, progress=self.progress)
             return {o: final[o].to_numpy() for o in OUTCOMES}
         return _through_sweep(table.assign(seed=seeds), self.launcher, self.chunks, self.work_dir, self.steps,
-                              self.workers)
+                              self.workers, list(self.launcher_overrides))
+
+
+class SweepError(RuntimeError):
+    """An evaluation through the sweep machinery failed; the message says where its files were kept."""
 
 
 def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str | None, steps: int | None,
-                   workers: int) -> dict[str, np.ndarray]:
+                   workers: int, overrides: list[str] | None = None) -> dict[str, np.ndarray]:
     """Evaluate rows as chunk jobs of ``experiments/run.py experiment=rows`` and merge them back; the
-    numbers equal an in-process evaluation because a scenario never depends on its batch."""
+    numbers equal an in-process evaluation because a scenario never depends on its batch.
+
+    Everything an evaluation writes (rows, chunks, submitit logs, Hydra's job records) goes to one folder
+    under ``work_dir``, removed when the evaluation succeeds and kept, named in the error, when it fails."""
     import shutil
     import subprocess
     import sys
@@ -325,28 +336,27 @@ def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str
     from sim.processes import OWNER_ENV, die_with_parent_signal, owner_token
     from sim.rows import merge
 
-    made_root = work_dir is None
-    root = Path(work_dir or tempfile.mkdtemp(prefix="alliance-sim-eval-"))
-    name = f"eval-{uuid.uuid4().hex[:12]}"
-    root.mkdir(parents=True, exist_ok=True)
-    rows_file = root / f"{name}.parquet"
-    try:
-        rows.assign(disabled=rows["disabled"].map(",".join)).to_parquet(rows_file, index=False)
-        script = Path(__file__).resolve().parents[1] / "experiments" / "run.py"
-        cmd = [sys.executable, str(script), "-m", f"hydra/launcher={launcher}", "experiment=rows",
-               f"experiment.rows_file={rows_file}", f"experiment.n_chunks={chunks}",
-               "experiment.chunk=" + ",".join(map(str, range(chunks))), f"name={name}", f"results_root={root}",
-               f"workers={workers}"] + ([f"steps={steps}"] if steps is not None else [])
-        # the sweep and its workers die with this process, even after kill -9 (sim.processes)
-        env = {**os.environ, OWNER_ENV: os.environ.get(OWNER_ENV) or owner_token()}
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, preexec_fn=die_with_parent_signal)
-        if proc.returncode != 0:
-            raise RuntimeError(f"sweep evaluation through launcher {launcher!r} failed:\n{proc.stderr[-2000:]}")
-        merged = merge(root / name)
-        return {o: merged[o].to_numpy() for o in OUTCOMES}
-    finally:  # the evaluation's files are scratch: the study keeps only its tables
-        if made_root:
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            shutil.rmtree(root / name, ignore_errors=True)
-            rows_file.unlink(missing_ok=True)
+    own_root = work_dir is None
+    root = Path(work_dir or tempfile.mkdtemp(prefix="alliance-sim-eval-")).resolve()
+    folder = root / f"eval-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    rows_file = folder / "rows.parquet"
+    rows.assign(disabled=rows["disabled"].map(",".join)).to_parquet(rows_file, index=False)
+    script = Path(__file__).resolve().parents[1] / "experiments" / "run.py"
+    cmd = [sys.executable, str(script), "-m", f"hydra/launcher={launcher}", *(overrides or []),
+           f"hydra.sweep.dir={folder / 'hydra'}", "experiment=rows", f"experiment.rows_file={rows_file}",
+           f"experiment.n_chunks={chunks}", "experiment.chunk=" + ",".join(map(str, range(chunks))),
+           "name=chunks", f"results_root={folder}", f"workers={workers}"]
+    cmd += [f"steps={steps}"] if steps is not None else []
+    # the sweep and its workers die with this process, even after kill -9 (sim.processes)
+    env = {**os.environ, OWNER_ENV: os.environ.get(OWNER_ENV) or owner_token()}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, preexec_fn=die_with_parent_signal)
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        errors = [ln for ln in lines if ln.startswith("error:")]
+        detail = errors[-1] if errors else "\n".join(lines[-20:])
+        raise SweepError(f"evaluation through hydra/launcher={launcher} failed (exit {proc.returncode}; files kept "
+                         f"in {folder}): {detail}")
+    merged = merge(folder / "chunks")
+    shutil.rmtree(root if own_root else folder, ignore_errors=True)
+    return {o: merged[o].to_numpy() for o in OUTCOMES}

@@ -19,6 +19,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from sim.cluster import ClusterError, check_study_launcher, study_work_dir
 from sim.config import params_from_config
 from sim.identity import NEUTRAL_KEYS, differences, identity_record, read_identity, same
 from sim.params import Params
@@ -32,10 +33,11 @@ from sim.results import (
     write_json,
 )
 from sim.runner import ConfigError, check_name
+from sim.sensitivity import SweepError
 from sim.study import StudyError, run_study, validate_study
 
 #: Study keys that never change its numbers (how the evaluations are dispatched).
-STUDY_NEUTRAL = (*NEUTRAL_KEYS, "study.launcher", "study.chunks")
+STUDY_NEUTRAL = (*NEUTRAL_KEYS, "study.launcher", "study.launcher_overrides", "study.chunks")
 
 
 def study_folder(cfg: DictConfig) -> Path:
@@ -56,6 +58,10 @@ def validate(cfg: DictConfig) -> Params:
             check_name(cfg.name)
         check_writable(cfg.results_root)
     except (ValueError, ConfigError) as err:
+        raise StudyError(str(err)) from None
+    try:
+        check_study_launcher(cfg.study)  # on SLURM: a job no node can run fails here, before any work
+    except ClusterError as err:
         raise StudyError(str(err)) from None
     return base
 
@@ -136,7 +142,11 @@ def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict, log) 
     write_json(partial / "identity.json", {"identity": identity})
     (partial / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     started = time.perf_counter()
-    result = run_study(cfg.study, base, partial, workers=cfg.workers, log=log)
+    try:  # with a launcher the sweeps' files live in a working folder the cluster's nodes share
+        with study_work_dir(cfg.study, cfg.results_root, folder.name, log=log) as work:
+            result = run_study(cfg.study, base, partial, workers=cfg.workers, log=log, work_dir=work)
+    except SweepError as err:
+        raise StudyError(str(err)) from None
     seeds = list(range(cfg.study.seed, cfg.study.seed + cfg.study.replicates))
     write_json(partial / MANIFEST, manifest(
         seeds=seeds, timings={**result["timings"], "total": time.perf_counter() - started},
@@ -144,8 +154,7 @@ def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict, log) 
         evaluations=result["evaluations"], kept=result["kept"], workers=cfg.workers, identity=identity,
         top=result["top"]))
     # the work folder becomes the study folder in one rename (its bookkeeping stays out of it)
-    for scratch in ("stages", ".eval"):  # bookkeeping and sweep scratch of the evaluations
-        shutil.rmtree(partial / scratch, ignore_errors=True)
+    shutil.rmtree(partial / "stages", ignore_errors=True)
     (partial / "identity.json").unlink(missing_ok=True)
     if folder.exists():  # force=true: the old study is moved aside first, so a reader never sees a mix
         old = folder.parent / f".{folder.name}.old-{os.getpid()}"

@@ -1,151 +1,65 @@
-"""Service delivery in a locality and the fragmentation it shows.
+"""Service delivery in a locality: capacity, demand, the queue, and what people experience.
 
-Shapes: providers ``P``, localities ``L``, need domains ``D``; any leading axes are scenarios (the
-vectorised core) or absent (one Mesa agent). Arrays are ``trust (..., P, P)``, ``effort (..., P)``,
-``coverage (..., P, L)`` (share of each provider's capacity spent in each locality),
-``capacity (..., P, D)`` and locality-by-domain quantities ``(..., L, D)``.
-
-Formulas are documented in ``docs/ODD.md`` (submodels) under the same names.
+Shapes: providers ``P``, localities ``L``, need domains ``D``; leading axes are scenarios (a batch of one
+in the Mesa model). Formulas are documented in ``docs/ODD.md`` (submodels) under the same names.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-#: Chance that a handoff between two uncoordinated services loses the person (no one takes responsibility).
-HANDOFF_LOSS = 0.3
-#: Share of need that a fully participating, fully capable community meets itself.
+#: Share of need that a fully participating, fully capable community meets itself (assumed).
 SELF_HELP = 0.15
-#: Productivity gain at full innovation.
-PRODUCTIVITY_GAIN = 0.2
-#: Share of duplicated work that is wasted capacity.
+#: Productivity gain at full innovation (assumed).
+INNOVATION_PRODUCTIVITY = 0.2
+#: Share of an innovation's effect that goes into shared assessment tools (fewer repeats; assumed).
+INNOVATION_TOOLS = 0.3
+#: Capacity a duplicated component wastes, as a share of a component (assumed).
 DUPLICATION_WASTE = 0.5
-#: Monthly rates at which experience and co-production participation move toward their targets.
+#: Share of a later component that a locality team keeps at full tailoring (assumed).
+LOCALITY_TEAM = 0.2
+#: Most of a later component that a fully flexible provider can take on itself (assumed).
+ROLE_REACH = 0.2
+#: Monthly rates at which experience, participation and confidence move toward their targets (assumed).
 EXPERIENCE_RATE = 0.2
-PARTICIPATION_RATE = 0.1
-
-
-def episode_domains(n_domains):
-    """Mean number of need domains a complex episode spans: half the domains plus one."""
-    return (n_domains + 2.0) / 2.0
+PARTICIPATION_RATE = 0.08
+CONFIDENCE_RATE = 0.05
+#: How far a locality's confidence moves with its experience of services (voice; assumed).
+VOICE = 0.5
 
 
 def locality_weights(coverage):
-    """Each provider's share ``(..., P, L)`` of the coverage of a locality (columns sum to 1)."""
+    """Each provider's share ``(..., P, L)`` of a locality's capacity (columns sum to 1); fixed for a run."""
     return coverage / np.sum(coverage, axis=-2, keepdims=True)
 
 
-def locality_mean(values, coverage, *, weights=None):
-    """Coverage-weighted mean of a provider quantity ``(..., P)`` in each locality ``(..., L)``.
-
-    ``weights`` (from :func:`locality_weights`) may be passed precomputed: coverage is fixed for a
-    run, so the core normalises it once instead of every month.
-    """
-    weights = locality_weights(coverage) if weights is None else weights
-    return locality_means(values[..., None, :], weights)[..., 0, :]
-
-
 def locality_means(stacked, weights):
-    """:func:`locality_mean` of several provider quantities at once: ``(..., K, P)`` -> ``(..., K, L)``.
-
-    A matrix product, which numpy runs as one small BLAS call per scenario; much faster than a
-    broadcast multiply and a sum over the provider axis.
-    """
+    """Capacity-weighted means in each locality of several provider quantities: ``(..., K, P)`` -> ``(..., K, L)``."""
     return stacked @ weights
 
 
-def provider_diversity(coverage):
-    """1 - Herfindahl index of providers' shares of a locality's capacity: how many overlap there."""
-    share = coverage / np.sum(coverage, axis=-2, keepdims=True)
-    return 1.0 - np.sum(share * share, axis=-2)
-
-
-def pair_weight(coverage):
-    """``1 / Σ_{i≠j} C_il C_jl``: normaliser of :func:`informal_integration` ``(..., L)``, fixed for a run."""
-    total = np.sum(coverage, axis=-2)
-    return 1.0 / (total * total - np.sum(coverage * coverage, axis=-2))
-
-
-def informal_integration(trust, effort, coverage, *, weight=None):
-    """Joint working that trust alone produces in each locality ``(..., L)``, in [0, 1].
-
-    The coverage-weighted mean over pairs of distinct providers of ``trust[i, j] * effort[i] * effort[j]``:
-    partners coordinate when both put effort in and trust each other. Computed as
-    ``Σ_i x_il (T x)_il`` with ``x_il = C_il effort_i``, two small matrix products (the diagonal of
-    trust is 0, so pairs i = j add nothing). ``weight`` is :func:`pair_weight`, optionally precomputed.
-    """
-    weight = pair_weight(coverage) if weight is None else weight
-    x = coverage * effort[..., :, None]
-    x *= trust @ x
-    return (np.ones(x.shape[-2]) @ x) * weight
-
-
-def integration(informal, formal, local_effort):
-    """Overall integration: coordinated either informally or through formal pathways staffed with effort."""
-    return 1.0 - (1.0 - informal) * (1.0 - formal * local_effort)
-
-
-def gap_share(complexity, integration_level, domains):
-    """Service gaps: share of need episodes in which some component has no responsible provider.
-
-    A complex episode needs ``domains - 1`` handoffs; each is lost with chance HANDOFF_LOSS unless the
-    services are integrated.
-    """
-    return complexity * (1.0 - (1.0 - HANDOFF_LOSS * (1.0 - integration_level)) ** (domains - 1.0))
-
-
-def duplication_share(complexity, integration_level, diversity, flexibility):
-    """Duplication: share of need components served by more than one uncoordinated provider.
-
-    Arises in complex episodes that are not integrated, where several providers overlap
-    (``diversity``) and output-based payment rewards activity; alliance flexibility (IPT2) removes
-    that incentive.
-    """
-    return complexity * (1.0 - integration_level) * diversity * (1.0 - flexibility)
-
-
-def continuity_of_care(integration_level, domains):
-    """Expected Bice-Boxerman continuity of care of a complex episode.
-
-    A person's contacts go to a lead provider with chance ``integration`` and otherwise spread evenly
-    over the ``domains`` services involved; the expected COC index is then the sum of squared contact
-    shares, ``(q + (1-q)/m)^2 + (m-1) ((1-q)/m)^2``: 1 when fully integrated, 1/m when not at all.
-    """
-    spread = (1.0 - integration_level) / domains
-    lead = integration_level + spread
-    return lead * lead + (domains - 1.0) * spread * spread
-
-
-def discontinuity_share(complexity, integration_level, domains):
-    """Discontinuity: 1 - continuity of care, over all episodes (simple episodes are continuous)."""
-    return complexity * (1.0 - continuity_of_care(integration_level, domains))
-
-
 def pooled_capacity(coverage, capacity):
-    """Capacity ``(..., L, D)`` providers bring to each locality and domain at full budget."""
-    # fixed for a run, so the core computes it once
+    """Capacity ``(..., L, D)`` providers bring to each locality and domain at full budget (fixed for a run)."""
     return np.swapaxes(coverage, -1, -2) @ capacity
 
 
-def locality_capacity(coverage, capacity, budget_factor, productivity, *, pooled=None):
-    """Capacity ``(..., L, D)`` available in each locality and domain this month.
-
-    ``pooled`` is :func:`pooled_capacity`, optionally precomputed.
-    """
-    pooled = pooled_capacity(coverage, capacity) if pooled is None else pooled
-    return pooled * (budget_factor * productivity)[..., None]
+def keep_chance(role_flexibility, tailoring):
+    """Chance ``(..., L, P)`` that the provider holding a person keeps their next component: its own role
+    flexibility (IPT7, up to :data:`ROLE_REACH`: some care needs a specialist), or the locality team's (IPT3)."""
+    return 1.0 - (1.0 - ROLE_REACH * role_flexibility[..., None, :]) * (1.0 - LOCALITY_TEAM * tailoring[..., :, None])
 
 
 def flexed_capacity(capacity, need, flexibility):
-    """Re-deploy a share ``flexibility`` of each locality's capacity across domains in proportion to need."""
-    ones = np.ones(need.shape[-1])  # sums over domains as products: fast on short last axes
+    """Re-deploy a share ``flexibility`` ``(..., L)`` of each locality's capacity across domains in
+    proportion to need (whole-system working, IPT2, and tailoring, IPT3)."""
+    ones = np.ones(need.shape[-1])
     moved = need / (need @ ones)[..., None]
-    moved *= flexibility * (capacity @ ones)[..., None]
-    return (1.0 - flexibility) * capacity + moved
+    moved *= (flexibility * (capacity @ ones))[..., None]
+    return (1.0 - flexibility)[..., None] * capacity + moved
 
 
 def presented_need(new_need, participation, community_capacity):
-    """New need that reaches services after communities meet part of it themselves (IPT3)."""
+    """New need that reaches services after communities meet part of it themselves."""
     return new_need * (1.0 - SELF_HELP * participation * community_capacity)[..., None]
 
 
@@ -161,14 +75,19 @@ def serve(demand, capacity, waiting_window):
     return served, expired, remaining - expired
 
 
-def service_fit(participation, alignment):
-    """How well served need is actually resolved (0.7-1): tailoring (IPT3) and aligned priorities (IPT4)."""
-    return 0.7 + 0.15 * participation + 0.15 * alignment
+def service_fit(tailoring):
+    """How well served need is resolved (0.8-1): services tailored to local need fit it better (IPT3)."""
+    return 0.8 + 0.2 * tailoring
 
 
-def experience_target(discontinuity, access, alignment, participation):
-    """Service-user experience (0-1) a locality moves toward: continuity, access, aligned services, voice."""
-    return 0.35 * (1.0 - discontinuity) + 0.25 * access + 0.2 * alignment + 0.2 * participation
+def experience_target(discontinuity, access, gaps, participation):
+    """Service-user experience (0-1) a locality moves toward: continuity, access, no gaps, a voice."""
+    return 0.35 * (1.0 - discontinuity) + 0.25 * access + 0.2 * (1.0 - gaps) + 0.2 * participation
+
+
+def confidence_target(community_confidence, experience):
+    """Community confidence moves with experience of services: voice feeds back (0-1)."""
+    return np.clip(community_confidence + VOICE * (experience - 0.5), 0.0, 1.0)
 
 
 def share(part, whole, empty=1.0):

@@ -2,7 +2,7 @@
 
 Stages, in the order recommended for stochastic agent-based models:
 
-1. **Morris screening** of every context, design and mechanism parameter, with a dummy parameter
+1. **Morris screening** of every context, lever and mechanism parameter, with a dummy parameter
    (which the model never reads) as the noise floor;
 2. **Sobol** on the parameters that rise above the floor, at N and N/2 to show convergence
    (bootstrap intervals alone do not show it for scrambled Sobol points), and by middle-range theory;
@@ -32,6 +32,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim import figures
+from sim.cluster import sweep_options
 from sim.discovery import cart_rules, prim_boxes
 from sim.errors import StudyError
 from sim.paired import interval, paired_outcomes, summarise
@@ -141,27 +142,29 @@ class _Stages:
 
 
 def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+              log: Callable[[str], None] = print, work_dir: Path | None = None) -> dict[str, Any]:
     """Run every stage of the study into ``folder`` (which must exist); returns timings and headline results.
+    With ``study.launcher`` set, evaluations go out as sweeps whose files live in ``work_dir``.
 
     Stages already recorded as finished in ``folder`` (an interrupted run of the same study) are not rerun;
     their results are read back from their files."""
     validate_study(study)
     try:
-        return _run_stages(study, base, folder, workers, log)
+        return _run_stages(study, base, folder, workers, log, work_dir)
     except NonFiniteOutputs as err:
         raise StudyError(f"{err} (a study parameter or range makes the model return no value; check "
                          "study.parameters and study.narrow)") from None
 
 
-def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Callable[[str], None]) -> dict[str, Any]:
+def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Callable[[str], None],
+                work_dir: Path | None) -> dict[str, Any]:
     bounds = study_bounds(list(study.parameters), dict(study.narrow))
     names = list(bounds)
     outcomes = list(study.outcomes)
     primary = outcomes[0]
     R, seed = study.replicates, study.seed
     timings: dict[str, float] = {}
-    models = _Evaluators(study, base, workers, work_dir=folder / ".eval")
+    models = _Evaluators(study, base, workers, work_dir)
     evaluator = models.new(names, outcomes)
     stages = _Stages(folder, log)
     resumed_evaluations = 0
@@ -317,14 +320,13 @@ class _Evaluators:
     """Makes the study's model evaluators and keeps account of their runs and time."""
 
     def __init__(self, study: Any, base: Params, workers: int, work_dir: Path | None = None) -> None:
-        self.study, self.base, self.workers, self.work_dir = study, base, workers, work_dir
+        self.study, self.base, self.workers = study, base, workers
+        self.sweep = sweep_options(study, workers, work_dir)  # in-process, or the launcher and its settings
         self.made: list[PairedEffects] = []
 
     def new(self, names: list[str], outcomes: list[str]) -> PairedEffects:
-        evaluator = PairedEffects(names, outcomes, base=self.base, seed=self.study.seed, workers=self.workers,
-                                  launcher=getattr(self.study, "launcher", None),
-                                  chunks=getattr(self.study, "chunks", 1), progress=sys.stderr.isatty(),
-                                  work_dir=None if self.work_dir is None else str(self.work_dir))
+        evaluator = PairedEffects(names, outcomes, base=self.base, seed=self.study.seed, progress=sys.stderr.isatty(),
+                                  **self.sweep)
         self.made.append(evaluator)
         return evaluator
 

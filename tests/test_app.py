@@ -53,8 +53,8 @@ def test_every_numeric_field_has_a_slider_with_the_schema_range() -> None:
         assert (c["min"], c["max"], c["value"]) == (s.low, s.high, s.default), s.name
         assert (s.high - s.low) / 100 <= c["step"] <= (s.high - s.low) / 40 or s.type is int, s.name
         _assert_on_grid(s.name, s.default, c)
-    # context and design, the groups a class plays with, are all there
-    for group in ("context", "design"):
+    # context and lever, the groups a class plays with, are all there
+    for group in ("context", "lever"):
         assert all(s.name in controls for s in numeric if s.group == group)
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from sim import AllianceModel, Params, simulate
 from sim.core import simulate_to_parquet, tidy
+from sim.events import EVENT_KINDS
 from sim.outcomes import OUTCOMES
 from sim.params import RULE_IDS, THEORY_IDS
 
@@ -32,6 +33,8 @@ def random_params(rng: np.random.Generator, k: int, *, max_providers: int = 40, 
             values[spec.name] = spec.choices[k % 2]
         elif spec.name == "disabled":
             values[spec.name] = ABLATIONS[(k // 2) % len(ABLATIONS)]
+        elif spec.name == "events":
+            continue
         elif spec.type is int:
             high = {"n_providers": max_providers, "n_localities": max_localities}.get(spec.name, spec.high)
             values[spec.name] = int(rng.integers(spec.low, min(high, spec.high) + 1))
@@ -39,7 +42,20 @@ def random_params(rng: np.random.Generator, k: int, *, max_providers: int = 40, 
             values[spec.name] = float(rng.uniform(spec.low, spec.high))
     if horizon is not None:
         values["horizon"] = horizon
+    values["events"] = random_events(rng, min(values["horizon"], 24)) if k % 3 == 0 else ()
+    values["contract_length"] = int(rng.choice([12, 18, values["contract_length"]]))  # reviews within the test
     return Params(**values)
+
+
+def random_events(rng: np.random.Generator, last_month: int) -> tuple[str, ...]:
+    """One to four events of random kinds in months 1..last_month."""
+    out = []
+    for _ in range(int(rng.integers(1, 5))):
+        kind = str(rng.choice(list(EVENT_KINDS)))
+        month = int(rng.integers(1, last_month + 1))
+        bounds = EVENT_KINDS[kind]
+        out.append(f"{kind}@{month}" if bounds is None else f"{kind}@{month}={rng.uniform(*bounds):.3f}")
+    return tuple(out)
 
 
 def mesa_table(params: Params, seed: int, steps: int) -> pd.DataFrame:
@@ -84,7 +100,7 @@ def test_equivalence_full_horizon_and_extreme_sizes():
         random_params(rng, 4, horizon=90),
         Params(n_providers=2, n_localities=1, n_domains=2, horizon=36, disabled=("A", "C")),
         Params(n_providers=100, n_localities=50, n_domains=8, horizon=6, negativity_bias=5.0,
-               trust_learning_rate=0.5, effort_noise=2.0),
+               trust_learning_rate=0.3, effort_noise=2.0, events=("provider_exit@2", "budget_cut@3=0.5")),
     ]
     assert_equivalent(params, [0, 1, 2**63 - 1, 12345, 99, 3])
 

@@ -18,11 +18,16 @@ def test_schema_declares_every_field_once_with_range_and_meaning():
     assert len(set(names)) == len(names)
     for s in specs:
         assert s.group in GROUPS
-        assert s.meaning
+        assert s.meaning and s.label, s.name
+        assert s.direction in ("", "+", "-"), s.name
         if s.type in (int, float):
             assert s.low < s.high and s.low <= s.default <= s.high, s.name
+        elif s.name == "events":
+            assert s.default == ()
         else:
             assert s.choices, s.name
+        if s.group == "mechanism":  # every mechanism constant has a source or is marked assumed
+            assert s.source, s.name
     required = {"need_complexity", "austerity", "place_based", "culture_readiness", "initial_trust",
                 "community_confidence", "community_capacity", "community_connectedness", "sector_mix",
                 "commissioning", "pooled_share", "senior_commitment", "monitoring", "n_providers",
@@ -53,6 +58,17 @@ def test_defaults_roundtrip_through_dict():
         ({"disabled": ("IPT9",)}, ValueError, ["disabled", "IPT9", "IPT1"]),
         ({"disabled": "IPT6"}, TypeError, ["disabled", "tuple"]),
         ({"trust_levle": 0.2}, TypeError, ["trust_levle", "0.2", "initial_trust"]),
+        ({"events": "budget_cut@24=0.2"}, TypeError, ["events", "tuple"]),
+        ({"events": ("budget_cut@24",)}, ValueError, ["events", "budget_cut", "needs a value", "[0, 0.9]"]),
+        ({"events": ("tornado@24=0.2",)}, ValueError, ["events", "unknown kind 'tornado'", "budget_cut"]),
+        ({"events": ("budget_cut@70=0.2",)}, ValueError, ["events", "month 70", "outside the horizon", "[1, 60]"]),
+        ({"events": ("budget_cut@0=0.2",)}, ValueError, ["events", "month 0", "[1, 60]"]),
+        ({"events": ("budget_cut@24=1.5",)}, ValueError, ["events", "1.5", "out of range", "[0, 0.9]"]),
+        ({"events": ("budget_cut@24=lots",)}, ValueError, ["events", "'lots'", "not a number"]),
+        ({"events": ("provider_exit@12=1",)}, ValueError, ["events", "takes no value"]),
+        ({"events": ("leadership change",)}, ValueError, ["events", "not understood", "kind@month=value"]),
+        ({"events": (12,)}, TypeError, ["events", "12", "string"]),
+        ({"horizon": 12, "events": ("demand_surge@24=0.3",)}, ValueError, ["events", "month 24", "[1, 12]"]),
     ],
 )
 def test_bad_input_names_field_value_and_allowed(kwargs, error, fragments):

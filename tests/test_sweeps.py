@@ -41,7 +41,7 @@ def compose_config(overrides: list[str]):
 
 def test_every_required_preset_exists_composes_and_has_a_description():
     required = {"default", "traditional", "austerity", "low_trust_start", "no_senior_buy_in", "place_based",
-                "culture_ready", "simple_needs"}
+                "culture_ready", "simple_needs", "leadership_turnover", "budget_shock", "pandemic_surge"}
     assert required <= set(PRESETS)
     for name in PRESETS:
         cfg = compose_config([f"scenario={name}"])
@@ -49,7 +49,7 @@ def test_every_required_preset_exists_composes_and_has_a_description():
         params = params_from_config(cfg.params)
         preset = __import__("yaml").safe_load((ROOT / "conf" / "scenario" / f"{name}.yaml").read_text())
         for key, value in (preset.get("params") or {}).items():
-            assert getattr(params, key) == value, (name, key)
+            assert getattr(params, key) == (tuple(value) if isinstance(value, list) else value), (name, key)
 
 
 def test_overrides_reach_the_params_and_defaults_come_from_the_schema():

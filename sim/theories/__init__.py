@@ -5,8 +5,9 @@
 - C, culture (:mod:`sim.theories.culture`): IPT5 innovation, IPT6 senior commitment, IPT7 systemic change.
 
 Each rule is a pure, elementwise numpy function: it works on one agent's scalars and on a whole batch
-of scenarios alike, so the Mesa agents and the vectorised core call the same code. Each takes an
-effective ``strength`` (0 when the rule is switched off with ``Params(disabled=...)``).
+of scenarios alike, so the Mesa agents and the vectorised core call the same code. Each is gated by its
+context (:func:`sim.logistic.gate`: without its context it does not fire) and scaled by an effective
+``strength`` (:func:`sim.logistic.strength_response`; 0 when switched off with ``Params(disabled=...)``).
 """
 
 from __future__ import annotations
@@ -14,48 +15,71 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.theories.culture import ipt5_innovation_gain, ipt6_leadership, ipt7_orientation_target
-from sim.theories.local import ipt3_coproduction_target, ipt4_alignment_target
-from sim.theories.system import ipt1_formal_integration, ipt2_flexibility
+from sim.theories.culture import (
+    ipt5_innovation_gain,
+    ipt6_arrangements_target,
+    ipt6_leadership,
+    ipt6_update_arrangements,
+    ipt7_orientation_target,
+    ipt7_role_target,
+)
+from sim.theories.local import (
+    community_navigation,
+    ipt3_participation_target,
+    ipt3_update_tailoring,
+    ipt4_alignment_target,
+)
+from sim.theories.system import (
+    ipt1_pathway_drive,
+    ipt1_update_pathways,
+    ipt2_assessment_practice_target,
+    ipt2_whole_system_target,
+)
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A programme theory as the model encodes it: its rule, the parameters it reads, what it moves."""
+    """A programme theory as the model encodes it: its functions, the context it is gated by, every
+    parameter it reads, and the outcomes it moves."""
 
     id: str
     theory: str
     title: str
     function: Callable
+    helpers: tuple[Callable, ...]
+    context: tuple[str, ...]
     parameters: tuple[str, ...]
     outcomes: tuple[str, ...]
 
 
 RULE_INFO: tuple[Rule, ...] = (
-    Rule("IPT1", "A", "Complex interventions for local needs", ipt1_formal_integration,
-         ("commissioning", "need_complexity", "ipt1_strength"),
-         ("fragmentation", "gaps", "duplication", "discontinuity", "needs_met")),
-    Rule("IPT2", "A", "Whole-system approach", ipt2_flexibility,
-         ("commissioning", "pooled_share", "ipt2_strength"),
-         ("fragmentation", "duplication", "access")),
-    Rule("IPT3", "B", "Local approach to change", ipt3_coproduction_target,
+    Rule("IPT1", "A", "Complex interventions for local needs", ipt1_pathway_drive, (ipt1_update_pathways,),
+         ("need_complexity",), ("commissioning", "need_complexity", "ipt1_strength"),
+         ("fragmentation", "gaps", "duplication", "needs_met")),
+    Rule("IPT2", "A", "Whole-system approach", ipt2_whole_system_target, (ipt2_assessment_practice_target,),
+         ("pooled_share", "sector_mix"), ("commissioning", "pooled_share", "sector_mix", "ipt2_strength"),
+         ("fragmentation", "gaps", "duplication", "access")),
+    Rule("IPT3", "B", "Local approach to change", ipt3_participation_target,
+         (ipt3_update_tailoring, community_navigation),
+         ("place_based", "community_confidence", "community_capacity", "community_connectedness"),
          ("commissioning", "place_based", "community_confidence", "community_capacity",
           "community_connectedness", "ipt3_strength"),
-         ("needs_met", "experience", "access")),
-    Rule("IPT4", "B", "Alignment and shared focus", ipt4_alignment_target,
-         ("commissioning", "initial_trust", "ipt4_strength"),
-         ("goal_alignment", "experience", "value", "needs_met")),
-    Rule("IPT5", "C", "Innovation leading system change", ipt5_innovation_gain,
-         ("commissioning", "culture_readiness", "ipt5_strength"),
-         ("systemic_change", "access", "value")),
-    Rule("IPT6", "C", "Senior commitment to collaborative arrangements", ipt6_leadership,
-         ("commissioning", "senior_commitment", "monitoring", "ipt6_strength"),
-         ("mean_commitment", "mean_trust", "fragmentation", "needs_met")),
-    Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target,
-         ("commissioning", "culture_readiness", "ipt7_strength"),
-         ("systemic_change",)),
+         ("discontinuity", "handoffs", "gaps", "access", "needs_met", "experience")),
+    Rule("IPT4", "B", "Alignment and shared focus", ipt4_alignment_target, (),
+         ("initial_trust",), ("commissioning", "initial_trust", "ipt4_strength"),
+         ("goal_alignment", "duplication", "experience", "value")),
+    Rule("IPT5", "C", "Innovation leading system change", ipt5_innovation_gain, (),
+         ("culture_readiness",), ("commissioning", "culture_readiness", "ipt5_strength"),
+         ("duplication", "access", "value")),
+    Rule("IPT6", "C", "Senior commitment to collaborative arrangements", ipt6_arrangements_target,
+         (ipt6_update_arrangements, ipt6_leadership), ("senior_commitment",),
+         ("commissioning", "senior_commitment", "ipt6_strength"),
+         ("mean_commitment", "low_effort", "mean_trust", "fragmentation")),
+    Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target, (ipt7_role_target,),
+         ("culture_readiness",), ("commissioning", "culture_readiness", "ipt7_strength"),
+         ("systemic_change", "handoffs", "discontinuity", "fragmentation")),
 )
 
 RULES: dict[str, Callable] = {r.id: r.function for r in RULE_INFO}
 
-__all__ = ["RULES", "RULE_INFO", "Rule", *(r.function.__name__ for r in RULE_INFO)]
+__all__ = ["RULES", "RULE_INFO", "Rule", *(f.__name__ for r in RULE_INFO for f in (r.function, *r.helpers))]
