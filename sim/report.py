@@ -783,7 +783,11 @@ def _parameter_table(s: Study) -> list[dict[str, Any]]:
             used = f"{lo:g} to {hi:g}"
         else:
             used = f"fixed at {base:g}" if isinstance(base, int | float) else f"fixed at {base}"
-        allowed = ", ".join(spec.choices) if spec.choices else f"{spec.low:g} to {spec.high:g}"
+        if spec.name == "events":
+            allowed, base = "'kind@month=value' events", ", ".join(base) or "none"
+            used = f"fixed at {base}"
+        else:
+            allowed = ", ".join(spec.choices) if spec.choices else f"{spec.low:g} to {spec.high:g}"
         out.append({"name": spec.name, "label": param_label(spec.name), "group": KIND_NAMES[spec.group],
                     "meaning": spec.meaning, "unit": spec.unit, "base": base if not isinstance(base, float)
                     else f"{base:g}", "allowed": allowed, "used": used,
