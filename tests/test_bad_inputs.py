@@ -342,7 +342,7 @@ def test_api_refuses_bad_input(tmp_path, case, call, kind, fragments):
     with pytest.raises(kind) as info:
         call(tmp_path)
     message = str(info.value)
-    assert "\n" not in message and len(message) < 600, message
+    assert "\n" not in message and len(message) < 1000, message  # one line (allowed names may be long)
     for fragment in fragments:
         assert fragment in message, (fragment, message)
     assert not _finished_files(tmp_path)
