@@ -116,29 +116,6 @@ def command(main: Callable[[], Any], prevalidate: Callable[[list[str]], None] | 
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-#: Sweeps up to this many jobs are checked job by job; larger ones on a subset covering every value.
-CHECK_EVERY_JOB = 200
-
-
-def _covering(jobs: list[list[str]]) -> list[tuple[int, list[str]]]:
-    """The jobs to compose and validate: all of them for a small sweep; for a large one (composing takes
-    about 0.1 s a job) the jobs that first use each value of each override, so every value is checked."""
-    if len(jobs) <= CHECK_EVERY_JOB:
-        return list(enumerate(jobs))
-    seen: set[str] = set()
-    chosen = []
-    for k, job in enumerate(jobs):
-        if not seen.issuperset(job):
-            seen.update(job)
-            chosen.append((k, job))
-    return chosen
-
-
-#: Hydra flags that take a value (the value is not an override).
-_FLAGS_WITH_VALUE = {"--config-name", "-cn", "--config-path", "-cp", "--config-dir", "-cd", "--experimental-rerun",
-                     "--info", "-i"}
-
-
 def hydra_message(err: BaseException, defaults: Any = None) -> str:
     """One readable line for Hydra's composition errors (which span several lines), naming the override,
     the value and what is allowed; ``defaults`` (the default config, or a function composing it) lists
