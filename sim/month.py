@@ -26,12 +26,11 @@ from sim import commissioning as com
 from sim import relationships as rel
 from sim import services as svc
 from sim.events import event_schedule
-from sim.logistic import strength_response
 from sim.params import RULE_IDS, THEORY_RULES
 from sim.world import budget_factor
 
 __all__ = ["rule_strengths", "schedule", "effort_pull", "effort_drive", "locality_productivity",
-           "available_capacity", "success_seen", "local_informal", "retendered", "exit_choice"]
+           "available_capacity", "success_seen", "local_informal", "exit_choice"]
 
 
 def rule_strengths(strengths: dict[str, np.ndarray], disabled: list[tuple[str, ...]]) -> dict[str, np.ndarray]:
@@ -94,11 +93,3 @@ def local_informal(weights, effort, mean_trust):
 def exit_choice(u, n_providers):
     """Provider who leaves in a ``provider_exit`` event: drawn uniformly from a key of (seed, month)."""
     return np.minimum(np.floor(u * n_providers).astype(np.int64), n_providers - 1)
-
-
-def retendered(alliance, commissioner_trust, month, contract_length):
-    return com.retender_choice(alliance, commissioner_trust, com.is_review_month(month, contract_length))
-
-
-def strength(s):
-    return strength_response(s)

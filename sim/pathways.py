@@ -34,6 +34,7 @@ import numpy as np
 from numba import njit
 
 from sim.draws import Purpose, uniform3_one
+from sim.services import share
 
 #: Episodes sampled per locality and month (a sampling resolution, not a model constant).
 EPISODES = 12
@@ -207,14 +208,8 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
 
 def locality_fragmentation(counts):
     """Gaps, duplication and discontinuity per locality ``(S, L)`` from :func:`walk`'s counts."""
-    return {"gaps": _rate(counts["lost"], counts["handoffs"]),
-            "duplication": _rate(counts["duplicated"], counts["handoffs"]),
+    return {"gaps": share(counts["lost"], counts["handoffs"], empty=0.0),
+            "duplication": share(counts["duplicated"], counts["handoffs"], empty=0.0),
             "discontinuity": counts["discontinuity"] / counts["episodes"],
             "gap_episodes": counts["gap_episodes"] / counts["episodes"]}
 
-
-def _rate(part, whole):
-    """``part / whole``, 0 where there was no handoff at all."""
-    out = np.zeros(np.shape(whole))
-    np.divide(part, whole, out=out, where=whole > 0)
-    return out

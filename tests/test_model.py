@@ -54,6 +54,18 @@ def test_draws_are_pure_functions_of_their_key():
     assert abs(z.mean()) < 0.03 and abs(z.std() - 1.0) < 0.03
 
 
+def test_compiled_draws_equal_numpys_bit_for_bit():
+    """The care-pathway loop hashes inside numba; its draws must be exactly sim.draws.uniform3's."""
+    from sim.draws import uniform3, uniform3_one
+
+    rng = np.random.default_rng(11)
+    for _ in range(500):
+        seed, step = int(rng.integers(0, 2**63)), int(rng.integers(0, 700))
+        a, b = int(rng.integers(0, 2**31)), int(rng.integers(0, 8))
+        expected = tuple(float(u) for u in uniform3(np.uint64(seed), step, Purpose.CONTACT, a, b))
+        assert uniform3_one(np.uint64(seed), step, int(Purpose.CONTACT), a, b) == expected
+
+
 def test_every_rule_documents_its_cmo_and_citation():
     assert set(RULES) == set(RULE_IDS)
     for rule_id, rule in RULES.items():
