@@ -20,7 +20,7 @@ EFFORT_THRESHOLD = 0.45
 #: Monthly rate of building, and of losing, formal joint pathways (assumed; years to build).
 FORMAL_RATE = 0.1
 FORMAL_DECAY = 0.03
-#: Drive of bilateral protocols between trusting partners under separate contracts (assumed).
+#: Drive of bilateral protocols between trusting partners, in either mode (assumed).
 BILATERAL_PROTOCOLS = 0.3
 #: Monthly rate at which whole-system working follows its target (assumed).
 WHOLE_SYSTEM_RATE = 0.1
