@@ -96,6 +96,18 @@ def _owner_alive(tmp_name: str) -> bool:
         return False
 
 
+def move_into_place(source: Path, destination: Path) -> None:
+    """Rename the finished folder ``source`` to ``destination``. An existing ``destination`` is moved
+    aside first and removed after, so a reader never sees a half-deleted or mixed folder."""
+    if destination.exists():
+        old = destination.parent / f".{destination.name}.old-{os.getpid()}"
+        destination.rename(old)
+        source.rename(destination)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        source.rename(destination)
+
+
 @contextmanager
 def atomic_folder(destination: str | os.PathLike, *, replace: bool = True) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces ``destination``, on failure it is removed.
@@ -113,13 +125,7 @@ def atomic_folder(destination: str | os.PathLike, *, replace: bool = True) -> It
             if not replace and is_complete(destination):
                 shutil.rmtree(tmp, ignore_errors=True)
                 return
-            # move the old folder aside first so a reader never sees a half-deleted one
-            old = destination.parent / f".{destination.name}.old-{os.getpid()}"
-            destination.rename(old)
-            tmp.rename(destination)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(destination)
+        move_into_place(tmp, destination)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -10,7 +10,6 @@ so a failed report (a full disk) leaves the complete study and a note on how to 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from sim.results import (
     destination_lock,
     is_complete,
     manifest,
+    move_into_place,
     remove_stale_temporaries,
     write_json,
 )
@@ -156,13 +156,7 @@ def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict, log) 
     # the work folder becomes the study folder in one rename (its bookkeeping stays out of it)
     shutil.rmtree(partial / "stages", ignore_errors=True)
     (partial / "identity.json").unlink(missing_ok=True)
-    if folder.exists():  # force=true: the old study is moved aside first, so a reader never sees a mix
-        old = folder.parent / f".{folder.name}.old-{os.getpid()}"
-        folder.rename(old)
-        partial.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        partial.rename(folder)
+    move_into_place(partial, folder)  # force=true replaces an old study without a reader seeing a mix
     return result
 
 
