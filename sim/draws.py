@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
-from numba import njit
+from numba import njit, vectorize
 
 __all__ = ["Purpose", "uniform", "uniform3", "uniform3_one", "shock"]
 
@@ -50,7 +50,9 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def _hash(seed, step, purpose, a, b) -> np.ndarray:
-    """SplitMix64 rounds over the key (seed, purpose, step, agent pair). ``GOLDEN + part * M2`` is formed
+    """The hash written out in numpy: the specification the compiled draws are tested against.
+
+    SplitMix64 rounds over the key (seed, purpose, step, agent pair). ``GOLDEN + part * M2`` is formed
     on the part's own (small) shape first: uint64 arithmetic wraps, so this equals ``h + GOLDEN + part * M2``
     exactly while keeping full-size work small. The two agent indices (each below 2**32) enter as one
     64-bit word, so a draw costs one full-size round."""
@@ -65,11 +67,10 @@ def _hash(seed, step, purpose, a, b) -> np.ndarray:
 
 def uniform(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:
     """Uniform draws on the open interval (0, 1); arguments broadcast like numpy arrays.
-    Agent indices ``a`` and ``b`` must lie in [0, 2**32)."""
-    u = (_hash(seed, step, int(purpose), a, b) >> _S11).astype(np.float64)
-    u += 0.5
-    u *= 1.0 / 9007199254740992.0
-    return u
+    Agent indices ``a`` and ``b`` must lie in [0, 2**32). Compiled (:func:`_uniform_ufunc`); equal bit for
+    bit to the numpy specification :func:`_hash` (a test checks)."""
+    return _uniform_ufunc(np.asarray(seed, dtype=np.uint64), np.asarray(step, dtype=np.int64), int(purpose),
+                          np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
 
 
 #: Scale of a standard logistic variable with unit variance (its sd is pi / sqrt(3)).
@@ -124,17 +125,36 @@ def _mix_one(x):  # pragma: no cover - compiled
     return x
 
 
+@njit(cache=True, inline="always")
+def key_prefix(seed, step, purpose):  # pragma: no cover - compiled
+    """The first two hash rounds of a key, over (seed, purpose, step): compiled loops that draw many
+    numbers for one scenario and month compute it once and finish each draw with :func:`uniform3_from`."""
+    h = _mix_one(np.uint64(seed) + (_G + np.uint64(purpose) * _K2))
+    return _mix_one(h + (_G + np.uint64(step) * _K2))
+
+
+@njit(cache=True, inline="always")
+def uniform3_from(prefix, a, b):  # pragma: no cover - compiled
+    """:func:`uniform3` for one key, given its :func:`key_prefix`: the last hash round, over the agent pair."""
+    h = _mix_one(prefix + (_G + ((np.uint64(a) << np.uint64(32)) | np.uint64(b)) * _K2))
+    mask = np.uint64((1 << 21) - 1)
+    scale = 1.0 / 2097152.0
+    # each field is below 2**21: via int64, the conversion to float is one instruction (and exact)
+    u1 = (float(np.int64((h >> np.uint64(43)) & mask)) + 0.5) * scale
+    u2 = (float(np.int64((h >> np.uint64(22)) & mask)) + 0.5) * scale
+    u3 = (float(np.int64((h >> np.uint64(1)) & mask)) + 0.5) * scale
+    return u1, u2, u3
+
+
 @njit(cache=True)
 def uniform3_one(seed, step, purpose, a, b):  # pragma: no cover - compiled
     """:func:`uniform3` for one key, inside compiled loops: the same hash, bit for bit (a test checks)."""
-    h = np.uint64(seed)
-    h = _mix_one(h + (_G + np.uint64(purpose) * _K2))
-    h = _mix_one(h + (_G + np.uint64(step) * _K2))
-    pair = (np.uint64(a) << np.uint64(32)) | np.uint64(b)
-    h = _mix_one(h + (_G + pair * _K2))
-    mask = np.uint64((1 << 21) - 1)
-    scale = 1.0 / 2097152.0
-    u1 = (float((h >> np.uint64(43)) & mask) + 0.5) * scale
-    u2 = (float((h >> np.uint64(22)) & mask) + 0.5) * scale
-    u3 = (float((h >> np.uint64(1)) & mask) + 0.5) * scale
-    return u1, u2, u3
+    return uniform3_from(key_prefix(seed, step, purpose), a, b)
+
+
+@vectorize(["float64(uint64, int64, int64, int64, int64)"], cache=True)
+def _uniform_ufunc(seed, step, purpose, a, b):  # pragma: no cover - compiled
+    """:func:`uniform` compiled as a ufunc (numpy broadcasting, no full-size temporaries)."""
+    h = key_prefix(seed, step, purpose)
+    h = _mix_one(h + (_G + ((np.uint64(a) << np.uint64(32)) | np.uint64(b)) * _K2))
+    return (float(np.int64(h >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)

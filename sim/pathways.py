@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.draws import Purpose, uniform3_one
+from sim.draws import Purpose, key_prefix, uniform3_from
 from sim.services import share
 
 #: Episodes sampled per locality and month (a sampling resolution, not a model constant).
@@ -108,7 +108,8 @@ def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, info
 
     The walk is one compiled loop (:func:`_walk_episodes`, numba) that the Mesa model (one locality at a
     time) and the core (whole batches) both call, so they do the same arithmetic in the same order; its
-    draws are :func:`sim.draws.uniform3` keyed by (seed, month, locality x episode, component).
+    draws are :func:`sim.draws.uniform3` (compiled: :func:`sim.draws.uniform3_from`) keyed by
+    (seed, month, locality x episode, component).
     """
     S, L = len(seed), len(localities)
     formal = np.asarray(formal, dtype=float)
@@ -132,11 +133,13 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
     S, L, E, P = len(seed), len(localities), EPISODES, prob.shape[3]
     providers = np.empty(D, dtype=np.int64)
     for s in range(S):
+        # the (seed, purpose, month) part of every key of this scenario's month, hashed once
+        episode_key, contact_key = key_prefix(seed[s], month, _EPISODE), key_prefix(seed[s], month, _CONTACT)
         for loc in range(L):
             for e in range(E):
                 key = localities[loc] * E + e
                 # the episode: simple, or complex with 2..D components in consecutive domains
-                u_complex, u_size, u_start = uniform3_one(seed[s], month, _EPISODE, key, 0)
+                u_complex, u_size, u_start = uniform3_from(episode_key, key, 0)
                 size = 1
                 if u_complex < complexity[s]:
                     size = 2 + int(u_size * (D - 1))
@@ -149,35 +152,35 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
                 handoffs = 0.0
                 kept = 0.0
                 lost = 0.0
-                for k in range(size):
+                # the first component: a provider drawn in proportion to capacity
+                u, u_loss, u_repeat = uniform3_from(contact_key, key, 0)
+                prev = _draw_provider(u, prob, alias, s, loc, first, P)
+                providers[0] = prev
+                # later components, written without branches (the choices are coin flips a CPU cannot
+                # predict): kept by the provider that has the person, or drawn afresh, maybe a handoff
+                for k in range(1, size):
                     domain = (first + k) % D
-                    u, u_loss, u_repeat = uniform3_one(seed[s], month, _CONTACT, key, k)
-                    if k > 0:
-                        prev = providers[k - 1]
-                        stay = keep[s, loc, prev]
-                        if u < stay:
-                            providers[k] = prev
-                            kept += 1.0
-                            continue
-                        u = min((u - stay) / max(1.0 - stay, 1e-12), 1.0)
-                    # Walker alias draw of a provider for this (locality, domain)
-                    x = u * P
-                    column = min(int(x), P - 1)
-                    current = column if x - column < prob[s, loc, domain, column] else alias[s, loc, domain, column]
-                    providers[k] = current
-                    if k == 0 or current == prev:
-                        continue
-                    handoffs += 1.0
+                    u, u_loss, u_repeat = uniform3_from(contact_key, key, k)
+                    stay = keep[s, loc, prev]
+                    is_kept = u < stay
+                    drawn = _draw_provider(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), prob, alias,
+                                           s, loc, domain, P)
+                    current = prev if is_kept else drawn
+                    handoff = current != prev
                     penalty = 1.0 + cross_weight[s] * cross[s, prev, current]
                     loss = loss_base[s, loc] * penalty * (1.0 - INFORMAL_REACH * informal[s, prev, current]) \
                         * unmanaged[s, loc]
-                    if u_loss < loss:
-                        gap = True
-                        lost += 1.0
-                        continue
+                    is_lost = handoff & (u_loss < loss)
                     shared = shared_base[s, loc] * (0.5 + 0.5 * alignment[s, current])
-                    if u_repeat < reassess[s] * practice[s, current] * (1.0 - shared) * penalty:
-                        duplicated += 1.0
+                    is_repeat = handoff & ~is_lost & (u_repeat < reassess[s] * practice[s, current] * (1.0 - shared)
+                                                      * penalty)
+                    kept += is_kept
+                    handoffs += handoff
+                    lost += is_lost
+                    duplicated += is_repeat
+                    gap |= is_lost
+                    providers[k] = current
+                    prev = current
                 out[s, loc, 0] += 1.0
                 out[s, loc, 2] += size
                 if gap:
@@ -204,6 +207,14 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
                 out[s, loc, 8] += coc
                 out[s, loc, 9] += usual / size
                 out[s, loc, 10] += 1.0 - coc
+
+
+@njit(cache=True, inline="always")
+def _draw_provider(u, prob, alias, s, loc, domain, P):  # pragma: no cover - compiled
+    """Walker alias draw of the provider of a component in (locality, domain) from one uniform."""
+    x = u * P
+    column = min(int(x), P - 1)
+    return column if x - column < prob[s, loc, domain, column] else alias[s, loc, domain, column]
 
 
 def locality_fragmentation(counts):

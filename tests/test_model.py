@@ -64,6 +64,13 @@ def test_compiled_draws_equal_numpys_bit_for_bit():
         a, b = int(rng.integers(0, 2**31)), int(rng.integers(0, 8))
         expected = tuple(float(u) for u in uniform3(np.uint64(seed), step, Purpose.CONTACT, a, b))
         assert uniform3_one(np.uint64(seed), step, int(Purpose.CONTACT), a, b) == expected
+    # uniform() is a compiled ufunc; the numpy hash is its specification, over broadcast shapes
+    from sim.draws import _hash
+
+    seeds = rng.integers(0, 2**63, size=(40, 1, 1), dtype=np.int64).astype(np.uint64)
+    a, b = np.arange(7)[None, :, None], rng.integers(0, 2**31, size=(1, 1, 5))
+    spec = ((_hash(seeds, 37, int(Purpose.EFFORT), a, b) >> np.uint64(11)).astype(float) + 0.5) / 2.0**53
+    assert np.array_equal(uniform(seeds, 37, Purpose.EFFORT, a, b), spec)
 
 
 def test_every_rule_documents_its_cmo_and_citation():
