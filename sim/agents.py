@@ -179,7 +179,7 @@ class CommunityAgent(mesa.Agent):
         counts = pathways.walk(
             seed, month, np.array([self.index]), complexity=np.array([p.need_complexity]),
             profile_cdf=self.profile_cdf[None, None], choice=tuple(t[None, None] for t in self.choice),
-            keep=svc.keep_chance(view.role_flexibility, here), informal=view.informal,
+            keep=svc.keep_chance(view.role_flexibility, here), trust=view.trust, effort=view.effort,
             formal=np.array([[self.formal]]), navigation=navigation, pressure=np.array([[self.pressure]]),
             accountability=np.array([com.accountability(boss.alliance, p.monitoring, boss.pooled_share)]),
             cross=view.cross,

@@ -273,12 +273,11 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
         # --- 3. communities receive services: pathways, capacity, queue, experience ---
         aligned, local_effort, local_innovation, local_roles = np.moveaxis(svc.locality_means(np.stack(
             [st["alignment"], effort, st["innovation"], st["role_flexibility"]], axis=-2), weights), -2, 0)
-        informal = pathways.pair_informal(trust, effort)
         navigation = ipt3.community_navigation(c["community_connectedness"][:, None], st["participation"])
         counts = pathways.walk(
             seed, month, localities, complexity=c["need_complexity"], profile_cdf=profile_cdf,
             choice=choice, keep=svc.keep_chance(st["role_flexibility"], st["tailoring"]),
-            informal=informal, formal=st["formal"], navigation=navigation, pressure=st["pressure"],
+            trust=trust, effort=effort, formal=st["formal"], navigation=navigation, pressure=st["pressure"],
             accountability=com.accountability(alliance, monitoring, st["pooled_share"]), cross=st["cross"],
             whole_system=st["whole_system"], handoff_loss=c["handoff_loss"], reassessment=c["reassessment"],
             practice=st["practice"], alignment=st["alignment"], n_domains=D)

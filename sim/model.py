@@ -45,7 +45,8 @@ class ProviderView:
     """What the communities see of the providers this month: stacked provider arrays (a batch of one)
     and their capacity-weighted means in each locality."""
 
-    informal: np.ndarray
+    trust: np.ndarray  # (1, P, P): informal cooperation of a handoff's pair is formed from it in the walk
+    effort: np.ndarray
     cross: np.ndarray
     role_flexibility: np.ndarray
     practice: np.ndarray
@@ -168,7 +169,7 @@ class AllianceModel(mesa.Model):
             np.stack([alignment, effort, innovation, role], axis=-2), self._weights), -2, 0)
         mean_trust = np.array([[p.mean_trust for p in self.provider_list]])
         return ProviderView(
-            informal=pathways.pair_informal(trust, effort), cross=self._cross, role_flexibility=role,
+            trust=trust, effort=effort, cross=self._cross, role_flexibility=role,
             practice=self._provider_array("practice")[None], alignment=alignment, aligned=aligned[0],
             effort_local=effort_local[0], innovation_local=innovation_local[0], role_flexibility_local=role_local[0],
             informal_local=month_.local_informal(self._weights, effort, mean_trust)[0])

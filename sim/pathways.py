@@ -68,19 +68,35 @@ def choice_table(coverage, capacity):
 def alias_table(weight):
     """Alias tables for the last axis of ``weight``: pair the column with least mass with the one with most."""
     P = weight.shape[-1]
-    q = weight * (P / np.sum(weight, axis=-1, keepdims=True))
-    prob = np.ones(weight.shape)
-    alias = np.broadcast_to(np.arange(P), weight.shape).copy()
-    done = np.zeros(weight.shape, dtype=bool)
-    for _ in range(P - 1):
-        small = np.argmin(np.where(done, np.inf, q), axis=-1)[..., None]
-        large = np.argmax(np.where(done, -np.inf, q), axis=-1)[..., None]
-        q_small = np.take_along_axis(q, small, axis=-1)
-        np.put_along_axis(prob, small, np.minimum(q_small, 1.0), axis=-1)
-        np.put_along_axis(alias, small, large, axis=-1)
-        np.put_along_axis(q, large, np.take_along_axis(q, large, axis=-1) - (1.0 - q_small), axis=-1)
-        np.put_along_axis(done, small, True, axis=-1)
+    q = np.ascontiguousarray(weight * (P / np.sum(weight, axis=-1, keepdims=True)), dtype=float)
+    prob, alias = np.ones(q.shape), np.empty(q.shape, dtype=np.int64)
+    _pair_columns(q.reshape(-1, P), prob.reshape(-1, P), alias.reshape(-1, P))
     return prob, alias
+
+
+@njit(cache=True)
+def _pair_columns(q, prob, alias):  # pragma: no cover - compiled
+    """Vose's pairing, row by row, in place: P - 1 times, the unfinished column with least mass (first if
+    tied) takes its alias from the one with most, which gives up what the first lacked."""
+    rows, P = q.shape
+    done = np.zeros(P, dtype=np.bool_)
+    for r in range(rows):
+        done[:] = False
+        for j in range(P):
+            alias[r, j] = j
+        for _ in range(P - 1):
+            small, large = -1, -1
+            for j in range(P):
+                if not done[j]:
+                    if small < 0 or q[r, j] < q[r, small]:
+                        small = j
+                    if large < 0 or q[r, j] > q[r, large]:
+                        large = j
+            q_small = q[r, small]
+            prob[r, small] = min(q_small, 1.0)
+            alias[r, small] = large
+            q[r, large] = q[r, large] - (1.0 - q_small)
+            done[small] = True
 
 
 def profile_table(need_profile):
@@ -90,12 +106,14 @@ def profile_table(need_profile):
     return cdf
 
 
-def pair_informal(trust, effort):
-    """Informal cooperation of each provider pair ``(..., P, P)``: mutual trust times both efforts."""
-    return 0.5 * (trust + np.swapaxes(trust, -1, -2)) * effort[..., :, None] * effort[..., None, :]
+@njit(cache=True, inline="always")
+def pair_informal(trust, effort, s, a, b):  # pragma: no cover - compiled
+    """Informal cooperation of providers ``a`` and ``b`` in scenario ``s``: mutual trust times both efforts
+    (computed only for the pairs a handoff joins)."""
+    return 0.5 * (trust[s, a, b] + trust[s, b, a]) * effort[s, a] * effort[s, b]
 
 
-def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, informal, formal, navigation,
+def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, trust, effort, formal, navigation,
          pressure, accountability, cross, whole_system, handoff_loss, reassessment, practice, alignment,
          n_domains) -> dict[str, np.ndarray]:
     """Walk this month's sampled episodes through providers; returns counts per locality ``(S, L)``.
@@ -103,8 +121,8 @@ def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, info
     Shapes: ``seed (S,)``, ``localities (L,)`` (their indices, which key the draws),
     ``complexity, whole_system, handoff_loss, reassessment, accountability (S,)``,
     ``profile_cdf (S, L, D)``, ``choice (prob, alias)`` each ``(S, L, D, P)`` from :func:`choice_table`,
-    ``keep (S, L, P)``, ``informal, cross (S, P, P)``, ``formal, navigation, pressure (S, L)``,
-    ``practice, alignment (S, P)``.
+    ``keep (S, L, P)``, ``trust, cross (S, P, P)``, ``formal, navigation, pressure (S, L)``,
+    ``effort, practice, alignment (S, P)``.
 
     The walk is one compiled loop (:func:`_walk_episodes`, numba) that the Mesa model (one locality at a
     time) and the core (whole batches) both call, so they do the same arithmetic in the same order; its
@@ -119,7 +137,7 @@ def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, info
     f = np.ascontiguousarray
     _walk_episodes(f(np.asarray(seed, dtype=np.uint64)), int(month), f(np.asarray(localities, dtype=np.int64)),
                    int(n_domains), f(np.asarray(complexity, dtype=float)), f(profile_cdf),
-                   f(choice[0]), f(choice[1]), f(keep), f(informal), f(cross), f(unmanaged * np.ones((S, L))),
+                   f(choice[0]), f(choice[1]), f(keep), f(trust), f(effort), f(cross), f(unmanaged * np.ones((S, L))),
                    f(loss_base * np.ones((S, L))), f(CROSS_SECTOR_PENALTY * (1.0 - np.asarray(whole_system))),
                    f(np.asarray(reassessment, dtype=float)), f(SHARED_RECORDS * formal * np.ones((S, L))),
                    f(practice), f(alignment), out)
@@ -127,7 +145,7 @@ def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, info
 
 
 @njit(cache=True, error_model="numpy")
-def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, alias, keep, informal, cross,
+def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, alias, keep, trust, effort, cross,
                    unmanaged, loss_base, cross_weight, reassess, shared_base, practice, alignment,
                    out):  # pragma: no cover - compiled
     S, L, E, P = len(seed), len(localities), EPISODES, prob.shape[3]
@@ -168,8 +186,8 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, al
                     current = prev if is_kept else drawn
                     handoff = current != prev
                     penalty = 1.0 + cross_weight[s] * cross[s, prev, current]
-                    loss = loss_base[s, loc] * penalty * (1.0 - INFORMAL_REACH * informal[s, prev, current]) \
-                        * unmanaged[s, loc]
+                    informal = pair_informal(trust, effort, s, prev, current)
+                    loss = loss_base[s, loc] * penalty * (1.0 - INFORMAL_REACH * informal) * unmanaged[s, loc]
                     is_lost = handoff & (u_loss < loss)
                     shared = shared_base[s, loc] * (0.5 + 0.5 * alignment[s, current])
                     is_repeat = handoff & ~is_lost & (u_repeat < reassess[s] * practice[s, current] * (1.0 - shared)
