@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,8 @@ def scenario_table(params: Sequence[Params] | pd.DataFrame,
         bad = [i for i, p in enumerate(params) if not isinstance(p, Params)]
         if bad:
             raise TypeError(f"params[{bad[0]}]={params[bad[0]]!r}: must be a sim.Params")
-        table = pd.DataFrame([p.to_dict() for p in params], columns=list(Params.names()))
+        values = attrgetter(*Params.names())  # a tuple per scenario: faster than a dict each
+        table = pd.DataFrame([values(p) for p in params], columns=list(Params.names()))
     if len(table) == 0:
         raise ValueError("params: no scenarios; give at least one (e.g. simulate([Params()], [0]))")
     if isinstance(seeds, str | bytes) or seeds is None:

@@ -8,6 +8,7 @@ the Mesa agents can draw their own numbers in any order.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
@@ -82,13 +83,10 @@ def shock(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:
 
     Logistic rather than normal: on the log-odds scale of an effort decision it is the classic
     random-utility (logit) choice model, and its inverse is a cheap closed form, where the normal's
-    (``ndtri``) would cost a fifth of the whole vectorised step.
+    (``ndtri``) would cost a fifth of the whole vectorised step. Compiled (:func:`_shock_ufunc`).
     """
-    u = uniform(seed, step, purpose, a, b)
-    z = np.log(u)
-    z -= np.log1p(-u)
-    z *= _UNIT_LOGISTIC
-    return z
+    return _shock_ufunc(np.asarray(seed, dtype=np.uint64), np.asarray(step, dtype=np.int64), int(purpose),
+                        np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
 
 
 _MASK21 = np.uint64((1 << 21) - 1)
@@ -158,3 +156,10 @@ def _uniform_ufunc(seed, step, purpose, a, b):  # pragma: no cover - compiled
     h = key_prefix(seed, step, purpose)
     h = _mix_one(h + (_G + ((np.uint64(a) << np.uint64(32)) | np.uint64(b)) * _K2))
     return (float(np.int64(h >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+@vectorize(["float64(uint64, int64, int64, int64, int64)"], cache=True)
+def _shock_ufunc(seed, step, purpose, a, b):  # pragma: no cover - compiled
+    """:func:`shock` compiled as a ufunc: the logit of :func:`_uniform_ufunc`'s draw, scaled to variance 1."""
+    u = _uniform_ufunc(seed, step, purpose, a, b)
+    return (math.log(u) - math.log1p(-u)) * _UNIT_LOGISTIC

@@ -36,9 +36,11 @@ __all__ = ["rule_strengths", "schedule", "effort_pull", "effort_drive", "localit
 def rule_strengths(strengths: dict[str, np.ndarray], disabled: list[tuple[str, ...]]) -> dict[str, np.ndarray]:
     """Effective strength of each rule ``(S,)``: its strength parameter, or 0 where the rule (or its
     middle-range theory) is switched off."""
+    kinds = {ds: k for k, ds in enumerate(dict.fromkeys(disabled))}  # few distinct settings, however many scenarios
+    which = np.array([kinds[ds] for ds in disabled], dtype=np.int64)
     out = {}
     for rule in RULE_IDS:
-        off = np.array([any(rule in THEORY_RULES.get(d, (d,)) for d in ds) for ds in disabled], dtype=bool)
+        off = np.array([any(rule in THEORY_RULES.get(d, (d,)) for d in ds) for ds in kinds], dtype=bool)[which]
         out[rule] = np.where(off, 0.0, strengths[f"{rule.lower()}_strength"])
     return out
 
