@@ -201,3 +201,18 @@ def test_bad_model_input():
         AllianceModel(seed=-1)
     with pytest.raises(TypeError, match="seed=1.5"):
         AllianceModel(seed=1.5)  # type: ignore[arg-type]
+
+
+def test_compiled_response_functions_equal_scipy_and_numpy():
+    """logistic, gate and strength_response are compiled ufuncs; they must equal the numpy/scipy formulas."""
+    from scipy.special import expit
+
+    from sim.logistic import GATE_SLOPE, gate, logistic, strength_response
+
+    x = np.random.default_rng(3).normal(0.0, 8.0, 100_000)
+    assert np.array_equal(logistic(x), expit(x))
+    c, t = np.linspace(0, 1, 101)[:, None], np.linspace(0.05, 0.95, 19)[None, :]
+    low, high = expit(-GATE_SLOPE * t), expit(GATE_SLOPE * (1.0 - t))
+    assert np.array_equal(gate(c, t), (expit(GATE_SLOPE * (c - t)) - low) / (high - low))
+    s = np.linspace(0.0, 2.0, 201)
+    assert np.array_equal(strength_response(s), -np.expm1(-s) / -np.expm1(-1.0))
