@@ -13,31 +13,31 @@ from __future__ import annotations
 
 import math
 
-from numba import vectorize
+from sim.elementwise import elementwise
 
 #: Steepness of every context gate (assumed; the gates' thresholds are per rule).
 GATE_SLOPE = 12.0
 
-# Compiled ufuncs: one pass over an array however long the formula (numpy would make a temporary per
-# operation), the same arithmetic as scipy's expit and numpy's expm1, bit for bit (a test checks).
+# Compiled for arrays (sim.elementwise): the same arithmetic as scipy's expit and numpy's expm1, bit for bit
+# (a test checks).
 
 
-@vectorize(["float64(float64)"], cache=True)
-def logistic(x):  # pragma: no cover - compiled
+@elementwise("float64(float64)")
+def logistic(x):
     """1 / (1 + exp(-x)), elementwise."""
     return 1.0 / (1.0 + math.exp(-x))
 
 
-@vectorize(["float64(float64, float64)"], cache=True)
-def gate(context, threshold):  # pragma: no cover - compiled
+@elementwise("float64(float64, float64)")
+def gate(context, threshold):
     """How present a context is (0-1): a logistic step at ``threshold``, rescaled to 0 at 0 and 1 at 1."""
     low = 1.0 / (1.0 + math.exp(GATE_SLOPE * threshold))
     high = 1.0 / (1.0 + math.exp(-(GATE_SLOPE * (1.0 - threshold))))
     return (1.0 / (1.0 + math.exp(-(GATE_SLOPE * (context - threshold)))) - low) / (high - low)
 
 
-@vectorize(["float64(float64)"], cache=True)
-def strength_response(strength):  # pragma: no cover - compiled
+@elementwise("float64(float64)")
+def strength_response(strength):
     """How strongly a mechanism responds at a given strength: 1 at the reference strength 1, saturating
     (0.35 at 0.25, 1.37 at 2)."""
     return -math.expm1(-strength) / -math.expm1(-1.0)

@@ -18,7 +18,9 @@ programme theories and the counterfactual's contracts act through:
 from __future__ import annotations
 
 import numpy as np
+from numba import vectorize
 
+from sim.elementwise import elementwise
 from sim.logistic import logistic
 
 #: Log-odds slope of effort and commitment in their drivers (assumed).
@@ -90,12 +92,14 @@ def update_trust(trust, observed, interaction, learning_rate, negativity_bias, *
     picking the gain or loss rate by the sign of ``s``, without a slow ``np.where``.
     """
     mean, half_spread = trust_rates(interaction, learning_rate, negativity_bias) if rates is None else rates
-    surprise = np.subtract(observed, trust)
-    change = np.abs(surprise)
-    change *= half_spread
-    surprise *= mean
-    change += surprise
-    return trust + change
+    return _trust_step(trust, observed, mean, half_spread)
+
+
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def _trust_step(trust, observed, mean, half_spread):  # pragma: no cover - compiled
+    """:func:`update_trust`'s step as a compiled ufunc: one pass over a trust matrix."""
+    surprise = observed - trust
+    return trust + (abs(surprise) * half_spread + surprise * mean)
 
 
 def commitment_target(mean_trust, success_seen, trust_in_commissioner, leadership, stake):
@@ -117,6 +121,7 @@ def update_commitment(commitment, target, negativity_bias):
     return update_trust(commitment, target, 1.0, COMMITMENT_RATE, negativity_bias)
 
 
+@elementwise("float64(float64, float64, float64)")
 def relax(value, target, rate):
     """Move ``value`` a fraction ``rate`` of the way to ``target`` (a convex step)."""
     return value + rate * (target - value)

@@ -216,3 +216,8 @@ def test_compiled_response_functions_equal_scipy_and_numpy():
     assert np.array_equal(gate(c, t), (expit(GATE_SLOPE * (c - t)) - low) / (high - low))
     s = np.linspace(0.0, 2.0, 201)
     assert np.array_equal(strength_response(s), -np.expm1(-s) / -np.expm1(-1.0))
+    # single numbers take the plain-Python path; it must give the compiled path's numbers
+    for value in (-3.0, 0.0, 0.2, 0.7, 4.5):
+        assert logistic(value) == logistic(np.array([value]))[0]
+        assert gate(value, 0.4) == gate(np.array([value]), 0.4)[0]
+        assert strength_response(abs(value)) == strength_response(np.array([abs(value)]))[0]
