@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import OUTCOMES, AllianceModel, Params
-from sim import relationships as rel
-from sim.agents import CommunityAgent, ProviderAgent
-from sim.draws import Purpose, shock, uniform
+from sim.model import relationships as rel
+from sim.model.agents import CommunityAgent, ProviderAgent
+from sim.model.draws import Purpose, shock, uniform
+from sim.model.theories import RULES
 from sim.params import RULE_IDS
-from sim.theories import RULES
 
 SEEDS = range(10)
 
@@ -55,8 +55,8 @@ def test_draws_are_pure_functions_of_their_key():
 
 
 def test_compiled_draws_equal_numpys_bit_for_bit():
-    """The care-pathway loop hashes inside numba; its draws must be exactly sim.draws.uniform3's."""
-    from sim.draws import uniform3, uniform3_one
+    """The care-pathway loop hashes inside numba; its draws must be exactly sim.model.draws.uniform3's."""
+    from sim.model.draws import uniform3, uniform3_one
 
     rng = np.random.default_rng(11)
     for _ in range(500):
@@ -90,8 +90,8 @@ def test_trust_update_has_a_negativity_bias():
 def test_context_gates_stop_a_mechanism_without_its_context():
     """Without its context a mechanism does not fire however strong it is: a context and a strength are
     not interchangeable (a doubled strength cannot make up for an absent context)."""
-    from sim.logistic import gate, strength_response
-    from sim.theories import culture, system
+    from sim.model.logistic import gate, strength_response
+    from sim.model.theories import culture, system
 
     assert gate(0.0, 0.4) == pytest.approx(0.0) and gate(1.0, 0.4) == pytest.approx(1.0)
     assert strength_response(2.0) * gate(0.0, 0.4) < 0.01 < strength_response(0.5) * gate(0.8, 0.4)
@@ -103,7 +103,7 @@ def test_context_gates_stop_a_mechanism_without_its_context():
 def test_traditional_commissioning_has_its_own_mechanisms():
     """Separate contracts are not the alliance with zeros: KPIs pull effort, specialisation raises
     productivity, accountability for referrals grows with monitoring, a poor performer is re-tendered."""
-    from sim import commissioning as com
+    from sim.model import commissioning as com
 
     assert com.own_priorities_pull(0.0, 1.0, 0.0, 0.4, 0.0) > com.own_priorities_pull(0.0, 0.2, 0.0, 0.4, 0.0)
     assert com.productivity(0.0, 0.0, 0.1, 0.2) > com.productivity(0.0, 1.0, 0.1, 0.2)

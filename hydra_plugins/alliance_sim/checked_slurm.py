@@ -1,7 +1,7 @@
 """alliance-sim's Hydra launcher plugin (Hydra loads launchers only from the ``hydra_plugins`` namespace).
 
 ``CheckedSlurmLauncher`` is the submitit SLURM launcher with a check before ``sbatch``: a job no node could
-ever run fails at once with one line instead of pending forever (see :mod:`sim.cluster`). Imports stay lazy so
+ever run fails at once with one line instead of pending forever (see :mod:`sim.sweeps.slurm`). Imports stay lazy so
 that Hydra's plugin discovery, which imports every module here, remains fast.
 """
 
@@ -17,7 +17,7 @@ class CheckedSlurmLauncher(SlurmLauncher):
     """Hydra's submitit SLURM launcher that refuses, before submitting, a job no node could ever run."""
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Any:
-        from sim.cluster import launch_checked
+        from sim.sweeps.slurm import launch_checked
 
         return launch_checked(self.params, lambda: super(CheckedSlurmLauncher, self).launch(job_overrides,
                                                                                             initial_job_idx))

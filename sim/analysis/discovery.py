@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.runtime.extras import require
+
 __all__ = ["PrimResult", "prim_boxes", "cart_rules"]
 
 
@@ -27,6 +29,7 @@ class PrimResult:
 
 
 def _prim_module():
+    require("discovery", "Scenario discovery (PRIM)")
     logging.getLogger("EMA").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -82,6 +85,7 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, *, max_boxes: int = 2, threshold_
 def cart_rules(x: pd.DataFrame, y: np.ndarray, *, max_depth: int = 3, seed: int = 0) -> tuple[str, pd.DataFrame, float]:
     """A shallow classification tree as a cross-check: its rules as text, its leaves (conditions, n,
     share reaching the threshold) and its 5-fold cross-validated accuracy."""
+    require("discovery", "Scenario discovery's CART cross-check")
     from sklearn.model_selection import cross_val_score
     from sklearn.tree import DecisionTreeClassifier, export_text
 

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.paired import plot_paired  # noqa: E402
+from sim.sweeps.paired import plot_paired  # noqa: E402
 
 #: Okabe & Ito (2008) palette.
 PALETTE = {"A": "#0072B2", "B": "#009E73", "C": "#CC79A7", "other": "#999999", "dummy": "#000000",

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.core import simulate
-from sim.outcomes import OUTCOMES
+from sim.model.core import simulate
+from sim.model.outcomes import OUTCOMES
 from sim.params import Params
 
 #: Contexts the seed names, whose top must favour the alliance (P5).

@@ -16,7 +16,6 @@ evaluates the alliance's paired effect on an outcome through the vectorised core
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +24,11 @@ import numpy as np
 import pandas as pd
 from SALib import ProblemSpec
 
-from sim.outcomes import OUTCOMES
+from sim.model.outcomes import OUTCOMES
+from sim.model.theories import RULE_INFO
 from sim.params import Params
-from sim.rows import tidy_last
-from sim.theories import RULE_INFO
+from sim.sweeps.dispatch import SweepError, evaluate_rows
+from sim.sweeps.rows import tidy_last
 
 __all__ = ["sobol", "morris", "sobol_design", "sobol_indices", "morris_design", "morris_indices", "study_bounds",
            "study_parameters", "theory_group", "effect_names", "PairedEffects", "noise_share", "parse_effect",
@@ -260,7 +260,7 @@ class PairedEffects:
     steps: int | None = None
     workers: int = 1
     #: None: evaluate in this process; otherwise a Hydra launcher (``local``, ``submitit_local``,
-    #: ``slurm``) through which the rows go out as ``chunks`` jobs of the sweep machinery.
+    #: ``slurm``) through which the rows go out as ``chunks`` jobs (:mod:`sim.sweeps.dispatch`).
     launcher: str | None = None
     chunks: int = 1
     #: launcher settings for the sweep, e.g. ``["hydra.launcher.partition=short"]``
@@ -311,52 +311,6 @@ class PairedEffects:
             # each row ends at its own horizon (horizon may be a study parameter): never NaN for short rows
             final = tidy_last(table, seeds, self.steps, workers=self.workers, progress=self.progress)
             return {o: final[o].to_numpy() for o in OUTCOMES}
-        return _through_sweep(table.assign(seed=seeds), self.launcher, self.chunks, self.work_dir, self.steps,
-                              self.workers, list(self.launcher_overrides))
-
-
-class SweepError(RuntimeError):
-    """An evaluation through the sweep machinery failed; the message says where its files were kept."""
-
-
-def _through_sweep(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str | None, steps: int | None,
-                   workers: int, overrides: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Evaluate rows as chunk jobs of ``experiments/run.py experiment=rows`` and merge them back; the
-    numbers equal an in-process evaluation because a scenario never depends on its batch.
-
-    Everything an evaluation writes (rows, chunks, submitit logs, Hydra's job records) goes to one folder
-    under ``work_dir``, removed when the evaluation succeeds and kept, named in the error, when it fails."""
-    import shutil
-    import subprocess
-    import sys
-    import tempfile
-    import uuid
-    from pathlib import Path
-
-    from sim.processes import OWNER_ENV, die_with_parent_signal, owner_token
-    from sim.rows import merge
-
-    own_root = work_dir is None
-    root = Path(work_dir or tempfile.mkdtemp(prefix="alliance-sim-eval-")).resolve()
-    folder = root / f"eval-{uuid.uuid4().hex[:12]}"
-    folder.mkdir(parents=True)
-    rows_file = folder / "rows.parquet"
-    rows.assign(disabled=rows["disabled"].map(",".join)).to_parquet(rows_file, index=False)
-    script = Path(__file__).resolve().parents[1] / "experiments" / "run.py"
-    cmd = [sys.executable, str(script), "-m", f"hydra/launcher={launcher}", *(overrides or []),
-           f"hydra.sweep.dir={folder / 'hydra'}", "experiment=rows", f"experiment.rows_file={rows_file}",
-           f"experiment.n_chunks={chunks}", "experiment.chunk=" + ",".join(map(str, range(chunks))),
-           "name=chunks", f"results_root={folder}", f"workers={workers}"]
-    cmd += [f"steps={steps}"] if steps is not None else []
-    # the sweep and its workers die with this process, even after kill -9 (sim.processes)
-    env = {**os.environ, OWNER_ENV: os.environ.get(OWNER_ENV) or owner_token()}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, preexec_fn=die_with_parent_signal)
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-        errors = [ln for ln in lines if ln.startswith("error:")]
-        detail = errors[-1] if errors else "\n".join(lines[-20:])
-        raise SweepError(f"evaluation through hydra/launcher={launcher} failed (exit {proc.returncode}; files kept "
-                         f"in {folder}): {detail}")
-    merged = merge(folder / "chunks")
-    shutil.rmtree(root if own_root else folder, ignore_errors=True)
-    return {o: merged[o].to_numpy() for o in OUTCOMES}
+        merged = evaluate_rows(table.assign(seed=seeds), self.launcher, self.chunks, self.work_dir, self.steps,
+                               self.workers, list(self.launcher_overrides))
+        return {o: merged[o].to_numpy() for o in OUTCOMES}

@@ -20,6 +20,7 @@ depend on the chunking or the worker count. Everything lands in one folder, writ
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -31,13 +32,9 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from sim import figures
-from sim.cluster import sweep_options
-from sim.discovery import cart_rules, prim_boxes
-from sim.errors import StudyError
-from sim.paired import interval, paired_outcomes, summarise
-from sim.params import RULE_IDS, THEORY_IDS, Params
-from sim.sensitivity import (
+from sim.analysis import figures
+from sim.analysis.discovery import cart_rules, prim_boxes
+from sim.analysis.sensitivity import (
     NonFiniteOutputs,
     PairedEffects,
     morris_design,
@@ -49,20 +46,25 @@ from sim.sensitivity import (
     study_bounds,
     theory_group,
 )
+from sim.conf import launcher_presets
+from sim.params import RULE_IDS, THEORY_IDS, Params
+from sim.runtime.errors import StudyError
+from sim.sweeps.cluster import sweep_options
+from sim.sweeps.paired import interval, paired_outcomes, summarise
+
+logger = logging.getLogger(__name__)
 
 DUMMY = "dummy"
 
-
-
-
-#: Hydra launchers every installation has (the plugins in pyproject.toml); conf/hydra/launcher adds more.
+#: Hydra launchers every installation may have (the plugins of pyproject.toml); sim/conf/hydra/launcher adds more.
 PLUGIN_LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm")
 
 
 def launchers() -> list[str]:
-    """Launchers a study may evaluate through: conf/hydra/launcher/*.yaml and the installed plugins."""
-    conf = Path(__file__).resolve().parents[1] / "conf" / "hydra" / "launcher"
-    return sorted({p.stem for p in conf.glob("*.yaml")}) + list(PLUGIN_LAUNCHERS)
+    """Launchers a study may evaluate through: the shipped presets (sim/conf/hydra/launcher) and the plugins."""
+    return launcher_presets() + list(PLUGIN_LAUNCHERS)
+
+
 MAX_SEED = 2**62
 
 
@@ -102,8 +104,8 @@ def validate_study(study: Any) -> None:
 
 def _check_sizes(study: Any, d: int) -> None:
     """The largest single evaluation must fit in memory (one end-of-run row per scenario)."""
-    from sim.limits import check_fits
-    from sim.outcomes import OUTCOMES
+    from sim.model.outcomes import OUTCOMES
+    from sim.runtime.limits import check_fits
 
     points = {"study.sobol_n": study.sobol_n * ((2 * d + 2) if study.second_order else (d + 2)),
               "study.discovery_n": study.discovery_n, "study.morris_trajectories": study.morris_trajectories * (d + 2),
@@ -121,10 +123,9 @@ class _Stages:
     """Finished stages of a study, recorded in ``stages/<name>.json`` after their files are written, so a
     rerun of an interrupted study skips them."""
 
-    def __init__(self, folder: Path, log: Callable[[str], None]) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder / "stages"
         self.folder.mkdir(exist_ok=True)
-        self.log = log
 
     def done(self, name: str) -> dict[str, Any] | None:
         path = self.folder / f"{name.replace(' ', '_')}.json"
@@ -132,17 +133,17 @@ class _Stages:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             return None
-        self.log(f"[{name}] already finished: resumed from its files")
+        logger.info("[%s] already finished: resumed from its files", name)
         return record
 
     def mark(self, name: str, record: dict[str, Any]) -> None:
-        from sim.results import write_json
+        from sim.sweeps.results import write_json
 
         write_json(self.folder / f"{name.replace(' ', '_')}.json", record)
 
 
 def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
-              log: Callable[[str], None] = print, work_dir: Path | None = None) -> dict[str, Any]:
+              work_dir: Path | None = None) -> dict[str, Any]:
     """Run every stage of the study into ``folder`` (which must exist); returns timings and headline results.
     With ``study.launcher`` set, evaluations go out as sweeps whose files live in ``work_dir``.
 
@@ -150,14 +151,13 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
     their results are read back from their files."""
     validate_study(study)
     try:
-        return _run_stages(study, base, folder, workers, log, work_dir)
+        return _run_stages(study, base, folder, workers, work_dir)
     except NonFiniteOutputs as err:
         raise StudyError(f"{err} (a study parameter or range makes the model return no value; check "
                          "study.parameters and study.narrow)") from None
 
 
-def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Callable[[str], None],
-                work_dir: Path | None) -> dict[str, Any]:
+def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: Path | None) -> dict[str, Any]:
     bounds = study_bounds(list(study.parameters), dict(study.narrow))
     names = list(bounds)
     outcomes = list(study.outcomes)
@@ -166,7 +166,7 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Calla
     timings: dict[str, float] = {}
     models = _Evaluators(study, base, workers, work_dir)
     evaluator = models.new(names, outcomes)
-    stages = _Stages(folder, log)
+    stages = _Stages(folder)
     resumed_evaluations = 0
 
     simulation: dict[str, float] = {}
@@ -179,9 +179,9 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Calla
             simulation[name] = models.seconds - simulated
             stages.mark(name, {"seconds": timings[name], "simulation_seconds": simulation[name],
                                "evaluations": models.evaluations - evaluations})
-            log(f"  {timings[name]:.1f} s, of which model runs {simulation[name]:.1f} s")
+            logger.info("  %.1f s, of which model runs %.1f s", timings[name], simulation[name])
 
-        log(f"[{name}] ...")
+        logger.info("[%s] ...", name)
         return done
 
     def resumed(name: str) -> bool:
@@ -216,7 +216,7 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, log: Calla
         primary_morris = morris_table[(morris_table["outcome"] == primary) & (morris_table["parameter"] != DUMMY)]
         screening = primary_morris.sort_values("mu_star", ascending=False)["parameter"].tolist()
         kept = _screen(morris_table[morris_table["outcome"] == primary], study.keep)
-        log(f"  kept for Sobol (above the dummy's noise floor): {', '.join(kept)}")
+        logger.info("  kept for Sobol (above the dummy's noise floor): %s", ", ".join(kept))
 
     # 2-3. Sobol at N and N/2 on the kept parameters, with replicates; noise share
     if not resumed("sobol"):

@@ -1,5 +1,5 @@
-"""What ``experiments/sensitivity.py`` does with a composed config: validate, run the study under
-``results/sensitivity/<name>/``, then the advisory-group report.
+"""What ``experiments/sensitivity.py`` does with a composed config: validate and run the study under
+``results/sensitivity/<name>/`` (the advisory-group report that follows is :mod:`sim.report.command`'s).
 
 Write order never destroys finished work: the stages write into a hidden work folder
 ``.<name>.partial`` (each finished stage recorded, so rerunning the same command resumes an interrupted
@@ -10,19 +10,22 @@ so a failed report (a full disk) leaves the complete study and a note on how to 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.cluster import ClusterError, check_study_launcher, study_work_dir
-from sim.config import params_from_config
-from sim.identity import NEUTRAL_KEYS, differences, identity_record, read_identity, same
+from sim.analysis.study import StudyError, run_study, validate_study
 from sim.params import Params
-from sim.results import (
+from sim.runtime.extras import MissingExtra, require
+from sim.sweeps.cluster import ClusterError, check_study_launcher, study_work_dir
+from sim.sweeps.config import params_from_config
+from sim.sweeps.dispatch import SweepError
+from sim.sweeps.identity import NEUTRAL_KEYS, differences, identity_record, read_identity, same
+from sim.sweeps.results import (
     MANIFEST,
     check_writable,
     destination_lock,
@@ -32,9 +35,9 @@ from sim.results import (
     remove_stale_temporaries,
     write_json,
 )
-from sim.runner import ConfigError, check_name
-from sim.sensitivity import SweepError
-from sim.study import StudyError, run_study, validate_study
+from sim.sweeps.runs import ConfigError, check_name
+
+logger = logging.getLogger(__name__)
 
 #: Study keys that never change its numbers (how the evaluations are dispatched).
 STUDY_NEUTRAL = (*NEUTRAL_KEYS, "study.launcher", "study.launcher_overrides", "study.chunks")
@@ -51,6 +54,10 @@ def validate(cfg: DictConfig) -> Params:
     except (TypeError, ValueError) as err:
         raise StudyError(str(err).replace("Params.", "params.")) from None
     validate_study(cfg.study)
+    try:  # scenario discovery (PRIM, CART) is a stage of every study
+        require("discovery", "The sensitivity study's scenario discovery")
+    except MissingExtra as err:
+        raise StudyError(str(err)) from None
     if isinstance(cfg.workers, bool) or not isinstance(cfg.workers, int) or not 1 <= cfg.workers <= 1024:
         raise StudyError(f"workers={cfg.workers!r}: must be an integer in [1, 1024]")
     try:
@@ -83,38 +90,34 @@ def _claim_new_name(root: Path) -> tuple[str, Path]:
     raise StudyError(f"{root}: no free study name for {stamp}; give name=")
 
 
-def run(cfg: DictConfig, log: Callable[[str], None] = print) -> tuple[Path, dict]:
-    """Run (or resume, or find finished) the configured study; returns its folder and headline results.
-
-    ``result["report_error"]`` holds a message if the study is complete but its report failed."""
+def run(cfg: DictConfig) -> tuple[Path, dict]:
+    """Run (or resume, or find finished) the configured study; returns its folder and headline results."""
     base = validate(cfg)
     identity = identity_record(cfg, neutral=STUDY_NEUTRAL)
     root = Path(cfg.results_root) / "sensitivity"
     root.mkdir(parents=True, exist_ok=True)
     if cfg.name is None:
         name, _ = _claim_new_name(root)
-        log(f"study name: {name} (if it is interrupted, rerun with name={name} to resume)")
+        logger.info("study name: %s (if it is interrupted, rerun with name=%s to resume)", name, name)
     else:
         name = check_name(cfg.name)
     folder = root / name
-    with destination_lock(folder, log):
-        result = _finished(folder, identity, bool(cfg.force), log)
+    with destination_lock(folder):
+        result = _finished(folder, identity, bool(cfg.force))
         if result is None:
-            result = _run_into(cfg, base, folder, identity, log)
+            result = _run_into(cfg, base, folder, identity)
     _point_latest(folder)
-    if cfg.report and not (folder / "report.pdf").is_file():
-        result["report_error"] = _report(folder, log)
     return folder, result
 
 
-def _finished(folder: Path, identity: dict, force: bool, log) -> dict[str, Any] | None:
+def _finished(folder: Path, identity: dict, force: bool) -> dict[str, Any] | None:
     """Headline results of a complete study of the same inputs (None: it must run); refuses one of other
     inputs unless ``force``."""
     if not is_complete(folder):
         return None
     recorded = read_identity(folder / MANIFEST)
     if same(recorded, identity):
-        log(f"{folder}: already complete (same inputs): nothing to run")
+        logger.info("%s: already complete (same inputs): nothing to run", folder)
         data = json.loads((folder / MANIFEST).read_text())
         return {"timings": data.get("timings_seconds", {}), "top": data.get("top", []), "kept": data.get("kept"),
                 "skipped": True}
@@ -125,12 +128,12 @@ def _finished(folder: Path, identity: dict, force: bool, log) -> dict[str, Any] 
     return None
 
 
-def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict, log) -> dict[str, Any]:
+def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict) -> dict[str, Any]:
     partial = folder.parent / f".{folder.name}.partial"
     recorded = read_identity(partial / "identity.json")
     if partial.is_dir() and any(partial.iterdir()):
         if same(recorded, identity):
-            log(f"resuming the interrupted study in {partial}")
+            logger.info("resuming the interrupted study in %s", partial)
         elif cfg.force:
             shutil.rmtree(partial)
         else:
@@ -143,8 +146,8 @@ def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict, log) 
     (partial / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     started = time.perf_counter()
     try:  # with a launcher the sweeps' files live in a working folder the cluster's nodes share
-        with study_work_dir(cfg.study, cfg.results_root, folder.name, log=log) as work:
-            result = run_study(cfg.study, base, partial, workers=cfg.workers, log=log, work_dir=work)
+        with study_work_dir(cfg.study, cfg.results_root, folder.name) as work:
+            result = run_study(cfg.study, base, partial, workers=cfg.workers, work_dir=work)
     except SweepError as err:
         raise StudyError(str(err)) from None
     seeds = list(range(cfg.study.seed, cfg.study.seed + cfg.study.replicates))
@@ -167,25 +170,3 @@ def _point_latest(folder: Path) -> None:
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(folder.name)
         tmp.replace(latest)  # atomic: a reader never finds no "latest"
-
-
-def _report(folder: Path, log) -> str | None:
-    """Write the report into the complete study folder; on failure return a message (the study stays)."""
-    import logging
-
-    for noisy in ("weasyprint", "fontTools"):  # Hydra sets the root logger to INFO
-        logging.getLogger(noisy).setLevel(logging.ERROR)
-    from sim.report import ReportError, write_report
-    from sim.results import disk_full
-
-    started = time.perf_counter()
-    try:
-        write_report(folder)
-    except Exception as err:  # noqa: BLE001 - whatever failed, the finished study must stay and be reported
-        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        reason = "the disk is full" if disk_full(err) else text if isinstance(err, ReportError) else (
-            f"{type(err).__name__}: {text}")
-        return (f"the report could not be written ({reason}); the study itself is complete in {folder}; "
-                f"rebuild the report with: python experiments/report.py {folder}")
-    log(f"[report] {time.perf_counter() - started:.1f} s")
-    return None

@@ -1,4 +1,4 @@
-"""Figures and Solara components of the teaching app (:mod:`sim.app`).
+"""Figures and Solara components of the teaching app (:mod:`sim.app.teaching`).
 
 Each view is a plain function ``model -> matplotlib Figure`` (testable without a browser) wrapped in a
 small Solara component. Only matplotlib is used: Mesa's Altair views fetch vega from a CDN, which a
@@ -19,12 +19,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from mesa.visualization.utils import update_counter
 
-from sim.outcomes import OUTCOMES
-from sim.world import SECTORS
+from sim.model.outcomes import OUTCOMES
+from sim.model.world import SECTORS
 
 if TYPE_CHECKING:
-    from sim.app import TwinModel
-    from sim.model import AllianceModel
+    from sim.app.teaching import TwinModel
+    from sim.model.alliance import AllianceModel
 
 #: Colours of the two commissioning modes in every chart (colour-blind safe pair).
 MODE_COLOURS = {"alliance": "#0072B2", "traditional": "#D55E00"}

@@ -1,16 +1,17 @@
 """Teaching app: alliance and traditional commissioning side by side, in the browser (Mesa SolaraViz).
 
-Run it with ``scripts/app.sh`` (fills the offline asset cache, then ``solara run sim/app.py``).
+Run it with ``scripts/app.sh`` (fills the offline asset cache, then ``solara run sim/app/teaching.py``).
 
-Two :class:`~sim.model.AllianceModel` runs share the seed and every parameter except ``commissioning``,
+Two :class:`~sim.model.alliance.AllianceModel` runs share the seed and every parameter except ``commissioning``,
 so any difference on screen is the commissioning mode's doing. The sliders and switches are derived
-from :meth:`Params.schema` (never retyped here); the presets are read from ``conf/scenario/*.yaml``.
-The figures live in :mod:`sim.app_components`.
+from :meth:`Params.schema` (never retyped here); the presets are the shipped ``sim/conf/scenario/*.yaml``.
+The figures live in :mod:`sim.app.components`.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import math
 import re
 from dataclasses import dataclass, field
@@ -23,17 +24,20 @@ import solara
 import yaml
 from mesa.visualization import SolaraViz
 
-from sim.app_components import AccessChart, FragmentationChart, LocalityView, OutcomeChart, ProviderNetwork
-from sim.events import parse_event
-from sim.model import AllianceModel
+from sim import conf
+from sim.app.components import AccessChart, FragmentationChart, LocalityView, OutcomeChart, ProviderNetwork
+from sim.model.alliance import AllianceModel
 from sim.params import RULE_IDS, THEORY_RULES, FieldSpec, Params
+from sim.params.events import parse_event
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["SLIDER_GROUPS", "Preset", "TwinModel", "changed_settings", "control_specs", "load_presets",
            "preset_settings", "settings_to_params", "Page"]
 
 #: Schema groups shown as sliders (ablation becomes switches; commissioning is the comparison itself).
 SLIDER_GROUPS: tuple[str, ...] = ("context", "lever", "mechanism", "scale")
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "conf" / "scenario"
+SCENARIO_DIR = conf.directory() / "scenario"  # package data: found from a checkout or an installed package
 DEFAULT_SEED = 7
 SEED_RANGE = (0, 99)
 RULE_KEY = "rule_"  # switch keys are rule_IPT1 .. rule_IPT7 (True = the rule is on)
@@ -106,7 +110,7 @@ def load_presets(folder: Path = SCENARIO_DIR) -> dict[str, Preset]:
             overrides = dict(doc.get("params") or {})
             Params.from_dict({**Params().to_dict(), **overrides})
         except (OSError, yaml.YAMLError, TypeError, ValueError, AttributeError) as err:
-            print(f"sim.app: preset {path.name} skipped: {err}")
+            logger.warning("preset %s skipped: %s", path.name, err)
             continue
         presets[path.stem] = Preset(path.stem, str(doc.get("description", "")).strip(), overrides)
     return presets

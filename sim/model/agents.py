@@ -1,8 +1,8 @@
 """The agents of the alliance model: a commissioner, providers and communities (localities).
 
-Each agent keeps its own state and acts by calling the shared functions (:mod:`sim.theories`,
-:mod:`sim.relationships`, :mod:`sim.commissioning`, :mod:`sim.pathways`, :mod:`sim.services`,
-:mod:`sim.month`) on its own values: the same functions, in the same order, that the vectorised core
+Each agent keeps its own state and acts by calling the shared functions (:mod:`sim.model.theories`,
+:mod:`sim.model.relationships`, :mod:`sim.model.commissioning`, :mod:`sim.model.pathways`, :mod:`sim.model.services`,
+:mod:`sim.model.month`) on its own values: the same functions, in the same order, that the vectorised core
 calls on whole batches.
 """
 
@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import commissioning as com
-from sim import draws, pathways
-from sim import month as month_
-from sim import relationships as rel
-from sim import services as svc
-from sim.draws import Purpose
-from sim.outcomes import row_sum
-from sim.theories import culture, local, system
-from sim.world import SECTORS, new_need
+from sim.model import commissioning as com
+from sim.model import draws, pathways
+from sim.model import month as month_
+from sim.model import relationships as rel
+from sim.model import services as svc
+from sim.model.draws import Purpose
+from sim.model.outcomes import row_sum
+from sim.model.theories import culture, local, system
+from sim.model.world import SECTORS, new_need
 
 if TYPE_CHECKING:
-    from sim.model import AllianceModel, ProviderView
+    from sim.model.alliance import AllianceModel, ProviderView
 
 
 class CommissionerAgent(mesa.Agent):

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim import month as month_
-from sim import pathways
-from sim import services as svc
-from sim.agents import CommissionerAgent, CommunityAgent, ProviderAgent
-from sim.outcomes import OUTCOMES, system_outcomes
+from sim.model import month as month_
+from sim.model import pathways
+from sim.model import services as svc
+from sim.model.agents import CommissionerAgent, CommunityAgent, ProviderAgent
+from sim.model.outcomes import OUTCOMES, system_outcomes
+from sim.model.world import STRANGER_TRUST, fresh_provider, initial_world
 from sim.params import Params
-from sim.world import STRANGER_TRUST, fresh_provider, initial_world
 
 __all__ = ["AllianceModel", "ProviderView"]
 

@@ -21,26 +21,26 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from sim import commissioning as com
-from sim import month as month_
-from sim import pathways
-from sim import relationships as rel
-from sim import services as svc
-from sim.draws import Purpose, shock, uniform
-from sim.events import check_events
-from sim.outcomes import OUTCOMES, row_sum, system_outcomes
-from sim.params import Params
-from sim.theories import culture, system
-from sim.theories import local as ipt3
-from sim.theories import local as ipt4
-from sim.theories.culture import (
+from sim.model import commissioning as com
+from sim.model import month as month_
+from sim.model import pathways
+from sim.model import relationships as rel
+from sim.model import services as svc
+from sim.model.draws import Purpose, shock, uniform
+from sim.model.outcomes import OUTCOMES, row_sum, system_outcomes
+from sim.model.theories import culture, system
+from sim.model.theories import local as ipt3
+from sim.model.theories import local as ipt4
+from sim.model.theories.culture import (
     ipt5_innovation_gain,
     ipt6_arrangements_target,
     ipt6_leadership,
     ipt7_orientation_target,
     ipt7_role_target,
 )
-from sim.world import STRANGER_TRUST, fresh_provider, initial_world, new_need
+from sim.model.world import STRANGER_TRUST, fresh_provider, initial_world, new_need
+from sim.params import Params
+from sim.params.events import check_events
 
 __all__ = ["simulate", "simulate_to_parquet", "scenario_table", "tidy"]
 
@@ -427,12 +427,12 @@ def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
     # so they start fast without forking this (multi-threaded, BLAS) process
     if "forkserver" in mp.get_all_start_methods():
         context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["sim.core"])
+        context.set_forkserver_preload(["sim.model.core"])
     else:
         context = mp.get_context("spawn")
     from concurrent.futures.process import BrokenProcessPool
 
-    from sim.processes import pool_initializer, start_time
+    from sim.runtime.processes import pool_initializer, start_time
 
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=pool_initializer,
@@ -475,7 +475,7 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
     """
     table = scenario_table(params, seeds)
     steps_, months = _check_run_args(steps, keep, workers, chunk_size, table)
-    from sim.limits import check_fits
+    from sim.runtime.limits import check_fits
 
     check_fits(f"steps={steps!r}, keep={keep!r} for {len(table):,} scenarios", len(table), len(months),
                len(OUTCOMES) + len(table.columns),
@@ -532,7 +532,7 @@ def simulate_to_parquet(params: Sequence[Params] | pd.DataFrame, seeds: Sequence
     A failed run (a full disk) leaves no ``directory`` at all, never a partial set of parts."""
     import shutil
 
-    from sim.results import remove_stale_temporaries, temporary_name
+    from sim.runtime.temporaries import remove_stale_temporaries, temporary_name
 
     table = scenario_table(params, seeds)
     steps_, months = _check_run_args(steps, keep, workers, chunk_size, table)

@@ -1,9 +1,9 @@
 """The formulas that join the rules into a month, each written once.
 
-The Mesa agents (:mod:`sim.agents`) and the vectorised core (:mod:`sim.core`) run the same month as two
-plain call sequences over these functions and the rules (:mod:`sim.theories`), the shared mechanisms
-(:mod:`sim.relationships`), the counterfactual (:mod:`sim.commissioning`), the care pathways
-(:mod:`sim.pathways`) and service delivery (:mod:`sim.services`). The order of a month:
+The Mesa agents (:mod:`sim.model.agents`) and the vectorised core (:mod:`sim.model.core`) run the same month as two
+plain call sequences over these functions and the rules (:mod:`sim.model.theories`), the shared mechanisms
+(:mod:`sim.model.relationships`), the counterfactual (:mod:`sim.model.commissioning`), the care pathways
+(:mod:`sim.model.pathways`) and service delivery (:mod:`sim.model.services`). The order of a month:
 
 1. **commissioner**: events take effect; budget, governance overhead, leadership and the pulls on effort;
 2. **providers** choose effort on joint work;
@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import commissioning as com
-from sim import relationships as rel
-from sim import services as svc
-from sim.events import event_schedule
+from sim.model import commissioning as com
+from sim.model import relationships as rel
+from sim.model import services as svc
+from sim.model.world import budget_factor
 from sim.params import RULE_IDS, THEORY_RULES
-from sim.world import budget_factor
+from sim.params.events import event_schedule
 
 __all__ = ["rule_strengths", "schedule", "effort_pull", "effort_drive", "locality_productivity",
            "available_capacity", "success_seen", "local_informal", "exit_choice"]

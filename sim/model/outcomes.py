@@ -1,6 +1,6 @@
 """System outcomes recorded every step, counted from what happened.
 
-Fragmentation and its components come from the care pathways walked this month (:mod:`sim.pathways`),
+Fragmentation and its components come from the care pathways walked this month (:mod:`sim.model.pathways`),
 access and needs met from the queue, value from what was resolved for the money, systemic change
 from how later parts of care pathways were delivered. Trust, commitment and alignment are the
 mechanisms' own state, reported as such. The same function serves the Mesa model (a batch of one)
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.services import share
-from sim.world import BASE_NEED
+from sim.model.services import share
+from sim.model.world import BASE_NEED
 
 #: Outcome names (the DataCollector's columns and the core's data variables) and their meaning.
 OUTCOMES: dict[str, str] = {

@@ -33,8 +33,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.draws import Purpose, uniform3_one
-from sim.services import share
+from sim.model.draws import Purpose, uniform3_one
+from sim.model.services import share
 
 #: Episodes sampled per locality and month (a sampling resolution, not a model constant).
 EPISODES = 12

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.logistic import logistic
+from sim.model.logistic import logistic
 
 #: Log-odds slope of effort and commitment in their drivers (assumed).
 EFFORT_SLOPE = 4.0

@@ -6,14 +6,14 @@ assessment habits, no joint pathways, no tailoring). An alliance's advantage has
 
 Written once over arrays with a leading scenario axis; the Mesa model calls it with a batch of one and
 builds its agents from the result, the vectorised core calls it with the whole batch. All randomness
-comes from counter-based draws keyed by the scenario seed (:mod:`sim.draws`).
+comes from counter-based draws keyed by the scenario seed (:mod:`sim.model.draws`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.draws import Purpose, uniform
+from sim.model.draws import Purpose, uniform
 
 #: Need arriving per locality per month (arbitrary units; outcomes are shares or ratios).
 BASE_NEED = 100.0

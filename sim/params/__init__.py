@@ -52,7 +52,7 @@ class FieldSpec:
 
     def describe_allowed(self) -> str:
         if self.name == "events":
-            return "a tuple of 'kind@month=value' strings (see sim.events)"
+            return "a tuple of 'kind@month=value' strings (see sim.params.events)"
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         kind = "an integer" if self.type is int else "a number"
@@ -269,7 +269,7 @@ class Params:
         for s in self._SPECS:
             value = getattr(self, s.name)
             object.__setattr__(self, s.name, _check(s, value))
-        from sim.events import check_events  # events are checked against the horizon, once it is valid
+        from sim.params.events import check_events  # events are checked against the horizon, once it is valid
 
         object.__setattr__(self, "events", check_events(self.events, self.horizon))
 

@@ -1,8 +1,8 @@
 """The advisory-group report of a sensitivity study: plain language, in HTML and PDF.
 
-``write_report(folder)`` reads a complete study folder (``sim.study.run_study`` plus ``config.yaml`` and
+``write_report(folder)`` reads a complete study folder (``sim.analysis.study.run_study`` plus ``config.yaml`` and
 ``manifest.json``) and writes ``report.html`` (self-contained: inline CSS, base64 images, no external
-requests) and ``report.pdf`` (WeasyPrint, A4) from the Jinja2 templates in ``sim/templates/``.
+requests) and ``report.pdf`` (WeasyPrint, A4) from the Jinja2 templates in ``sim/report/templates/``.
 
 Every number the summary quotes comes from :func:`summary_facts`, which returns the raw values, the
 text shown and the table each came from, so tests can hold the prose to the CSVs. Figures are redrawn
@@ -27,6 +27,10 @@ from typing import Any
 
 import matplotlib
 
+from sim.runtime.extras import require
+
+require("report", "The advisory-group report")
+
 matplotlib.use("Agg")
 import jinja2  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
@@ -35,11 +39,11 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from sim.errors import ReportError  # noqa: E402
-from sim.paired import interval  # noqa: E402
+from sim.analysis.sensitivity import parse_effect, study_bounds, theory_group  # noqa: E402
+from sim.model.theories import RULE_INFO  # noqa: E402
 from sim.params import RULE_IDS, THEORY_IDS, THEORY_RULES, Params  # noqa: E402
-from sim.sensitivity import parse_effect, study_bounds, theory_group  # noqa: E402
-from sim.theories import RULE_INFO  # noqa: E402
+from sim.runtime.errors import ReportError  # noqa: E402
+from sim.sweeps.paired import interval  # noqa: E402
 
 __all__ = ["ReportError", "summary_facts", "render_html", "write_report", "param_label", "effect_label"]
 
@@ -928,7 +932,7 @@ def write_report(folder: str | Path) -> tuple[Path, Path]:
     Both are written to temporaries first and renamed together, so a failure leaves neither."""
     import logging
 
-    from sim.results import temporary_name
+    from sim.sweeps.results import temporary_name
 
     folder = Path(folder)
     try:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.outcomes import OUTCOMES
+from sim.model.outcomes import OUTCOMES
+from sim.model.theories import RULE_INFO
 from sim.params import Params
-from sim.theories import RULE_INFO
 
 THEORY_NAMES = {"A": "A: system level", "B": "B: local focus", "C": "C: culture"}
 
@@ -33,15 +33,15 @@ def parameter_table() -> str:
 #: Modules whose constants are listed, and the study parameters through which each module's structural
 #: uncertainty is varied (a rule's strength scales every response its constants shape).
 CONSTANT_MODULES: dict[str, str] = {
-    "sim.theories.system": "`ipt1_strength`, `ipt2_strength`",
-    "sim.theories.local": "`ipt3_strength`, `ipt4_strength`",
-    "sim.theories.culture": "`ipt5_strength`, `ipt6_strength`, `ipt7_strength`",
-    "sim.relationships": "`trust_learning_rate`, `negativity_bias`, `free_riding_temptation`, `effort_noise`",
-    "sim.commissioning": "`coordination_cost`, `own_priorities`, `specialisation_gain`, `monitoring`",
-    "sim.pathways": "`handoff_loss`, `reassessment`",
-    "sim.services": "`specialisation_gain`, IPT 3 and 5 strengths",
-    "sim.world": "structural (initial world); `capacity_ratio`, `sector_mix`, `initial_trust`",
-    "sim.logistic": "every rule's strength",
+    "sim.model.theories.system": "`ipt1_strength`, `ipt2_strength`",
+    "sim.model.theories.local": "`ipt3_strength`, `ipt4_strength`",
+    "sim.model.theories.culture": "`ipt5_strength`, `ipt6_strength`, `ipt7_strength`",
+    "sim.model.relationships": "`trust_learning_rate`, `negativity_bias`, `free_riding_temptation`, `effort_noise`",
+    "sim.model.commissioning": "`coordination_cost`, `own_priorities`, `specialisation_gain`, `monitoring`",
+    "sim.model.pathways": "`handoff_loss`, `reassessment`",
+    "sim.model.services": "`specialisation_gain`, IPT 3 and 5 strengths",
+    "sim.model.world": "structural (initial world); `capacity_ratio`, `sector_mix`, `initial_trust`",
+    "sim.model.logistic": "every rule's strength",
 }
 
 
@@ -79,7 +79,7 @@ def constants_table() -> str:
 
 def theory_map_table() -> str:
     """Markdown table IPT -> rule functions -> context gate -> parameters -> outcomes, from
-    :data:`sim.theories.RULE_INFO`."""
+    :data:`sim.model.theories.RULE_INFO`."""
     rows = ["| IPT | middle-range theory | rule functions | context (gated by) | parameters read | outcomes |",
             "|---|---|---|---|---|---|"]
     for r in RULE_INFO:
@@ -100,7 +100,7 @@ def outcome_table() -> str:
 
 def patterns_table() -> str:
     """The patterns and their targets (the measured values come from ``experiments/patterns.py``)."""
-    from sim import patterns
+    from sim.analysis import patterns
 
     doc = inspect_doc(patterns)
     return "\n".join(line for line in doc.splitlines() if line.startswith("|"))

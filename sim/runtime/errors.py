@@ -1,7 +1,9 @@
 """Errors whose message is for the user: each names the key, the value and what is allowed (or what is
-missing and how to get it). Commands print them as one line (``sim.cli``), never as a traceback."""
+missing and how to get it). Commands print them as one line (``sim.sweeps.cli``), never as a traceback."""
 
 from __future__ import annotations
+
+from sim.runtime.extras import MissingExtra
 
 
 class ConfigError(ValueError):
@@ -16,4 +18,5 @@ class ReportError(ValueError):
     """A folder cannot be reported on; the message says what is missing and how to get it."""
 
 
-USER_ERRORS: tuple[type[ValueError], ...] = (ConfigError, StudyError, ReportError)
+#: What commands report as one line (exit 2); a missing extra names the pip install that fixes it.
+USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, StudyError, ReportError, MissingExtra)

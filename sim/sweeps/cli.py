@@ -1,5 +1,6 @@
 """What every command in ``experiments/`` shares: one readable line instead of a traceback, a private Hydra
-scratch folder removed at the end, and workers that die with the command.
+scratch folder removed at the end, workers that die with the command, and plain log lines of the ``sim``
+module loggers (Hydra commands: ``hydra/job_logging=plain``; others: :func:`configure_logging`).
 
     if __name__ == "__main__":
         command(main)                 # main: the @hydra.main function (or any function)
@@ -14,6 +15,7 @@ Exit codes: 2 bad input or a refused rerun; 3 a full disk (nothing partial is le
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import shutil
@@ -23,21 +25,37 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.processes import claim_ownership, is_alive, watch_owner
+from sim.runtime.processes import claim_ownership, is_alive, watch_owner
 
 SCRATCH_ENV = "ALLIANCE_SIM_SCRATCH"
+#: Level of the ``sim`` loggers for commands without Hydra (Hydra commands: hydra.job_logging.loggers.sim.level).
+LOG_LEVEL_ENV = "ALLIANCE_SIM_LOG_LEVEL"
+#: Launcher presets and plugins that need the extra [cluster].
+CLUSTER_LAUNCHERS = ("slurm", "slurm_small", "submitit_local", "submitit_slurm")
+
+
+def configure_logging(level: str | int | None = None) -> None:
+    """Plain log lines of the ``sim`` loggers on stderr at ``level`` (default: ``$ALLIANCE_SIM_LOG_LEVEL`` or
+    INFO). A Hydra command replaces this with its ``hydra/job_logging`` config when its job starts."""
+    level = level or os.environ.get(LOG_LEVEL_ENV, "INFO")
+    logger = logging.getLogger("sim")
+    logger.setLevel(level.upper() if isinstance(level, str) else level)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions whose message is for the user (they name the key, the value and what is allowed)."""
-    from sim.errors import USER_ERRORS
+    from sim.runtime.errors import USER_ERRORS
 
     return USER_ERRORS
 
 
 def fail(err: BaseException) -> int:
     """Print one line for ``err`` and return the exit code, or re-raise it if it is a bug."""
-    from sim.results import disk_full
+    from sim.runtime.temporaries import disk_full
 
     if isinstance(err, BrokenPipeError):  # the reader went away (e.g. `| head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -94,7 +112,8 @@ def command(main: Callable[[], Any], prevalidate: Callable[[list[str]], None] | 
     """Run a command's ``main`` as the owner of everything it starts, in a private Hydra scratch folder
     that is removed when it ends; ``prevalidate(argv)`` may check a whole sweep before any job starts."""
     if not claim_ownership():
-        watch_owner()  # a subprocess of another command (e.g. a study's sweep): die with it
+        watch_owner()  # a subprocess of another command: die with it
+    configure_logging()
     scratch = None
     root = _scratch_root()
     try:
@@ -209,7 +228,14 @@ def config_checker(config_dir: str | os.PathLike, config_name: str,
         from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
         from hydra.core.override_parser.overrides_parser import OverridesParser
 
-        from sim.errors import ConfigError
+        from sim.runtime.errors import ConfigError
+        from sim.runtime.extras import install_hint, missing
+
+        for o in overrides:
+            key, _, values = o.lstrip("+~").partition("=")
+            if key == "hydra/launcher" and set(values.split(",")) & set(CLUSTER_LAUNCHERS) and missing("cluster"):
+                raise ConfigError(f"{o}: needs the optional dependencies of alliance-sim[cluster]; install them "
+                                  f"with: {install_hint('cluster')}")
 
         with initialize_config_dir(config_dir=str(config_dir), version_base="1.3"):
             def defaults() -> Any:  # composed only when a message needs the allowed keys

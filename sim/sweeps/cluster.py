@@ -4,10 +4,9 @@
   cluster offers (``sinfo``) and raises :class:`ClusterError` with one line naming the setting when no node
   could ever run it: SLURM would otherwise leave such a job pending forever, and the sweep would block with
   no message.
-- ``CheckedSlurmLauncher`` (``hydra_plugins/alliance_sim``, where Hydra looks for launchers; used by
-  ``conf/hydra/launcher/slurm*.yaml``) is Hydra's submitit SLURM launcher with that check before ``sbatch``, an
-  ``sbatch`` refusal reported as one line, and job states read from ``squeue`` where accounting is off
-  (``sacct`` then fails on every poll, and a job that died without a result would be waited on forever).
+- :mod:`sim.sweeps.slurm` (extra ``[cluster]``) submits with that check before ``sbatch``, for Hydra's
+  ``CheckedSlurmLauncher`` (``hydra_plugins/alliance_sim``) and for a study's evaluations
+  (:mod:`sim.sweeps.dispatch`).
 - :func:`launcher_config`, :func:`check_study_launcher`, :func:`sweep_options` and :func:`study_work_dir`
   give the sensitivity study's cluster path the same launcher settings as a sweep.
 """
@@ -18,24 +17,25 @@ import logging
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig
-from submitit.core.utils import FailedJobError
-from submitit.slurm.slurm import SlurmInfoWatcher, SlurmJob
+
+from sim.conf import directory, launcher_presets
+from sim.runtime.extras import install_hint, missing
 
 __all__ = ["ClusterError", "SlurmRequest", "NodeOffer", "slurm_offer", "check_request", "parse_minutes",
-           "launch_checked", "SqueueWatcher", "launcher_config", "is_slurm", "check_study_launcher", "sweep_options",
+           "launcher_config", "is_slurm", "check_study_launcher", "sweep_options",
            "study_work_dir"]
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+logger = logging.getLogger(__name__)
+#: Launchers of the Hydra plugins (submitit_* need the extra [cluster]).
+PLUGIN_LAUNCHERS = ("basic", "joblib", "submitit_local", "submitit_slurm")
 LAUNCHER_PREFIX = re.compile(r"^(\+\+|\+|~)?hydra\.launcher\.[A-Za-z_][\w.]*(=|$)")
 
 
@@ -169,76 +169,6 @@ def check_request(request: SlurmRequest, offers: Sequence[NodeOffer] | None = No
 
 
 # ------------------------------------------------------------------------------------------------
-# The launcher
-# ------------------------------------------------------------------------------------------------
-def _fail(message: str) -> None:
-    # SystemExit passes through Hydra's error handler, which would print a traceback for an exception.
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def _accounting_enabled() -> bool:
-    try:
-        proc = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return True
-    match = re.search(r"^AccountingStorageType\s*=\s*(\S+)", proc.stdout, re.MULTILINE)
-    return not (match and match.group(1).endswith("/none"))
-
-
-class SqueueWatcher(SlurmInfoWatcher):
-    """Job states from ``squeue`` for clusters without accounting (``sacct`` fails there). A job SLURM no
-    longer lists has ended; submitit then reads its result, or reports the job's log if there is none."""
-
-    def update(self) -> None:
-        pending = self._registered - self._finished
-        arrays = sorted({job.split("_")[0] for job in pending})
-        if not arrays:
-            return
-        self._num_calls += 1
-        try:
-            proc = subprocess.run(["squeue", "-h", "-r", "-t", "all", "-o", "%i|%T|%N", "-j", ",".join(arrays)],
-                                  capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as err:
-            logging.getLogger("submitit").warning(f"squeue failed ({err}); will ask again")
-            return
-        if proc.returncode == 0 or "Invalid job id" in proc.stderr:
-            seen = {}
-            for line in proc.stdout.splitlines():
-                job, state, nodes = (line.split("|") + ["", ""])[:3]
-                seen[job.strip()] = {"JobID": job.strip(), "State": state.strip(), "NodeList": nodes.strip()}
-            for job in pending:
-                seen.setdefault(job, {"JobID": job, "State": "ENDED", "NodeList": ""})
-            self._info_dict.update(seen)
-        self._last_status_check = time.time()
-        for job in pending:
-            if self.is_done(job, mode="cache"):
-                self._finished.add(job)
-
-
-def launch_checked(params: dict[str, Any], launch: Callable[[], Any]) -> Any:
-    """What ``CheckedSlurmLauncher.launch`` does (``hydra_plugins/alliance_sim``): check the request, read job
-    states from ``squeue`` where accounting is off, then ``launch()``; an impossible request or an ``sbatch``
-    refusal exits with one line."""
-    try:
-        check_request(SlurmRequest.from_launcher(params))
-    except ClusterError as err:
-        _fail(str(err))
-    if not _accounting_enabled() and not isinstance(SlurmJob.watcher, SqueueWatcher):
-        SlurmJob.watcher = SqueueWatcher(delay_s=60)
-    submitted = time.time()
-    try:
-        return launch()
-    except FailedJobError as err:
-        # sbatch's own refusal (e.g. a QOS limit sinfo does not show); a job that ran and failed re-raises
-        # with submitit's message, which holds the job's log
-        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip().startswith("sbatch:")]
-        if not lines:
-            raise
-        _fail(f"SLURM refused the job after {time.time() - submitted:.1f} s: {lines[-1]}")
-
-
-# ------------------------------------------------------------------------------------------------
 # The study's cluster path
 # ------------------------------------------------------------------------------------------------
 def _one_line(err: BaseException) -> str:
@@ -249,26 +179,29 @@ def _one_line(err: BaseException) -> str:
     return ": ".join(parts)
 
 
-def launcher_config(launcher: str, overrides: Sequence[str] = ()) -> DictConfig:
+def launcher_config(launcher: str, overrides: Sequence[str] = (), context: Sequence[str] = ()) -> DictConfig:
     """The composed ``hydra.launcher`` node for ``hydra/launcher=<launcher>`` plus ``overrides``, exactly as
-    a sweep of ``experiments/run.py`` would see it; :class:`ClusterError` if it does not compose."""
+    a sweep of ``experiments/run.py`` would see it (``context``: further overrides its interpolations read,
+    e.g. ``results_root=...``); :class:`ClusterError` if it does not compose."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
-    from sim.config import register
+    from sim.sweeps.config import register
 
     register()
-    args = [f"hydra/launcher={launcher}", *overrides]
+    args = [f"hydra/launcher={launcher}", *overrides, *context]
     try:
-        if GlobalHydra.instance().is_initialized():  # inside a Hydra app: its search path holds conf/
+        if GlobalHydra.instance().is_initialized():  # inside a Hydra app: its search path holds sim/conf
             cfg = compose(config_name="config", overrides=args, return_hydra_config=True)
         else:
-            with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+            with initialize_config_dir(config_dir=str(directory()), version_base="1.3"):
                 cfg = compose(config_name="config", overrides=args, return_hydra_config=True)
     except Exception as err:  # Hydra's composition errors have several classes and multi-line messages
+        if "submitit" in str(err) and "Could not find" in str(err) and missing("cluster"):
+            raise ClusterError(f"study.launcher={launcher!r}: needs the optional dependencies of "
+                               f"alliance-sim[cluster]; install them with: {install_hint('cluster')}") from None
         if "hydra/launcher" in str(err) and "Could not find" in str(err):
-            options = sorted({p.stem for p in (CONF / "hydra" / "launcher").glob("*.yaml")}
-                             | {"basic", "joblib", "submitit_local", "submitit_slurm"})
+            options = sorted({*launcher_presets(), *PLUGIN_LAUNCHERS})
             raise ClusterError(f"study.launcher={launcher!r}: no such launcher; available: "
                                f"{', '.join(options)}") from None
         raise ClusterError(f"study.launcher_overrides={list(overrides)}: {_one_line(err)}") from None
@@ -306,7 +239,7 @@ def check_study_launcher(study: Any, check_cluster: bool = True) -> None:
 
 
 def sweep_options(study: Any, workers: int, work_dir: str | Path | None = None) -> dict[str, Any]:
-    """Keyword arguments for :class:`sim.sensitivity.PairedEffects`: in-process with ``workers``, or through
+    """Keyword arguments for :class:`sim.analysis.sensitivity.PairedEffects`: in-process with ``workers``, or through
     the study's launcher, where each SLURM job runs ``hydra.launcher.cpus_per_task`` workers."""
     launcher = getattr(study, "launcher", None)
     if launcher is None:
@@ -320,10 +253,9 @@ def sweep_options(study: Any, workers: int, work_dir: str | Path | None = None) 
 
 
 @contextmanager
-def study_work_dir(study: Any, results_root: str | Path, name: str,
-                   log: Any = print) -> Iterator[Path | None]:
+def study_work_dir(study: Any, results_root: str | Path, name: str) -> Iterator[Path | None]:
     """A working folder for the study's sweeps under ``results_root`` (which the cluster's nodes must share),
-    removed when the study succeeds and kept, with its path printed, when it fails. None without a launcher."""
+    removed when the study succeeds and kept, with its path logged, when it fails. None without a launcher."""
     if getattr(study, "launcher", None) is None:
         yield None
         return
@@ -333,7 +265,7 @@ def study_work_dir(study: Any, results_root: str | Path, name: str,
     try:
         yield work
     except BaseException:
-        log(f"working folder kept for inspection: {work}")
+        logger.warning("working folder kept for inspection: %s", work)
         raise
     shutil.rmtree(work, ignore_errors=True)
     try:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.core import simulate, tidy
-from sim.outcomes import OUTCOMES
+from sim.model.core import simulate, tidy
+from sim.model.outcomes import OUTCOMES
 from sim.params import COMMISSIONING_MODES, Params
 
 #: Okabe-Ito colours (colour-blind safe): alliance blue, traditional vermillion.

@@ -11,24 +11,30 @@ of the same destination wait for the first and then find its finished result.
 
 from __future__ import annotations
 
-import errno
 import fcntl
-import glob
-import json
+import logging
 import os
 import platform
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import sim
-from sim.processes import is_alive, start_time, this_host
+from sim.runtime.processes import this_host
+from sim.runtime.temporaries import (  # noqa: F401 - re-exported: results folders are built from these
+    atomic_write_bytes,
+    disk_full,
+    remove_stale_temporaries,
+    temporary_name,
+    write_json,
+)
+
+logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 
@@ -72,28 +78,11 @@ def machine() -> dict[str, Any]:
 
 def manifest(*, seeds: list[int] | np.ndarray, timings: dict[str, float], **extra: Any) -> dict[str, Any]:
     """The provenance record of a results folder."""
-    return {"package": "alliance-sim", "version": sim.__version__, "git_commit": git_commit(),
+    from sim import __version__
+
+    return {"package": "alliance-sim", "version": __version__, "git_commit": git_commit(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seeds": [int(s) for s in seeds],
             "timings_seconds": {k: round(v, 4) for k, v in timings.items()}, "machine": machine(), **extra}
-
-
-def temporary_name(destination: Path) -> Path:
-    """A hidden temporary beside ``destination`` that names this process as its owner."""
-    pid = os.getpid()
-    return destination.parent / f".{destination.name}.tmp-{pid}-{start_time(pid) or ''}@{this_host()}"
-
-
-def _owner_alive(tmp_name: str) -> bool:
-    """Whether the process that owns a temporary (named by :func:`temporary_name`) may still be writing it."""
-    owner = tmp_name.rsplit(".tmp-", 1)[1]
-    owner, _, host = owner.partition("@")
-    if host and host != this_host():
-        return True  # another machine's process: we cannot tell, so leave it alone
-    pid_text, _, started = owner.partition("-")
-    try:
-        return is_alive(int(pid_text), started or None)
-    except ValueError:
-        return False
 
 
 def move_into_place(source: Path, destination: Path) -> None:
@@ -131,29 +120,8 @@ def atomic_folder(destination: str | os.PathLike, *, replace: bool = True) -> It
         raise
 
 
-def remove_stale_temporaries(destination: str | os.PathLike) -> None:
-    """Remove what killed runs writing ``destination`` left behind: only temporaries whose owner process
-    is dead, so a live twin run (or a parallel job writing a sibling) is never disturbed."""
-    destination = Path(destination)
-    if not destination.parent.is_dir():
-        return
-    name = glob.escape(destination.name)
-    stale = [t for t in destination.parent.glob(f".{name}.tmp-*") if not _owner_alive(t.name)]
-    stale += [t for t in destination.parent.glob(f".{name}.old-*") if not _pid_alive_suffix(t.name)]
-    for tmp in stale:
-        shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
-
-
-def _pid_alive_suffix(name: str) -> bool:
-    try:
-        return is_alive(int(name.rsplit("-", 1)[1]))
-    except ValueError:
-        return False
-
-
 @contextmanager
-def destination_lock(destination: str | os.PathLike,
-                     log: Callable[[str], None] | None = None) -> Iterator[None]:
+def destination_lock(destination: str | os.PathLike) -> Iterator[None]:
     """Hold an exclusive lock on ``destination`` (a file ``.<name>.lock`` beside it) for a whole
     check-run-write sequence: a twin run waits, then finds the finished result and skips."""
     destination = Path(destination)
@@ -164,9 +132,8 @@ def destination_lock(destination: str | os.PathLike,
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            if log is not None:
-                holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-                log(f"waiting for {holder} to finish writing {destination} ...")
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            logger.info("waiting for %s to finish writing %s ...", holder, destination)
             fcntl.flock(fd, fcntl.LOCK_EX)
         # the holder before us may have removed the lock file: then our lock is on a dead inode, retry
         try:
@@ -183,35 +150,3 @@ def destination_lock(destination: str | os.PathLike,
     finally:
         path.unlink(missing_ok=True)
         os.close(fd)
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write_bytes(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
-
-
-def atomic_write_bytes(path: Path, writer) -> None:
-    """Write a file through ``writer(tmp_path)`` then rename it into place; a failed write (a full disk)
-    leaves neither a partial file nor a temporary."""
-    path = Path(path)
-    tmp = temporary_name(path)
-    try:
-        writer(tmp)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-#: errno values that mean "the disk (or a quota or file-size limit) is full".
-DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-
-
-def disk_full(err: BaseException) -> bool:
-    """Whether ``err`` (or what caused it) is a full disk, quota or file-size limit."""
-    while err is not None:
-        if isinstance(err, OSError) and err.errno in DISK_FULL:
-            return True
-        if "No space left on device" in str(err) or "Disk quota exceeded" in str(err):
-            return True  # pyarrow re-raises ENOSPC as its own error type
-        err = err.__cause__ or err.__context__
-    return False

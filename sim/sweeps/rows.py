@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.core import scenario_table, simulate, tidy
+from sim.model.core import scenario_table, simulate, tidy
 from sim.params import Params
-from sim.results import atomic_write_bytes, remove_stale_temporaries
+from sim.runtime.temporaries import atomic_write_bytes, remove_stale_temporaries, write_json
 
 
 def read_rows(path: str | os.PathLike | None) -> pd.DataFrame:
@@ -64,7 +64,7 @@ def with_base(rows: pd.DataFrame, base: Params) -> pd.DataFrame:
 
 
 def check_rows(rows: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Validate every row before any chunk runs (the same checks as :func:`sim.core.simulate`)."""
+    """Validate every row before any chunk runs (the same checks as :func:`sim.model.core.simulate`)."""
     try:
         scenario_table(rows.drop(columns=["seed"]), rows["seed"].to_numpy())
     except (TypeError, ValueError) as err:
@@ -116,8 +116,6 @@ def run_chunk(rows: pd.DataFrame, folder: str | os.PathLike, n_chunks: int, chun
 
     ``record`` (the chunk's manifest, with its identity) is written before the chunk file is renamed
     into place, so a chunk file that exists always has the record of what made it."""
-    from sim.results import write_json
-
     target = chunk_path(folder, n_chunks, chunk)
     if target.is_file():
         return target, False
@@ -139,6 +137,16 @@ def run_chunk(rows: pd.DataFrame, folder: str | os.PathLike, n_chunks: int, chun
         write_json(chunk_manifest_path(target), {**record, "timings_seconds": timings})
     atomic_write_bytes(target, lambda tmp: frame.to_parquet(tmp, index=False))
     return target, True
+
+
+def run_chunk_file(rows_file: str | os.PathLike, folder: str | os.PathLike, n_chunks: int, chunk: int,
+                   steps: int | None = None, workers: int = 1) -> Path:
+    """One chunk job of a row table file, end-of-run rows only: what ``experiment=rows`` runs for one
+    ``experiment.chunk``, as a package function that launchers call (:mod:`sim.sweeps.dispatch`)."""
+    rows = with_base(read_rows(rows_file), Params())
+    check_rows(rows, rows_file)
+    path, _ = run_chunk(rows, folder, n_chunks, chunk, steps=steps, keep="last", workers=workers)
+    return path
 
 
 def merge(folder: str | os.PathLike) -> pd.DataFrame:

@@ -7,24 +7,24 @@ is refused rather than answered with stale results), and writes its folder atomi
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import params_from_config
-from sim.errors import ConfigError
-from sim.identity import differences, file_sha256, identity_record, read_identity, same
-from sim.limits import check_fits
-from sim.outcomes import OUTCOMES
-from sim.paired import paired_outcomes, plot_paired, summarise
+from sim.model.outcomes import OUTCOMES
 from sim.params import Params
-from sim.results import (
+from sim.runtime.errors import ConfigError
+from sim.runtime.limits import check_fits
+from sim.sweeps.config import params_from_config
+from sim.sweeps.identity import differences, file_sha256, identity_record, read_identity, same
+from sim.sweeps.paired import paired_outcomes, plot_paired, summarise
+from sim.sweeps.results import (
     MANIFEST,
     atomic_folder,
     atomic_write_bytes,
@@ -35,7 +35,7 @@ from sim.results import (
     remove_stale_temporaries,
     write_json,
 )
-from sim.rows import (
+from sim.sweeps.rows import (
     check_rows,
     chunk_bounds,
     chunk_manifest_path,
@@ -44,6 +44,8 @@ from sim.rows import (
     run_chunk,
     with_base,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Most seeds and months a run may ask for whatever the memory (beyond this it would run for days).
 MAX_SEEDS = 10_000_000
@@ -143,16 +145,15 @@ def _refuse(folder: Path, recorded: dict | None, identity: dict) -> ConfigError:
                        "or give another name=")
 
 
-def run(cfg: DictConfig, override_dirname: str = "", overrides: list[str] | None = None,
-        log: Callable[[str], None] | None = None) -> Outcome:
-    """Run the configured experiment; see :mod:`sim.runner`."""
+def run(cfg: DictConfig, override_dirname: str = "", overrides: list[str] | None = None) -> Outcome:
+    """Run the configured experiment; see :mod:`sim.sweeps.runs`."""
     params = validate(cfg)
     if cfg.experiment.kind == "rows":
-        return _run_rows(cfg, params, log)
+        return _run_rows(cfg, params)
     folder = run_folder(cfg, override_dirname)
     identity = identity_record(cfg)
     force = bool(cfg.get("force", False))
-    with destination_lock(folder, log):
+    with destination_lock(folder):
         if is_complete(folder):
             recorded = read_identity(folder / MANIFEST)
             if same(recorded, identity):
@@ -190,7 +191,7 @@ def _n_chunks_of(path: Path) -> int:
     return int(path.stem.rsplit("-of-", 1)[1])
 
 
-def _run_rows(cfg: DictConfig, base: Params, log: Callable[[str], None] | None = None) -> Outcome:
+def _run_rows(cfg: DictConfig, base: Params) -> Outcome:
     rows_file = cfg.experiment.rows_file
     rows = _checked_rows(cfg, base)
     folder = Path(cfg.results_root) / check_name(cfg.name)
@@ -198,7 +199,7 @@ def _run_rows(cfg: DictConfig, base: Params, log: Callable[[str], None] | None =
     n_chunks, chunk = cfg.experiment.n_chunks, cfg.experiment.chunk
     target = chunk_path(folder, n_chunks, chunk)
     force = bool(cfg.get("force", False))
-    with destination_lock(target, log):
+    with destination_lock(target):
         # whatever is already in the folder must come from the same inputs and the same split
         others = {f: rec for f, rec in _chunk_records(folder).items()
                   if _n_chunks_of(f) != n_chunks or not same(rec, identity)}
@@ -220,8 +221,7 @@ def _run_rows(cfg: DictConfig, base: Params, log: Callable[[str], None] | None =
                               progress=sys.stderr.isatty(), record=record)
         if ran:
             atomic_write_bytes(folder / "config.yaml", lambda tmp: tmp.write_text(OmegaConf.to_yaml(cfg, resolve=True)))
-            if log is not None:
-                log(f"chunk {chunk} of {n_chunks}: {time.perf_counter() - started:.1f} s")
+            logger.info("chunk %d of %d: %.1f s", chunk, n_chunks, time.perf_counter() - started)
     return Outcome(path, skipped=not ran)
 
 
@@ -264,7 +264,7 @@ def collect(folder: str | Path, partial: bool = False) -> tuple[Path, pd.DataFra
 
     Refuses a folder that mixes kinds (chunk files and paired runs), chunkings or row sweeps, and a row
     sweep with missing chunks unless ``partial``; nothing is written unless everything is."""
-    from sim.rows import merge
+    from sim.sweeps.rows import merge
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -308,7 +308,7 @@ def collect(folder: str | Path, partial: bool = False) -> tuple[Path, pd.DataFra
 def _write_together(folder: Path, outputs: dict[str, object]) -> None:
     """Write every output to a temporary first and rename them only when all are written, so a failure
     (a full disk) leaves the previous outputs or none, never a new summary beside no table."""
-    from sim.results import temporary_name
+    from sim.sweeps.results import temporary_name
 
     written: list[tuple[Path, Path]] = []
     try:

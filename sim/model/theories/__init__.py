@@ -1,13 +1,13 @@
 """The seven programme theories of Redgate et al. (2023) as rules, grouped by middle-range theory.
 
-- A, system level (:mod:`sim.theories.system`): IPT1 complex interventions, IPT2 whole system.
-- B, local focus (:mod:`sim.theories.local`): IPT3 local approach, IPT4 alignment and shared focus.
-- C, culture (:mod:`sim.theories.culture`): IPT5 innovation, IPT6 senior commitment, IPT7 systemic change.
+- A, system level (:mod:`sim.model.theories.system`): IPT1 complex interventions, IPT2 whole system.
+- B, local focus (:mod:`sim.model.theories.local`): IPT3 local approach, IPT4 alignment and shared focus.
+- C, culture (:mod:`sim.model.theories.culture`): IPT5 innovation, IPT6 senior commitment, IPT7 systemic change.
 
 Each rule is a pure, elementwise numpy function: it works on one agent's scalars and on a whole batch
 of scenarios alike, so the Mesa agents and the vectorised core call the same code. Each is gated by its
-context (:func:`sim.logistic.gate`: without its context it does not fire) and scaled by an effective
-``strength`` (:func:`sim.logistic.strength_response`; 0 when switched off with ``Params(disabled=...)``).
+context (:func:`sim.model.logistic.gate`: without its context it does not fire) and scaled by an effective
+``strength`` (:func:`sim.model.logistic.strength_response`; 0 when switched off with ``Params(disabled=...)``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sim.theories.culture import (
+from sim.model.theories.culture import (
     ipt5_innovation_gain,
     ipt6_arrangements_target,
     ipt6_leadership,
@@ -23,13 +23,13 @@ from sim.theories.culture import (
     ipt7_orientation_target,
     ipt7_role_target,
 )
-from sim.theories.local import (
+from sim.model.theories.local import (
     community_navigation,
     ipt3_participation_target,
     ipt3_update_tailoring,
     ipt4_alignment_target,
 )
-from sim.theories.system import (
+from sim.model.theories.system import (
     ipt1_pathway_drive,
     ipt1_update_pathways,
     ipt2_assessment_practice_target,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import relationships as rel
-from sim.logistic import gate, strength_response
+from sim.model import relationships as rel
+from sim.model.logistic import gate, strength_response
 
 #: Culture readiness at which innovation, and the cultural shift, are half-switched on (assumed).
 READINESS_THRESHOLD = 0.45
@@ -55,7 +55,7 @@ def ipt6_arrangements_target(alliance, senior_commitment):
       change it during a run).
     - Mechanism, reasoning: senior leaders who back the alliance set up collaborative working
       arrangements, which take the pull of each organisation's own agenda off joint work
-      (:func:`sim.commissioning.own_priorities_pull`) and relieve its administrative bottlenecks;
+      (:func:`sim.model.commissioning.own_priorities_pull`) and relieve its administrative bottlenecks;
       through :func:`ipt6_leadership` they legitimise joint work.
     - Outcome: the level of collaborative working arrangements (boards, joint posts, shared decisions)
       that the alliance moves toward (0-1); arrangements take time to build and decay when buy-in goes.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.logistic import gate, strength_response
+from sim.model.logistic import gate, strength_response
 
 #: Place-based working at which an alliance's tailoring is half-switched on (assumed).
 PLACE_THRESHOLD = 0.3

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.logistic import gate, strength_response
+from sim.model.logistic import gate, strength_response
 
 #: Need complexity at which the complex-needs pathway work is half-switched on (assumed).
 COMPLEXITY_THRESHOLD = 0.35
