@@ -72,7 +72,7 @@ PLAIN_OUTCOMES = {
     "low_effort": "low-effort providers",
 }
 RULE_TITLES = {r.id: r.title for r in RULE_INFO}
-CONVERGENCE_GUIDE = 0.02  # conf/study/full.yaml: ST should move < 0.02 between N/2 and N
+CONVERGENCE_GUIDE = 0.02  # sim/conf/study/full.yaml: ST should move < 0.02 between N/2 and N
 SIGNIFICANT_QP = 0.05  # PRIM restriction counts as a main condition below this quasi-p value
 
 

@@ -120,7 +120,7 @@ def command(main: Callable[[], Any], prevalidate: Callable[[list[str]], None] | 
         root.mkdir(parents=True, exist_ok=True)
         remove_dead_scratch(root)
         scratch = tempfile.mkdtemp(prefix=f"cmd-{os.getpid()}-", dir=root)
-        os.environ[SCRATCH_ENV] = scratch  # conf/*.yaml put Hydra's run and sweep folders here
+        os.environ[SCRATCH_ENV] = scratch  # sim/conf/*.yaml put Hydra's run and sweep folders here
     except OSError:
         scratch = None  # an unwritable TMPDIR: Hydra's default folder is used
     try:

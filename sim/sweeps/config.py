@@ -73,7 +73,7 @@ def params_from_config(node: DictConfig | dict) -> Params:
 
 @dataclass
 class StudyConfig:
-    """Sizes and choices of a sensitivity study (see docs and conf/study/*.yaml)."""
+    """Sizes and choices of a sensitivity study (see docs and sim/conf/study/*.yaml)."""
 
     parameters: list[str] = field(default_factory=list)  # empty: every numeric context/lever/mechanism parameter
     # shrink a schema range: study.narrow.<name>=[low,high]; every numeric parameter is listed (null: its
