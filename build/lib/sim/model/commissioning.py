@@ -1,0 +1,121 @@
+"""The commissioner and the counterfactual's own mechanisms.
+
+Traditional commissioning (separate contracts, each provider paid on its own outputs) is not the
+alliance with its rules switched off; it works through mechanisms of its own, from the commissioning
+literature (summarised in ``docs/ODD.md``):
+
+- **performance management against own-organisation KPIs**: the commissioner monitors each contract;
+  the targets pull effort away from work that benefits other providers (:func:`own_priorities_pull`);
+- **low governance overhead**: a contract manager per contract instead of alliance boards, shared
+  decisions and joint planning, whose cost grows with the number of partner pairs and falls as trust
+  substitutes for monitoring (:func:`overhead`; Williamson 1985; Gulati 1995; Provan & Kenis 2008);
+- **specialisation**: staff who keep to their contracted role are more productive at it
+  (:func:`productivity`; the gain is lost as roles become fluid, in either mode);
+- **re-tendering** a poorly performing provider at the end of a contract term (:func:`retender_choice`):
+  the newcomer starts with no relationships.
+
+Monitoring acts in both modes: it sharpens what the commissioner sees of each provider
+(:func:`observed_performance`), and the commissioner's trust in providers and theirs in it move with
+that experience (reciprocal cooperation, Redgate et al. 2023). At the end of each contract term the
+commissioner reviews: under traditional commissioning it re-tenders the worst performer if it falls
+below a threshold; under an alliance that performs poorly it moves risk back to the providers by
+halving the pooled share (:func:`review_pooled_share`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Capacity share the commissioner's monitoring takes at full intensity, in either mode (assumed).
+MONITORING_COST = 0.02
+#: Share of coordination cost that full trust saves (trust substitutes for monitoring; assumed, Gulati 1995).
+TRUST_SUBSTITUTION = 0.8
+#: Share of coordination cost that established senior-backed arrangements save (assumed).
+ADMIN_RELIEF = 0.5
+#: Partner pairs at which the coordination cost is half its ceiling (10 providers: 45 pairs; assumed).
+HALF_COST_PAIRS = 45.0
+#: Noise of the commissioner's view of a provider's performance with no monitoring (sd; assumed).
+OBSERVATION_NOISE = 0.5
+#: Monthly rate at which providers' trust in the commissioner follows the commissioner's trust in them
+#: (reciprocity), in an alliance and under separate contracts (assumed; the seed: reciprocity matters more
+#: in alliances).
+RECIPROCITY_RATE = {"alliance": 0.05, "traditional": 0.02}
+#: Share of handoff losses that fully monitored, fully individual contracts prevent (assumed).
+ACCOUNTABILITY = 0.3
+#: Share of individual accountability that a fully pooled budget diffuses (assumed).
+DIFFUSION = 0.5
+#: Commissioner's trust in a provider below which it is re-tendered, or (mean) the alliance's pooled share
+#: is halved at a review (assumed).
+REVIEW_THRESHOLD = 0.35
+
+
+def accountability(alliance, monitoring, pooled_share):
+    """Share of handoff losses that someone is made to answer for (0-1). Monitored contracts name who owns
+    each referral; in an alliance, the pooled part of payment answers only to shared outcomes, so
+    individual accountability diffuses ("everyone's job is no one's") until joint pathways replace it."""
+    return ACCOUNTABILITY * monitoring * (1.0 - DIFFUSION * alliance * pooled_share)
+
+
+def own_priorities_pull(alliance, monitoring, arrangements, own_priorities, austerity):
+    """How far each organisation's own priorities pull its effort away from joint work.
+
+    Under separate contracts the pull is the commissioner's performance management against
+    own-organisation KPIs: it grows with ``monitoring``. In an alliance the KPIs are shared, but each
+    organisation's own agenda pulls just as hard until collaborative arrangements backed by senior
+    leaders (IPT6) make joint work the priority. Budget pressure sharpens self-interest in both.
+    """
+    agenda = (1.0 - alliance) * monitoring + alliance * (1.0 - arrangements)
+    return own_priorities * agenda * (1.0 + 0.5 * austerity)
+
+
+def coordination_cost(alliance, cost, n_providers, mean_trust, arrangements):
+    """Share of capacity spent on alliance governance: boards, shared decisions, joint planning.
+
+    ``cost`` at ten partners, no trust and no established arrangements; it grows with the number of
+    partner pairs n(n-1)/2 toward twice that, trust saves up to :data:`TRUST_SUBSTITUTION` of it, and
+    senior-backed arrangements (administrative capacity at the centre) up to :data:`ADMIN_RELIEF`
+    (without it, collaboration hits administrative bottlenecks: Bitterman & Koliba 2020).
+    """
+    pairs = n_providers * (n_providers - 1.0) / 2.0
+    return (alliance * cost * (2.0 * pairs / (pairs + HALF_COST_PAIRS)) * (1.0 - TRUST_SUBSTITUTION * mean_trust)
+            * (1.0 - ADMIN_RELIEF * arrangements))
+
+
+def overhead(alliance, monitoring, cost, n_providers, mean_trust, arrangements):
+    """Share of capacity that governance takes this month: monitoring (both modes) plus coordination."""
+    return MONITORING_COST * monitoring + coordination_cost(alliance, cost, n_providers, mean_trust, arrangements)
+
+
+def productivity(innovation, role_flexibility, specialisation_gain, innovation_gain):
+    """Output per unit of capacity: innovation raises it (IPT5); specialisation raises it as far as roles
+    stay within their specialism (the counterfactual's strength, lost as roles become fluid)."""
+    return (1.0 + innovation_gain * innovation) * (1.0 + specialisation_gain * (1.0 - role_flexibility))
+
+
+def observed_performance(effort, monitoring, shock):
+    """What the commissioner sees of each provider's cooperation (0-1): effort plus noise that monitoring cuts."""
+    return np.clip(effort + OBSERVATION_NOISE * (1.0 - monitoring) * shock, 0.0, 1.0)
+
+
+def reciprocity_rate(alliance):
+    return alliance * RECIPROCITY_RATE["alliance"] + (1.0 - alliance) * RECIPROCITY_RATE["traditional"]
+
+
+def is_review_month(month, contract_length):
+    """Contract reviews happen at the end of each term."""
+    return (month > 0) & (np.mod(month, contract_length) == 0)
+
+
+def retender_choice(alliance, commissioner_trust, review):
+    """Provider to re-tender ``(...,)`` (-1 for none): under separate contracts, at a review, the provider
+    the commissioner trusts least, if below :data:`REVIEW_THRESHOLD`."""
+    worst = np.argmin(commissioner_trust, axis=-1)
+    lowest = np.min(commissioner_trust, axis=-1)
+    act = (alliance < 0.5) & review & (lowest < REVIEW_THRESHOLD)
+    return np.where(act, worst, -1)
+
+
+def review_pooled_share(alliance, pooled_share, mean_commissioner_trust, review):
+    """An alliance reviewed as performing poorly moves risk back to its providers: the pooled share halves."""
+    cut = (alliance > 0.5) & review & (mean_commissioner_trust < REVIEW_THRESHOLD)
+    return np.where(cut, 0.5 * pooled_share, pooled_share)

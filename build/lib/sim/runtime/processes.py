@@ -1,0 +1,139 @@
+"""Worker lifetime: every process a command starts dies with the command, even after ``kill -9``.
+
+``kill -9`` gives a process no chance to stop its workers, and workers re-parented to init go on
+writing results. So each process we start watches the process that owns it and exits as soon as that
+one is gone:
+
+- the top-level command (``experiments/*.py``) records itself in ``$ALLIANCE_SIM_OWNER``
+  (host, pid, start time); every process it starts inherits the variable — joblib/loky job workers,
+  submitit jobs, the sweep subprocess of a study — and :func:`watch_owner` makes them watch it;
+- worker pools of the vectorised core watch the process that created the pool
+  (:func:`pool_initializer`);
+- a process is checked alive by pid *and* start time, so a recycled pid never counts as the owner.
+
+Jobs under SLURM are left alone: they run on other machines and outlive the submitting shell on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+
+OWNER_ENV = "ALLIANCE_SIM_OWNER"
+POLL_SECONDS = 0.25
+_watching: set[tuple[int, str | None]] = set()
+_lock = threading.Lock()
+
+
+def start_time(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), or None if unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read().decode(errors="replace")
+    except OSError:
+        return None
+    # field 2 (comm) may contain spaces: split after its closing parenthesis
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def is_alive(pid: int, started: str | None = None) -> bool:
+    """Whether ``pid`` is a running (not zombie) process, and the same one if ``started`` is given."""
+    if pid <= 0:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().decode(errors="replace").rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: fall back to a signal-0 probe
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    if fields[0] in ("Z", "X"):
+        return False
+    return started is None or fields[19] == started
+
+
+def this_host() -> str:
+    return socket.gethostname()
+
+
+def owner_token(pid: int | None = None) -> str:
+    """``host:pid:start`` naming a process unambiguously on this machine."""
+    pid = os.getpid() if pid is None else pid
+    return f"{this_host()}:{pid}:{start_time(pid) or ''}"
+
+
+def parse_owner(token: str) -> tuple[str, int, str | None] | None:
+    try:
+        host, pid, started = token.rsplit(":", 2)
+        return host, int(pid), started or None
+    except ValueError:
+        return None
+
+
+def claim_ownership() -> bool:
+    """Called by a command's main process: become the owner unless an owning command already exists
+    (then this process is one of its workers or subprocesses). Returns True for the top-level owner."""
+    if os.environ.get(OWNER_ENV):
+        return False
+    os.environ[OWNER_ENV] = owner_token()
+    return True
+
+
+def watch_owner() -> None:
+    """Exit this process as soon as the command that owns it (``$ALLIANCE_SIM_OWNER``) is gone."""
+    owner = parse_owner(os.environ.get(OWNER_ENV, ""))
+    if owner is None or os.environ.get("SLURM_JOB_ID"):
+        return
+    host, pid, started = owner
+    if host != this_host() or pid == os.getpid():
+        return
+    die_with(pid, started)
+
+
+def die_with(pid: int, started: str | None = None) -> None:
+    """Start (once per watched process) a daemon thread that ends this process when ``pid`` dies."""
+    with _lock:
+        if (pid, started) in _watching:
+            return
+        _watching.add((pid, started))
+
+    def watch() -> None:
+        while is_alive(pid, started):
+            time.sleep(POLL_SECONDS)
+        os._exit(137)  # like the SIGKILL that took the owner: no cleanup, temporaries are reclaimed later
+
+    threading.Thread(target=watch, name=f"die-with-{pid}", daemon=True).start()
+
+
+def _forget_watchers() -> None:
+    _watching.clear()  # a forked child has none of its parent's threads
+
+
+os.register_at_fork(after_in_child=_forget_watchers)
+
+
+def die_with_parent_signal() -> None:
+    """``preexec_fn`` for a subprocess: the kernel kills it (SIGKILL) the moment this process dies, even
+    while it is still importing (Linux ``PR_SET_PDEATHSIG``; a no-op elsewhere)."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def pool_initializer(pid: int, started: str | None) -> None:
+    """``ProcessPoolExecutor`` initializer: the worker dies with the process that made the pool."""
+    die_with(pid, started)
