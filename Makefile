@@ -1,20 +1,29 @@
 # Two commands for a new user:  `make run` (set up + main job) and `make test` (set up + tests).
 # The venv is built with the first Python >= 3.12 found on PATH, then under `pyenv root` (scripts/find_python.sh).
+# `make run` installs what the main job needs (the core plus the extras [report,discovery]); `make setup` and
+# `make test` install every extra and the test tools (.[all,test]).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: setup run test lint bench app clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(PY):
 	@PYTHON=$$(bash scripts/find_python.sh) && echo "using $$PYTHON" && $$PYTHON -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
-	@touch $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e ".[all,test]"
+	@touch $(STAMP) $(RUN_STAMP)
+
+$(RUN_STAMP): pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e ".[report,discovery]"
+	@touch $(RUN_STAMP)
 
 setup: $(STAMP)
 
-run: setup
+run: $(RUN_STAMP)
 	$(PY) experiments/sensitivity.py
 
 test: setup

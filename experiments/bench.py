@@ -131,7 +131,7 @@ def copy_bandwidth(n_bytes: int, repeats: int) -> float:
 def bytes_per_scenario_step(P: int, L: int, D: int) -> float:
     """Estimate of bytes read and written per scenario-step by the core's month loop.
 
-    Counted from sim/core.py: element-passes (an array element read or written by one numpy
+    Counted from sim/model/core.py: element-passes (an array element read or written by one numpy
     operation) per array class, times 8 bytes. Trust-sized ``P x P``: the row-sum product (1 read),
     informal integration's product (1), update_trust (6 operations: 10 reads, 6 writes) and the
     new row sums (1) = 19. ``P x L`` (coverage-sized): effort-weighted coverage, its product with

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli import command, fail
+from sim.sweeps.cli import command, fail
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", help="a sweep folder, e.g. results/runs or results/my_rows")
     parser.add_argument("--partial", action="store_true", help="merge a row sweep even if chunks are missing")
     args = parser.parse_args(argv)
-    from sim.runner import collect
+    from sim.sweeps.runs import collect
 
     try:
         path, table = collect(args.folder, partial=args.partial)

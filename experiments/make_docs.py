@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sim.doc_tables import update
+from sim.report.doc_tables import update
 
 if __name__ == "__main__":
     docs = sorted((Path(__file__).resolve().parents[1] / "docs").glob("*.md"))

@@ -4,7 +4,7 @@
     .venv/bin/python experiments/patterns.py P4 P5 --fast    # some, with the test suite's sizes
     .venv/bin/python experiments/patterns.py --out results/patterns   # also write patterns.csv and tables
 
-Exit code 1 if any pattern is not met. The patterns and their targets are defined in sim/patterns.py.
+Exit code 1 if any pattern is not met. The patterns and their targets are defined in sim/analysis/patterns.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.patterns import PATTERNS, Sizes, ablation, measure, table
+from sim.analysis.patterns import PATTERNS, Sizes, ablation, measure, table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from sim.cli import command, fail
+from sim.sweeps.cli import command, fail
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,9 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", help="a complete study folder, e.g. results/sensitivity/latest")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    from sim.report import write_report
-
     try:
+        from sim.report.advisory import write_report  # needs the extra [report]
+
         html, pdf = write_report(args.folder)
     except Exception as err:  # noqa: BLE001 - fail() re-raises anything that is not for the user
         return fail(err)

@@ -7,33 +7,29 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.cli import command, config_checker, task
-from sim.config import register
-from sim.runner import preflight, run, screen_summary
+from sim.conf import SEARCH_PATH, directory
+from sim.sweeps.cli import command, config_checker, task
+from sim.sweeps.config import register
+from sim.sweeps.runs import preflight, run, screen_summary
 
 register()
-CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
-# an absolute config path: the same however the script is loaded (the task wrapper lives in sim/cli.py)
-@hydra.main(version_base="1.3", config_path=str(CONF), config_name="config")
+# the configs ship inside the package (pkg://sim.conf): the same from a checkout or an installed package
+@hydra.main(version_base="1.3", config_path=SEARCH_PATH, config_name="config")
 @task
 def main(cfg: DictConfig) -> None:
     job = HydraConfig.get().job
-    outcome = run(cfg, job.override_dirname, list(HydraConfig.get().overrides.task),
-                  log=lambda m: print(m, file=sys.stderr, flush=True))
+    outcome = run(cfg, job.override_dirname, list(HydraConfig.get().overrides.task))
     print(screen_summary(outcome))
 
 
 def cli() -> None:
-    command(main, config_checker(CONF, "config", preflight))
+    command(main, config_checker(directory(), "config", preflight))
 
 
 if __name__ == "__main__":

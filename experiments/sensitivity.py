@@ -9,24 +9,23 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
 
-from sim.cli import command, config_checker, task
-from sim.config import register_sensitivity
-from sim.sensitivity_run import run, validate
+from sim.conf import SEARCH_PATH, directory
+from sim.report.command import run, validate
+from sim.sweeps.cli import command, config_checker, task
+from sim.sweeps.config import register_sensitivity
 
 register_sensitivity()
-CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
-# an absolute config path: the same however the script is loaded (the task wrapper lives in sim/cli.py)
-@hydra.main(version_base="1.3", config_path=str(CONF), config_name="sensitivity")
+# the configs ship inside the package (pkg://sim.conf): the same from a checkout or an installed package
+@hydra.main(version_base="1.3", config_path=SEARCH_PATH, config_name="sensitivity")
 @task
 def main(cfg: DictConfig) -> None:
-    folder, result = run(cfg, log=lambda m: print(m, flush=True))
+    folder, result = run(cfg)
     print(f"\nresults: {folder}")
     if cfg.report and not result.get("report_error"):
         print(f"report:  {folder / 'report.html'}  and  {folder / 'report.pdf'}")
@@ -40,7 +39,7 @@ def main(cfg: DictConfig) -> None:
 
 
 def cli() -> None:
-    command(main, config_checker(CONF, "sensitivity", validate))
+    command(main, config_checker(directory(), "sensitivity", validate))
 
 
 if __name__ == "__main__":

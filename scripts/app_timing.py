@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def server_side(steps: int) -> dict[str, float]:
-    from sim.app import PRESETS, TwinModel, preset_settings
-    from sim.app_components import locality_figure, network_figure, outcome_figure
+    from sim.app.components import locality_figure, network_figure, outcome_figure
+    from sim.app.teaching import PRESETS, TwinModel, preset_settings
 
     model = TwinModel(**preset_settings(PRESETS["default"]))
     t = time.perf_counter()

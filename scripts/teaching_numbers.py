@@ -10,7 +10,7 @@ from __future__ import annotations
 import yaml
 
 from sim import Params, simulate
-from sim.app import SCENARIO_DIR
+from sim.app.teaching import SCENARIO_DIR
 
 MONTHS = [0, 12, 24, 60]
 

@@ -2,24 +2,63 @@
 
 The science: Redgate et al. (2023) A realist approach to understanding alliancing within Local
 Government public health and social care service provision. Eur J Public Health 33(1):49-55.
+
+The public names below are resolved on first use (PEP 562), so ``import sim.params`` (or any light
+subpackage) never loads Mesa, xarray or matplotlib; ``from sim import simulate`` loads the core then.
+The layers and where things go: docs/architecture.md.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from sim.processes import watch_owner
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-# A worker of a command (see sim.processes) starts watching its owner before the slow imports below, so
-# a kill -9 of the command ends it even while it is still starting up.
+from sim.runtime.processes import watch_owner
+
+# A worker of a command (see sim.runtime.processes) starts watching its owner before any slow import, so a
+# kill -9 of the command ends it even while it is still starting up.
 watch_owner()
 
-from sim.core import simulate, simulate_to_parquet, tidy  # noqa: E402
-from sim.model import AllianceModel  # noqa: E402
-from sim.outcomes import OUTCOMES  # noqa: E402
-from sim.params import Params  # noqa: E402
-
-try:
-    __version__ = version("alliance-sim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+#: Public name -> the module that defines it (imported on first access).
+_PUBLIC: dict[str, str] = {
+    "Params": "sim.params",
+    "AllianceModel": "sim.model.alliance",
+    "OUTCOMES": "sim.model.outcomes",
+    "simulate": "sim.model.core",
+    "simulate_to_parquet": "sim.model.core",
+    "tidy": "sim.model.core",
+}
 
 __all__ = ["AllianceModel", "Params", "OUTCOMES", "simulate", "simulate_to_parquet", "tidy", "__version__"]
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ below does the work
+    from sim.model.alliance import AllianceModel
+    from sim.model.core import simulate, simulate_to_parquet, tidy
+    from sim.model.outcomes import OUTCOMES
+    from sim.params import Params
+
+    __version__: str
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("alliance-sim")
+    except PackageNotFoundError:  # a source tree that is not installed
+        return "0.0.0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = _version()
+    elif name in _PUBLIC:
+        value = getattr(import_module(_PUBLIC[name]), name)
+    else:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    globals()[name] = value  # resolved once; later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

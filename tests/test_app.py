@@ -1,4 +1,4 @@
-"""The teaching app (sim/app.py): controls derived from the schema, presets, and the app in a real browser.
+"""The teaching app (sim/app/teaching.py): controls derived from the schema, presets, and the app in a real browser.
 
 The browser tests start ``scripts/app.sh`` (the documented launcher, with the offline asset cache) on a
 free port of 127.0.0.1 and drive Debian's Chromium with Playwright. They skip only when no Chromium
@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from sim.app import (
+from sim.app.teaching import (
     RULE_KEY,
     SLIDER_GROUPS,
     Preset,
@@ -102,7 +102,7 @@ def test_presets_are_read_generically(tmp_path: Path) -> None:
 
 
 def test_repository_presets_all_load() -> None:
-    folder = ROOT / "conf" / "scenario"
+    folder = ROOT / "sim" / "conf" / "scenario"
     presets = load_presets(folder)
     assert "default" in presets
     assert len(presets) - 1 == len([p for p in folder.glob("*.yaml") if p.stem != "default"])
@@ -119,7 +119,7 @@ def test_twins_differ_only_in_commissioning_and_stop_at_horizon() -> None:
 
 
 def test_figures_draw() -> None:
-    from sim.app_components import locality_figure, network_figure, outcome_figure
+    from sim.app.components import locality_figure, network_figure, outcome_figure
 
     model = TwinModel(**{**preset_settings(Preset("d", "")), "n_providers": 6})
     model.step()

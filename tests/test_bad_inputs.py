@@ -17,7 +17,7 @@ import pytest
 from conftest import run_entry
 
 from sim import Params, simulate, simulate_to_parquet
-from sim.sensitivity import morris, sobol, study_bounds
+from sim.analysis.sensitivity import morris, sobol, study_bounds
 
 #: Files whose presence means "finished": none may appear after a refused command.
 FINISHED = ("manifest.json", "merged.parquet", "merged_summary.csv", "report.pdf", "report.html", "_SUCCESS")

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cluster import (
+from sim.analysis.sensitivity import PairedEffects, SweepError
+from sim.sweeps.cluster import (
     ClusterError,
     NodeOffer,
     SlurmRequest,
@@ -32,8 +33,7 @@ from sim.cluster import (
     study_work_dir,
     sweep_options,
 )
-from sim.results import is_complete
-from sim.sensitivity import PairedEffects, SweepError
+from sim.sweeps.results import is_complete
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = [sys.executable, str(ROOT / "experiments" / "run.py")]
@@ -132,15 +132,16 @@ def test_sweep_evaluations_remove_their_files_on_success_and_keep_them_named_on_
     assert len(kept) == 1 and str(kept[0]) in str(info.value) and (kept[0] / "rows.parquet").is_file()
 
 
-def test_the_studys_working_folder_is_under_results_root_removed_on_success_and_kept_on_failure(tmp_path):
-    study, said = SimpleNamespace(launcher="slurm"), []
-    with study_work_dir(study, tmp_path, "s1", log=said.append) as work:
+def test_the_studys_working_folder_is_under_results_root_removed_on_success_and_kept_on_failure(tmp_path, caplog):
+    study = SimpleNamespace(launcher="slurm")
+    caplog.set_level("INFO", logger="sim")
+    with study_work_dir(study, tmp_path, "s1") as work:
         assert work.parent == tmp_path.resolve() / ".study-work" and work.name.startswith("s1-")
         (work / "eval-1").mkdir()
-    assert not (tmp_path / ".study-work").exists() and said == []
-    with pytest.raises(KeyboardInterrupt), study_work_dir(study, tmp_path, "s2", log=said.append) as work:
+    assert not (tmp_path / ".study-work").exists() and caplog.messages == []
+    with pytest.raises(KeyboardInterrupt), study_work_dir(study, tmp_path, "s2") as work:
         raise KeyboardInterrupt
-    assert work.is_dir() and said == [f"working folder kept for inspection: {work}"]
+    assert work.is_dir() and caplog.messages == [f"working folder kept for inspection: {work}"]
     with study_work_dir(SimpleNamespace(launcher=None), tmp_path, "s3") as work:
         assert work is None  # in-process: no working folder
 

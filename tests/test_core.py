@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from sim import AllianceModel, Params, simulate
-from sim.core import simulate_to_parquet, tidy
-from sim.events import EVENT_KINDS
-from sim.outcomes import OUTCOMES
+from sim.model.core import simulate_to_parquet, tidy
+from sim.model.outcomes import OUTCOMES
 from sim.params import RULE_IDS, THEORY_IDS
+from sim.params.events import EVENT_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-9

@@ -24,10 +24,10 @@ import pytest
 from conftest import run_entry
 
 from sim import OUTCOMES, Params, simulate, simulate_to_parquet, tidy
-from sim.processes import start_time
-from sim.results import is_complete, remove_stale_temporaries, temporary_name
-from sim.sensitivity import PairedEffects
-from sim.sensitivity_run import _claim_new_name
+from sim.analysis.sensitivity import PairedEffects
+from sim.analysis.study_run import _claim_new_name
+from sim.runtime.processes import start_time
+from sim.sweeps.results import is_complete, remove_stale_temporaries, temporary_name
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = [sys.executable, str(ROOT / "experiments" / "run.py")]
@@ -40,7 +40,7 @@ def _leftovers(folder: Path) -> list[Path]:
 
 
 def _processes_of(token: str) -> list[int]:
-    """Live processes started by the command whose owner token is ``token`` (sim.processes)."""
+    """Live processes started by the command whose owner token is ``token`` (sim.runtime.processes)."""
     found = []
     for env in Path("/proc").glob("[0-9]*/environ"):
         try:
@@ -312,7 +312,7 @@ def test_simulate_to_parquet_writes_a_fresh_folder_and_marks_completion(tmp_path
 
 def test_collect_on_a_full_disk_writes_neither_table(tmp_path, monkeypatch):
     assert run_entry("run", ["seeds=2", "params.horizon=4", f"results_root={tmp_path}"], tmp_path).returncode == 0
-    from sim.runner import collect
+    from sim.sweeps.runs import collect
 
     _failing_writer(monkeypatch, after=0)
     with pytest.raises(OSError):

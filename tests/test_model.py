@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import OUTCOMES, AllianceModel, Params
-from sim import relationships as rel
-from sim.agents import CommunityAgent, ProviderAgent
-from sim.draws import Purpose, shock, uniform
+from sim.model import relationships as rel
+from sim.model.agents import CommunityAgent, ProviderAgent
+from sim.model.draws import Purpose, shock, uniform
+from sim.model.theories import RULES
 from sim.params import RULE_IDS
-from sim.theories import RULES
 
 SEEDS = range(10)
 
@@ -55,8 +55,8 @@ def test_draws_are_pure_functions_of_their_key():
 
 
 def test_compiled_draws_equal_numpys_bit_for_bit():
-    """The care-pathway loop hashes inside numba; its draws must be exactly sim.draws.uniform3's."""
-    from sim.draws import uniform3, uniform3_one
+    """The care-pathway loop hashes inside numba; its draws must be exactly sim.model.draws.uniform3's."""
+    from sim.model.draws import uniform3, uniform3_one
 
     rng = np.random.default_rng(11)
     for _ in range(500):
@@ -65,7 +65,7 @@ def test_compiled_draws_equal_numpys_bit_for_bit():
         expected = tuple(float(u) for u in uniform3(np.uint64(seed), step, Purpose.CONTACT, a, b))
         assert uniform3_one(np.uint64(seed), step, int(Purpose.CONTACT), a, b) == expected
     # uniform() is a compiled ufunc; the numpy hash is its specification, over broadcast shapes
-    from sim.draws import _hash
+    from sim.model.draws import _hash
 
     seeds = rng.integers(0, 2**63, size=(40, 1, 1), dtype=np.int64).astype(np.uint64)
     a, b = np.arange(7)[None, :, None], rng.integers(0, 2**31, size=(1, 1, 5))
@@ -99,8 +99,8 @@ def test_trust_update_has_a_negativity_bias():
 def test_context_gates_stop_a_mechanism_without_its_context():
     """Without its context a mechanism does not fire however strong it is: a context and a strength are
     not interchangeable (a doubled strength cannot make up for an absent context)."""
-    from sim.logistic import gate, strength_response
-    from sim.theories import culture, system
+    from sim.model.logistic import gate, strength_response
+    from sim.model.theories import culture, system
 
     assert gate(0.0, 0.4) == pytest.approx(0.0) and gate(1.0, 0.4) == pytest.approx(1.0)
     assert strength_response(2.0) * gate(0.0, 0.4) < 0.01 < strength_response(0.5) * gate(0.8, 0.4)
@@ -112,7 +112,7 @@ def test_context_gates_stop_a_mechanism_without_its_context():
 def test_traditional_commissioning_has_its_own_mechanisms():
     """Separate contracts are not the alliance with zeros: KPIs pull effort, specialisation raises
     productivity, accountability for referrals grows with monitoring, a poor performer is re-tendered."""
-    from sim import commissioning as com
+    from sim.model import commissioning as com
 
     assert com.own_priorities_pull(0.0, 1.0, 0.0, 0.4, 0.0) > com.own_priorities_pull(0.0, 0.2, 0.0, 0.4, 0.0)
     assert com.productivity(0.0, 0.0, 0.1, 0.2) > com.productivity(0.0, 1.0, 0.1, 0.2)
@@ -207,7 +207,7 @@ def test_compiled_response_functions_equal_scipy_and_numpy():
     """logistic, gate and strength_response are compiled ufuncs; they must equal the numpy/scipy formulas."""
     from scipy.special import expit
 
-    from sim.logistic import GATE_SLOPE, gate, logistic, strength_response
+    from sim.model.logistic import GATE_SLOPE, gate, logistic, strength_response
 
     x = np.random.default_rng(3).normal(0.0, 8.0, 100_000)
     assert np.array_equal(logistic(x), expit(x))

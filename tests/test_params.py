@@ -94,7 +94,7 @@ def test_params_are_frozen():
 def test_docs_tables_are_generated_from_the_code_and_up_to_date():
     from pathlib import Path
 
-    from sim.doc_tables import render
+    from sim.report.doc_tables import render
 
     docs = Path(__file__).resolve().parents[1] / "docs"
     for name in ("ODD.md", "theory-map.md"):
@@ -108,7 +108,7 @@ def test_docs_tables_are_generated_from_the_code_and_up_to_date():
 
 def test_rule_registry_names_real_parameters_and_outcomes():
     from sim import OUTCOMES
-    from sim.theories import RULE_INFO
+    from sim.model.theories import RULE_INFO
 
     assert [r.id for r in RULE_INFO] == list(RULE_IDS)
     for rule in RULE_INFO:

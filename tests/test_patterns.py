@@ -1,4 +1,4 @@
-"""The nine patterns of pattern-oriented modelling (sim/patterns.py), each a test, with the smaller but
+"""The nine patterns of pattern-oriented modelling (sim/analysis/patterns.py), each a test, with the smaller but
 sufficient sample sizes of ``Sizes.fast()``; ``experiments/patterns.py`` prints them at full size."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim import Params, simulate
-from sim.patterns import PATTERNS, Sizes
+from sim.analysis.patterns import PATTERNS, Sizes
 
 SIZES = Sizes.fast()
 

@@ -1,4 +1,4 @@
-"""The advisory-group report (sim/report.py): built from a real small study by the main job.
+"""The advisory-group report (sim/report/advisory.py): built from a real small study by the main job.
 
 One session fixture runs the smoke study through the Hydra entry point with ``report=true`` (about 25 s),
 so the main job's call to ``write_report`` is exercised too. The summary's claims are checked against the
@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.report import param_label, summary_facts
+from sim.report.advisory import param_label, summary_facts
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
@@ -184,7 +184,7 @@ def test_html_is_self_contained_with_alt_text_and_heading_order(html: str) -> No
 
 
 def test_parameter_table_shows_the_ranges_used(study: Path, html: str) -> None:
-    from sim.sensitivity import study_bounds
+    from sim.analysis.sensitivity import study_bounds
 
     config = yaml.safe_load((study / "config.yaml").read_text())
     bounds = study_bounds(config["study"]["parameters"] or None, config["study"]["narrow"])

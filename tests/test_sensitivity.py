@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from sim.sensitivity import PairedEffects, morris, noise_share, sobol, study_bounds, theory_group
+from sim.analysis.sensitivity import PairedEffects, morris, noise_share, sobol, study_bounds, theory_group
 
 ROOT = Path(__file__).resolve().parents[1]
 PI = (-np.pi, np.pi)

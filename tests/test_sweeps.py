@@ -17,13 +17,13 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from sim import OUTCOMES, Params, simulate, tidy
-from sim.config import params_from_config, register
-from sim.results import is_complete
+from sim.sweeps.config import params_from_config, register
+from sim.sweeps.results import is_complete
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = [sys.executable, str(ROOT / "experiments" / "run.py")]
 COLLECT = [sys.executable, str(ROOT / "experiments" / "collect.py")]
-PRESETS = sorted(p.stem for p in (ROOT / "conf" / "scenario").glob("*.yaml"))
+PRESETS = sorted(p.stem for p in (ROOT / "sim" / "conf" / "scenario").glob("*.yaml"))
 
 
 def run(args: list[str], cwd: Path, check: bool = True, **kw) -> subprocess.CompletedProcess:
@@ -35,7 +35,7 @@ def run(args: list[str], cwd: Path, check: bool = True, **kw) -> subprocess.Comp
 
 def compose_config(overrides: list[str]):
     register()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(ROOT / "sim" / "conf"), version_base="1.3"):
         return compose(config_name="config", overrides=overrides)
 
 
@@ -47,7 +47,7 @@ def test_every_required_preset_exists_composes_and_has_a_description():
         cfg = compose_config([f"scenario={name}"])
         assert cfg.description and "\n" not in cfg.description, name
         params = params_from_config(cfg.params)
-        preset = __import__("yaml").safe_load((ROOT / "conf" / "scenario" / f"{name}.yaml").read_text())
+        preset = __import__("yaml").safe_load((ROOT / "sim" / "conf" / "scenario" / f"{name}.yaml").read_text())
         for key, value in (preset.get("params") or {}).items():
             assert getattr(params, key) == (tuple(value) if isinstance(value, list) else value), (name, key)
 
@@ -181,7 +181,7 @@ def test_bad_input_fails_with_one_readable_message_and_no_results(tmp_path, over
 
 def test_slurm_launcher_config_composes_for_a_cluster():
     register()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(ROOT / "sim" / "conf"), version_base="1.3"):
         cfg = compose(config_name="config", overrides=["hydra/launcher=slurm", "hydra.launcher.partition=short"],
                       return_hydra_config=True)
     launcher = cfg.hydra.launcher

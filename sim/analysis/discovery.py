@@ -1,0 +1,113 @@
+"""Scenario discovery: which contexts produce a strong reduction in fragmentation.
+
+PRIM (Friedman & Fisher 1999) through the maintained implementation in the EMA Workbench
+(``ema_workbench.analysis.prim``), with each box chosen from the peeling trajectory's trade-off
+between coverage and density (the point with the best harmonic mean of the two), not simply the
+densest box; CART (scikit-learn) as a cross-check.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.runtime.extras import require
+
+__all__ = ["PrimResult", "prim_boxes", "cart_rules"]
+
+
+@dataclass
+class PrimResult:
+    boxes: pd.DataFrame  # one row per (box, restricted parameter): limits and quasi-p values
+    stats: pd.DataFrame  # one row per box: coverage, density, mass, n, chosen trajectory point
+    trajectories: pd.DataFrame  # every peeling step of every box
+    base_rate: float
+
+
+def _prim_module():
+    require("discovery", "Scenario discovery (PRIM)")
+    logging.getLogger("EMA").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
+    return prim
+
+
+def prim_boxes(x: pd.DataFrame, y: np.ndarray, *, max_boxes: int = 2, threshold_name: str = "y") -> PrimResult:
+    """Find up to ``max_boxes`` PRIM boxes for the boolean outcome ``y`` over the inputs ``x``."""
+    y = np.asarray(y, dtype=bool)
+    if len(y) != len(x):
+        raise ValueError(f"prim: {len(y)} outcomes for {len(x)} input rows")
+    hits = int(y.sum())
+    if hits == 0:
+        raise ValueError(f"prim: no run reached {threshold_name}; PRIM has nothing to find (lower the threshold)")
+    if hits == len(y):
+        raise ValueError(f"prim: every run reached {threshold_name}; PRIM has nothing to separate "
+                         "(raise the threshold)")
+    prim = _prim_module()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        finder = prim.Prim(x.reset_index(drop=True).astype(float), y)  # integer columns break its pasting
+        boxes, stats, trajectories = [], [], []
+        for k in range(max_boxes):
+            box = finder.find_box()
+            if box is None:
+                break
+            traj = box.peeling_trajectory.copy()
+            if len(traj) < 2 or traj["density"].iloc[-1] <= y.mean():
+                break
+            f1 = 2 * traj["coverage"] * traj["density"] / (traj["coverage"] + traj["density"])
+            chosen = int(f1.idxmax())
+            # a later box must still be mostly cases, or it describes noise rather than a scenario
+            if k > 0 and traj["density"].iloc[chosen] < max(0.5, 1.5 * y.mean()):
+                break
+            box.select(chosen)
+            summary, limits = box.inspect(chosen, style="data")[0]
+            limits = limits.copy()
+            limits.columns = ["min", "max", "qp_low", "qp_high"]
+            limits.insert(0, "box", k + 1)
+            boxes.append(limits.reset_index(names="parameter"))
+            stats.append({"box": k + 1, "chosen_step": chosen, "coverage": float(summary["coverage"]),
+                          "density": float(summary["density"]), "mass": float(summary["mass"]),
+                          "n": int(summary["n"]), "restricted_dimensions": int(summary["res_dim"]),
+                          "f1": float(f1.iloc[chosen])})
+            trajectories.append(traj.assign(box=k + 1, f1=f1, chosen=traj.index == chosen))
+    if not stats:
+        raise ValueError(f"prim: found no box denser than the base rate for {threshold_name}")
+    return PrimResult(pd.concat(boxes, ignore_index=True), pd.DataFrame(stats),
+                      pd.concat(trajectories, ignore_index=True), float(y.mean()))
+
+
+def cart_rules(x: pd.DataFrame, y: np.ndarray, *, max_depth: int = 3, seed: int = 0) -> tuple[str, pd.DataFrame, float]:
+    """A shallow classification tree as a cross-check: its rules as text, its leaves (conditions, n,
+    share reaching the threshold) and its 5-fold cross-validated accuracy."""
+    require("discovery", "Scenario discovery's CART cross-check")
+    from sklearn.model_selection import cross_val_score
+    from sklearn.tree import DecisionTreeClassifier, export_text
+
+    y = np.asarray(y, dtype=bool)
+    tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=max(5, len(y) // 50), random_state=seed)
+    tree.fit(x, y)
+    accuracy = float(cross_val_score(tree, x, y, cv=5).mean())
+    t = tree.tree_
+    leaves = []
+
+    def walk(node: int, conditions: list[str]) -> None:
+        if t.children_left[node] == -1:
+            counts = t.value[node][0]
+            share = counts[1] / counts.sum() if len(counts) > 1 else float(tree.classes_[0])
+            leaves.append({"conditions": " and ".join(conditions) or "(all)", "n": int(t.n_node_samples[node]),
+                           "share_reaching_threshold": float(share)})
+            return
+        name, cut = x.columns[t.feature[node]], t.threshold[node]
+        walk(t.children_left[node], [*conditions, f"{name} <= {cut:.3g}"])
+        walk(t.children_right[node], [*conditions, f"{name} > {cut:.3g}"])
+
+    walk(0, [])
+    text = export_text(tree, feature_names=list(x.columns), show_weights=True)
+    table = pd.DataFrame(leaves).sort_values("share_reaching_threshold", ascending=False, ignore_index=True)
+    return text, table, accuracy

@@ -1,0 +1,119 @@
+"""Figures of a sensitivity study (matplotlib, Agg; Okabe-Ito colour-blind-safe palette)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.sweeps.paired import plot_paired  # noqa: E402
+
+#: Okabe & Ito (2008) palette.
+PALETTE = {"A": "#0072B2", "B": "#009E73", "C": "#CC79A7", "other": "#999999", "dummy": "#000000",
+           "S1": "#56B4E9", "ST": "#0072B2", "highlight": "#D55E00"}
+GROUP_LABELS = {"A": "A: system level", "B": "B: local focus", "C": "C: culture", "other": "general mechanism",
+                "dummy": "dummy (noise floor)"}
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)
+
+
+def morris_plot(table: pd.DataFrame, path: Path, outcome: str) -> Path:
+    """Morris mu* against sigma, coloured by middle-range theory, the dummy marking the noise floor."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for group, rows in table.groupby("group"):
+        ax.scatter(rows["mu_star"], rows["sigma"], color=PALETTE[group], label=GROUP_LABELS[group],
+                   marker="x" if group == "dummy" else "o", s=40, zorder=3)
+    for _, r in table.sort_values("mu_star", ascending=False).head(8).iterrows():
+        ax.annotate(_label(r["parameter"]), (r["mu_star"], r["sigma"]), fontsize=8, xytext=(4, 3),
+                    textcoords="offset points")
+    dummy = table[table["parameter"] == "dummy"]
+    if len(dummy):
+        ax.axvline(float(dummy["mu_star"].iloc[0] + dummy["mu_star_conf"].iloc[0]), color="black", ls=":", lw=1,
+                   label="noise floor")
+    ax.set_xlabel("μ* (mean absolute elementary effect)")
+    ax.set_ylabel("σ (interactions / non-linearity)")
+    ax.set_title(f"Morris screening of {_label(outcome)}")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    return _save(fig, path)
+
+
+def sobol_plot(table: pd.DataFrame, path: Path, outcome: str) -> Path:
+    """Total and first-order Sobol indices, ranked, with 95% bootstrap whiskers."""
+    table = table.sort_values("ST", ascending=True)
+    y = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.5))
+    ax.barh(y + 0.2, table["ST"], height=0.4, xerr=table["ST_conf"], color=PALETTE["ST"], label="total effect (ST)",
+            capsize=3)
+    ax.barh(y - 0.2, table["S1"], height=0.4, xerr=table["S1_conf"], color=PALETTE["S1"],
+            label="first order (S1)", capsize=3)
+    ax.set_yticks(y, [_label(p) for p in table["parameter"]])
+    ax.set_xlabel("share of variance")
+    ax.set_title(f"Sobol indices of {_label(outcome)}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(frameon=False, loc="lower right")
+    return _save(fig, path)
+
+
+def prim_tradeoff_plot(trajectories: pd.DataFrame, path: Path, label: str) -> Path:
+    """PRIM peeling trajectories: coverage against density, the chosen box marked."""
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    colours = [PALETTE["A"], PALETTE["B"], PALETTE["C"], PALETTE["other"]]
+    for k, (box, rows) in enumerate(trajectories.groupby("box")):
+        ax.plot(rows["coverage"], rows["density"], "-o", ms=3, color=colours[k % 4], label=f"box {box}")
+        chosen = rows[rows["chosen"]]
+        ax.scatter(chosen["coverage"], chosen["density"], s=120, facecolors="none", edgecolors=PALETTE["highlight"],
+                   linewidths=2, zorder=4)
+    ax.set_xlabel("coverage (share of all cases in the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.set_title(f"PRIM trade-off for {label}\n(circled: chosen box)")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return _save(fig, path)
+
+
+def ablation_plot(table: pd.DataFrame, path: Path, outcome: str) -> Path:
+    """Change in the alliance's effect when each programme theory is switched off, with 95% intervals."""
+    table = table.iloc[::-1]
+    y = np.arange(len(table))
+    colours = [PALETTE["highlight"] if lvl == "theory" else PALETTE["A"] for lvl in table["level"]]
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(table) + 1.5))
+    ax.barh(y, table["change"], color=colours,
+            xerr=[table["change"] - table["change_low"], table["change_high"] - table["change"]], capsize=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, table["disabled"])
+    ax.set_xlabel(f"change in {_label(outcome)} when switched off")
+    ax.set_title("Which programme theories carry the effect")
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def heatmap_plot(table: pd.DataFrame, path: Path, pair: list[str], outcome: str) -> Path:
+    """The alliance's effect over a grid of the two most influential contexts (viridis: colour-blind safe)."""
+    wide = table.pivot(index=pair[1], columns=pair[0], values=outcome)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    mesh = ax.pcolormesh(wide.columns, wide.index, wide.to_numpy(), cmap="viridis", shading="nearest")
+    fig.colorbar(mesh, ax=ax, label=_label(outcome))
+    ax.set_xlabel(_label(pair[0]))
+    ax.set_ylabel(_label(pair[1]))
+    ax.set_title(f"{_label(outcome)} over the two most influential contexts")
+    return _save(fig, path)
+
+
+def timeseries_plot(frame: pd.DataFrame, path: Path) -> Path:
+    """Alliance against traditional commissioning over time, with 95% bands."""
+    return plot_paired(frame, path, title="Default scenario: alliance vs traditional (mean, 95% band over seeds)")

@@ -1,0 +1,576 @@
+"""The vectorised core: the alliance model over whole batches of scenarios at once.
+
+The same rules (:mod:`sim.model.theories`, :mod:`sim.model.relationships`, :mod:`sim.model.services`), the same
+counter-based draws and the same outcomes as :class:`sim.AllianceModel`, over arrays with a leading
+scenario axis. Scenarios are grouped by their numbers of providers, localities and domains and run
+without padding, so a scenario's numbers never depend on what else is in its batch: they are
+bit-identical alone, in any batch, with any chunk size and any number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from sim.model import commissioning as com
+from sim.model import month as month_
+from sim.model import pathways
+from sim.model import relationships as rel
+from sim.model import services as svc
+from sim.model.draws import Purpose, shock, uniform
+from sim.model.outcomes import OUTCOMES, row_sum, system_outcomes
+from sim.model.theories import culture, system
+from sim.model.theories import local as ipt3
+from sim.model.theories import local as ipt4
+from sim.model.theories.culture import (
+    ipt5_innovation_gain,
+    ipt6_arrangements_target,
+    ipt6_leadership,
+    ipt7_orientation_target,
+    ipt7_role_target,
+)
+from sim.model.world import STRANGER_TRUST, fresh_provider, initial_world, new_need
+from sim.params import Params
+from sim.params.events import check_events
+
+__all__ = ["simulate", "simulate_to_parquet", "scenario_table", "tidy"]
+
+#: Target number of trust-matrix cells per chunk: keeps a chunk's working set in cache.
+CELLS_PER_CHUNK = 100_000
+#: Most months one run may simulate (about 83,000 years).
+MAX_STEPS = 1_000_000
+#: Fewest scenarios per chunk: below this, Python overhead per month outweighs cache misses (50 providers).
+MIN_CHUNK = 256
+
+
+# ------------------------------------------------------------------------------------------------
+# Input: a validated table of scenarios
+# ------------------------------------------------------------------------------------------------
+def scenario_table(params: Sequence[Params] | pd.DataFrame,
+                   seeds: Sequence[int] | np.ndarray) -> pd.DataFrame:
+    """Validate scenarios and seeds into one table: a column per schema field plus ``seed``.
+
+    ``params`` is a sequence of :class:`Params` or a DataFrame with one column per schema field
+    (missing columns take their defaults). Raises ``ValueError``/``TypeError`` naming the column or
+    argument, the value and what is allowed, before any work starts.
+    """
+    if isinstance(params, pd.DataFrame):
+        table = _validate_frame(params)
+    elif isinstance(params, Params):
+        raise TypeError("params: pass a sequence of Params (e.g. [p]) or a DataFrame, not a single Params")
+    elif isinstance(params, str | bytes) or not isinstance(params, Sequence | np.ndarray):
+        raise TypeError(f"params={params!r}: must be a sequence of sim.Params (e.g. [Params()]) or a DataFrame")
+    else:
+        params = list(params)
+        bad = [i for i, p in enumerate(params) if not isinstance(p, Params)]
+        if bad:
+            raise TypeError(f"params[{bad[0]}]={params[bad[0]]!r}: must be a sim.Params")
+        values = attrgetter(*Params.names())  # a tuple per scenario: faster than a dict each
+        table = pd.DataFrame([values(p) for p in params], columns=list(Params.names()))
+    if len(table) == 0:
+        raise ValueError("params: no scenarios; give at least one (e.g. simulate([Params()], [0]))")
+    if isinstance(seeds, str | bytes) or seeds is None:
+        raise TypeError(f"seeds={seeds!r}: must be a sequence of non-negative integers, one per scenario")
+    seeds = _validate_seeds(seeds)
+    if len(seeds) != len(table):
+        raise ValueError(f"seeds: got {len(seeds)} seeds for {len(table)} scenarios; "
+                         "give one seed per scenario")
+    table = table.reset_index(drop=True)
+    table["seed"] = seeds
+    return table
+
+
+def _validate_seeds(seeds: Any) -> np.ndarray:
+    arr = np.asarray(seeds)
+    if arr.ndim != 1:
+        raise ValueError(f"seeds: must be a one-dimensional sequence of integers, got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        finite = np.isfinite(arr)
+        if not finite.all() or not np.all(arr == np.round(arr)):
+            k = int(np.flatnonzero(~finite | (arr != np.round(np.where(finite, arr, 0))))[0])
+            raise ValueError(f"seeds[{k}]={arr[k]!r}: seeds must be non-negative integers")
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu" or arr.dtype == bool:
+        if len(arr) == 0:
+            return np.zeros(0, dtype=np.uint64)
+        raise TypeError(f"seeds: must be integers, got {arr.dtype} (first value {arr.flat[0]!r})")
+    if arr.dtype.kind == "i" and (arr < 0).any():
+        k = int(np.flatnonzero(arr < 0)[0])
+        raise ValueError(f"seeds[{k}]={int(arr[k])}: seeds must be non-negative integers in [0, 2**63 - 1]")
+    if arr.dtype.kind == "u" and (arr >= 2**63).any():
+        k = int(np.flatnonzero(arr >= 2**63)[0])
+        raise ValueError(f"seeds[{k}]={int(arr[k])}: seeds must be non-negative integers in [0, 2**63 - 1]")
+    return arr.astype(np.int64)
+
+
+def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    names = Params.names()
+    unknown = [c for c in frame.columns if c not in names and c != "seed"]
+    if unknown:
+        raise ValueError(f"params: unknown column {unknown[0]!r}; allowed columns: {', '.join(names)}")
+    out = pd.DataFrame(index=frame.index)
+    for spec in Params.schema():
+        if spec.name not in frame.columns:
+            out[spec.name] = [spec.default] * len(frame) if spec.name in ("disabled", "events") else spec.default
+            continue
+        col = frame[spec.name]
+        if spec.name == "disabled":
+            out[spec.name] = [_disabled_value(v, k) for k, v in zip(frame.index, col, strict=True)]
+        elif spec.name == "events":
+            out[spec.name] = [_events_value(v, k) for k, v in zip(frame.index, col, strict=True)]
+        elif spec.choices is not None:
+            bad = ~col.isin(spec.choices)
+            if bad.any():
+                k = bad.idxmax()
+                raise ValueError(f"params column {spec.name!r}, row {k}: {col[k]!r} not allowed; "
+                                 f"must be {spec.describe_allowed()}")
+            out[spec.name] = col.astype(object)
+        else:
+            out[spec.name] = _numeric_column(spec, col)
+    for k, events, horizon in zip(out.index, out["events"], out["horizon"], strict=True):
+        try:
+            check_events(events, int(horizon))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"params column 'events', row {k}: {err}") from None
+    return out
+
+
+def _numeric_column(spec, col: pd.Series) -> pd.Series:
+    values = pd.to_numeric(col, errors="coerce")
+    if col.dtype == bool or values.isna().any():
+        k = col.index[values.isna()][0] if values.isna().any() else col.index[0]
+        raise ValueError(f"params column {spec.name!r}, row {k}: {col[k]!r} is not allowed "
+                         f"(NaN or not a number); must be {spec.describe_allowed()}")
+    arr = values.to_numpy(dtype=float)
+    outside = (arr < spec.low) | (arr > spec.high)
+    if spec.type is int:
+        outside |= arr != np.round(arr)
+    if outside.any():
+        k = col.index[int(np.flatnonzero(outside)[0])]
+        raise ValueError(f"params column {spec.name!r}, row {k}: {col[k]!r} is out of range; "
+                         f"must be {spec.describe_allowed()}")
+    return pd.Series(arr.astype(np.int64) if spec.type is int else arr, index=col.index)
+
+
+def _events_value(value: Any, row: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = tuple(v.strip() for v in value.replace(";", ",").split(",") if v.strip())
+    elif value is None or (isinstance(value, float) and math.isnan(value)):
+        value = ()
+    elif not isinstance(value, tuple | list | np.ndarray):
+        raise ValueError(f"params column 'events', row {row}: {value!r} is not allowed; give event strings "
+                         "'kind@month=value' separated by commas")
+    return tuple(str(v) for v in value)
+
+
+def _disabled_value(value: Any, row: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = tuple(v.strip() for v in value.split(",") if v.strip())
+    elif value is None or (isinstance(value, float) and math.isnan(value)):
+        value = ()
+    try:
+        return Params(disabled=tuple(value)).disabled
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"params column 'disabled', row {row}: {err}") from None
+
+
+# ------------------------------------------------------------------------------------------------
+# The batched model
+# ------------------------------------------------------------------------------------------------
+def _columns(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Parameter arrays of a group of scenarios, with the commissioning mode as 0/1."""
+    cols = {name: table[name].to_numpy(dtype=float) for name in Params.numeric_names()}
+    cols["alliance"] = (table["commissioning"].to_numpy() == "alliance").astype(float)
+    return cols
+
+
+def replace_providers(state: dict[str, np.ndarray], leaving: np.ndarray, seed: np.ndarray, month: int,
+                      initial_trust: np.ndarray) -> None:
+    """A newcomer takes the place of provider ``leaving[s]`` (-1: none) in each scenario, in place: no
+    relationships (trust at the stranger level both ways), fresh commitment and inherited practices.
+    As :meth:`sim.model.alliance.AllianceModel.replace_provider`."""
+    rows = np.flatnonzero(leaving >= 0)
+    if len(rows) == 0:
+        return
+    j = leaving[rows]
+    P = state["trust"].shape[-1]
+    stranger = (STRANGER_TRUST * initial_trust[rows])[:, None] * (np.arange(P)[None, :] != j[:, None])
+    state["trust"][rows, j, :] = stranger
+    state["trust"][rows, :, j] = stranger
+    state["commissioner_trust"][rows, j] = initial_trust[rows]
+    state["trust_in_commissioner"][rows, j] = initial_trust[rows]
+    for key in ("commitment", "alignment", "orientation", "role_flexibility", "practice"):
+        state[key][rows, j] = fresh_provider(seed[rows], month, j, key)
+    state["innovation"][rows, j] = 0.0
+
+
+def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np.ndarray]:
+    """Run scenarios that share numbers of providers, localities and domains.
+
+    Returns each outcome as an array ``(scenarios, len(keep))`` for the months in ``keep``. The month
+    is the same call sequence as :class:`sim.model.alliance.AllianceModel`'s agents (see :mod:`sim.model.month`), over
+    arrays with a leading scenario axis. Every operation acts on each scenario's own slice in the same
+    order whatever the batch size, so a scenario's numbers do not depend on its batch.
+    """
+    P, L, D = (int(table[n].iloc[0]) for n in ("n_providers", "n_localities", "n_domains"))
+    c = _columns(table)
+    seed = table["seed"].to_numpy(dtype=np.uint64)
+    S = len(seed)
+    st = initial_world(c, seed, P, L, D)
+    strength = month_.rule_strengths(c, list(table["disabled"]))
+    plan = month_.schedule([tuple(e) for e in table["events"]], steps, c["austerity"], c["senior_commitment"])
+
+    # --- constants of the run ---
+    alliance, monitoring = c["alliance"], c["monitoring"]
+    a1 = alliance[:, None]
+    coverage = st["coverage"]
+    weights = svc.locality_weights(coverage)
+    pooled_capacity = svc.pooled_capacity(coverage, st["capacity"])
+    choice = pathways.choice_table(coverage, st["capacity"])
+    profile_cdf = pathways.profile_table(st["need_profile"])
+    rates = rel.trust_rates(st["interaction"], c["trust_learning_rate"][:, None, None],
+                            c["negativity_bias"][:, None, None])
+    commissioner_rates = rel.trust_rates(1.0, c["trust_learning_rate"][:, None], c["negativity_bias"][:, None])
+    noise, window = c["effort_noise"][:, None], c["waiting_window"][:, None, None]
+    localities, providers = np.arange(L), np.arange(P)[None, :]
+    seed_p, seed_ld = seed[:, None], seed[:, None, None]
+    cells = (np.arange(L)[None, :, None], np.arange(D)[None, None, :])
+    ones_p, ones_d = np.ones(P), np.ones(D)
+    reciprocity = com.reciprocity_rate(alliance)[:, None]
+
+    out = {name: np.empty((S, len(keep))) for name in OUTCOMES}
+    keep_at = {int(m): k for k, m in enumerate(keep)}
+    for month in range(steps + 1):
+        # --- 1. commissioner: events, budget, overhead, leadership, pulls ---
+        if month > 0:
+            exits = plan["exit"][:, month] > 0
+            if exits.any():
+                u = uniform(seed, month, Purpose.EXIT)
+                replace_providers(st, np.where(exits, month_.exit_choice(u, P), -1), seed, month,
+                                  c["initial_trust"])
+        trust = st["trust"]
+        mean_trust = rel.mean_trust_toward_others(trust @ ones_p, P)
+        system_trust = row_sum(mean_trust) / P
+        budget = plan["budget"][:, month]
+        overhead = com.overhead(alliance, monitoring, c["coordination_cost"], P, system_trust, st["arrangements"])
+        leadership = ipt6_leadership(st["arrangements"], strength["IPT6"])[:, None]
+        pull = month_.effort_pull(a1, st["pooled_share"][:, None], monitoring[:, None], c["austerity"][:, None],
+                                  mean_trust, c["free_riding_temptation"][:, None], c["own_priorities"][:, None],
+                                  st["arrangements"][:, None])
+
+        # --- 2. providers choose effort ---
+        drive = month_.effort_drive(st["commitment"], mean_trust, st["trust_in_commissioner"], leadership, pull)
+        effort = rel.realised_effort(drive, noise, shock(seed_p, month, Purpose.EFFORT, providers))
+
+        # --- 3. communities receive services: pathways, capacity, queue, experience ---
+        aligned, local_effort, local_innovation, local_roles = np.moveaxis(svc.locality_means(np.stack(
+            [st["alignment"], effort, st["innovation"], st["role_flexibility"]], axis=-2), weights), -2, 0)
+        navigation = ipt3.community_navigation(c["community_connectedness"][:, None], st["participation"])
+        counts = pathways.walk(
+            seed, month, localities, complexity=c["need_complexity"], profile_cdf=profile_cdf,
+            choice=choice, keep=svc.keep_chance(st["role_flexibility"], st["tailoring"]),
+            trust=trust, effort=effort, formal=st["formal"], navigation=navigation, pressure=st["pressure"],
+            accountability=com.accountability(alliance, monitoring, st["pooled_share"]), cross=st["cross"],
+            whole_system=st["whole_system"], handoff_loss=c["handoff_loss"], reassessment=c["reassessment"],
+            practice=st["practice"], alignment=st["alignment"], n_domains=D)
+        frag = pathways.locality_fragmentation(counts)
+        need = new_need(st["need_profile"], shock(seed_ld, month, Purpose.NEED, *cells)) \
+            * plan["demand"][:, month, None, None]
+        demand = st["backlog"] + svc.presented_need(need, st["participation"], c["community_capacity"][:, None])
+        productivity = month_.locality_productivity(local_innovation, local_roles, c["specialisation_gain"][:, None])
+        available = month_.available_capacity(pooled_capacity, budget[:, None], productivity, overhead[:, None],
+                                              demand, st["whole_system"][:, None], st["tailoring"],
+                                              frag["duplication"])
+        served, expired, st["backlog"] = svc.serve(demand, available, window)
+        served, expired = served @ ones_d, expired @ ones_d
+        access = svc.share(served, served + expired)
+        st["pressure"] = 1.0 - access
+        resolved = served * (1.0 - frag["gap_episodes"]) * svc.service_fit(st["tailoring"])
+        st["experience"] = rel.relax(st["experience"], svc.experience_target(
+            frag["discontinuity"], access, frag["gap_episodes"], st["participation"]), svc.EXPERIENCE_RATE)
+
+        # --- 4. learning (month 0 is delivered before anyone learns) ---
+        if month > 0:
+            st["trust"] = rel.update_trust(trust, effort[:, None, :], None, None, None, rates=rates)
+            new_mean_trust = rel.mean_trust_toward_others(st["trust"] @ ones_p, P)
+            observed = com.observed_performance(effort, monitoring[:, None],
+                                                shock(seed_p, month, Purpose.OBSERVE, providers))
+            st["commissioner_trust"] = rel.update_trust(st["commissioner_trust"], observed, None, None, None,
+                                                        rates=commissioner_rates)
+            st["trust_in_commissioner"] = rel.relax(st["trust_in_commissioner"], st["commissioner_trust"],
+                                                    reciprocity)
+            fragmentation_l = (frag["gaps"] + frag["duplication"] + frag["discontinuity"]) / 3.0
+            seen = month_.success_seen(coverage, fragmentation_l)
+            st["commitment"] = rel.update_commitment(st["commitment"], rel.commitment_target(
+                new_mean_trust, seen, st["trust_in_commissioner"], leadership, st["pooled_share"][:, None]),
+                c["negativity_bias"][:, None])
+            st["alignment"] = rel.relax(st["alignment"], ipt4.ipt4_alignment_target(
+                a1, new_mean_trust, strength["IPT4"][:, None]), ipt4.ALIGNMENT_RATE)
+            st["orientation"] = rel.relax(st["orientation"], ipt7_orientation_target(
+                a1, st["commitment"], c["culture_readiness"][:, None], strength["IPT7"][:, None]),
+                culture.ORIENTATION_RATE)
+            st["role_flexibility"] = rel.relax(st["role_flexibility"], ipt7_role_target(a1, st["orientation"]),
+                                               culture.ROLE_RATE)
+            st["innovation"] = st["innovation"] + ipt5_innovation_gain(
+                a1, c["culture_readiness"][:, None], st["orientation"], st["innovation"], strength["IPT5"][:, None])
+            st["practice"] = rel.relax(st["practice"], system.ipt2_assessment_practice_target(
+                st["whole_system"][:, None], st["pooled_share"][:, None], st["innovation"], svc.INNOVATION_TOOLS),
+                system.PRACTICE_RATE)
+            # communities and their pathways
+            st["confidence"] = rel.relax(st["confidence"], svc.confidence_target(
+                c["community_confidence"][:, None], st["experience"]), svc.CONFIDENCE_RATE)
+            st["participation"] = rel.relax(st["participation"], ipt3.ipt3_participation_target(
+                a1, c["place_based"][:, None], st["confidence"], c["community_connectedness"][:, None],
+                strength["IPT3"][:, None]), svc.PARTICIPATION_RATE)
+            st["tailoring"] = ipt3.ipt3_update_tailoring(
+                st["tailoring"], a1, c["place_based"][:, None], st["participation"],
+                c["community_capacity"][:, None], local_effort, strength["IPT3"][:, None])
+            pathway_drive = system.ipt1_pathway_drive(
+                a1, c["need_complexity"][:, None], aligned, local_effort,
+                month_.local_informal(weights, effort, mean_trust), strength["IPT1"][:, None])
+            st["formal"] = system.ipt1_update_pathways(st["formal"], pathway_drive, local_effort)
+            # the commissioner's system-wide state
+            st["whole_system"] = rel.relax(st["whole_system"], system.ipt2_whole_system_target(
+                alliance, st["pooled_share"], row_sum(effort) / P, strength["IPT2"]), system.WHOLE_SYSTEM_RATE)
+            st["arrangements"] = culture.ipt6_update_arrangements(
+                st["arrangements"], ipt6_arrangements_target(alliance, plan["senior"][:, month]), c["negativity_bias"])
+            # --- 5. contract review at the end of a term ---
+            review = com.is_review_month(month, c["contract_length"])
+            st["pooled_share"] = com.review_pooled_share(alliance, st["pooled_share"],
+                                                         row_sum(st["commissioner_trust"]) / P, review)
+            leaving = com.retender_choice(alliance, st["commissioner_trust"], review)
+            replace_providers(st, leaving, seed, month, c["initial_trust"])
+
+        if month in keep_at:
+            values = system_outcomes(
+                counts=counts, need=need @ ones_d, served=served, expired=expired, resolved=resolved,
+                demand=demand @ ones_d, experience=st["experience"], budget=budget,
+                capacity_ratio=c["capacity_ratio"], n_localities=L, trust=st["trust"],
+                commitment=st["commitment"], alignment=st["alignment"], effort=effort, overhead=overhead)
+            for name in OUTCOMES:
+                out[name][:, keep_at[month]] = values[name]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Chunking and workers
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Chunk:
+    rows: np.ndarray  # positions in the scenario table
+
+
+def _chunks(table: pd.DataFrame, chunk_size: int | None) -> Iterator[_Chunk]:
+    """Chunks of scenarios sharing a shape: about CELLS_PER_CHUNK trust cells, at least MIN_CHUNK."""
+    keys = table[["n_providers", "n_localities", "n_domains"]].to_numpy()
+    for key in np.unique(keys, axis=0):
+        rows = np.flatnonzero((keys == key).all(axis=1))
+        size = chunk_size or max(MIN_CHUNK, CELLS_PER_CHUNK // int(key[0]) ** 2)
+        for start in range(0, len(rows), size):
+            yield _Chunk(rows[start:start + size])
+
+
+def _run_chunk(args: tuple[pd.DataFrame, int, np.ndarray]) -> dict[str, np.ndarray]:
+    table, steps, keep = args
+    return run_group(table, steps, keep)
+
+
+def _check_run_args(steps: int | None, keep: Any, workers: int, chunk_size: int | None,
+                    table: pd.DataFrame) -> tuple[int, np.ndarray]:
+    if steps is None:
+        steps = int(table["horizon"].max()) if len(table) else 0
+    elif isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
+        raise ValueError(f"steps={steps!r}: must be an integer >= 1 (or None for each scenario's horizon)")
+    elif steps > MAX_STEPS:  # checked before the month index is allocated
+        raise ValueError(f"steps={steps!r}: must be an integer in [1, {MAX_STEPS:,}] (or None for each "
+                         "scenario's horizon)")
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ValueError(f"workers={workers!r}: must be an integer >= 1")
+    if chunk_size is not None and (isinstance(chunk_size, bool)
+                                   or not isinstance(chunk_size, int | np.integer) or chunk_size < 1):
+        raise ValueError(f"chunk_size={chunk_size!r}: must be an integer >= 1 or None")
+    if keep is None:
+        months = np.arange(steps + 1)
+    elif isinstance(keep, str):
+        if keep != "last":
+            raise ValueError(f"keep={keep!r}: must be None (all steps), 'last' or a list of steps "
+                             f"in [0, {steps}]")
+        months = np.array([steps])
+    else:
+        months = np.unique(np.asarray(keep))
+        if months.dtype.kind not in "iu" or len(months) == 0 or months.min() < 0 or months.max() > steps:
+            raise ValueError(f"keep={keep!r}: must be None (all steps), 'last' or a list of steps "
+                             f"in [0, {steps}]")
+    return int(steps), months.astype(np.int64)
+
+
+def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
+             chunk_size: int | None) -> Iterator[tuple[_Chunk, dict[str, np.ndarray]]]:
+    chunks = list(_chunks(table, chunk_size))
+    jobs = ((table.iloc[ch.rows], steps, months) for ch in chunks)
+    if workers == 1 or len(chunks) == 1:
+        for ch, job in zip(chunks, jobs, strict=True):
+            yield ch, _run_chunk(job)
+        return
+    import multiprocessing as mp
+
+    # forkserver: workers fork from a clean single-threaded server that has already imported the core,
+    # so they start fast without forking this (multi-threaded, BLAS) process
+    if "forkserver" in mp.get_all_start_methods():
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["sim.model.core"])
+    else:
+        context = mp.get_context("spawn")
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sim.runtime.processes import pool_initializer, start_time
+
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=pool_initializer,
+                                 initargs=(os.getpid(), start_time(os.getpid()))) as pool:
+            yield from zip(chunks, pool.map(_run_chunk, jobs), strict=True)
+    except BrokenProcessPool:
+        raise RuntimeError(
+            f"workers={workers}: the worker processes died before finishing. If simulate() is called from a "
+            "script, put the call under `if __name__ == \"__main__\":` (each worker imports the script "
+            "again); otherwise a worker ran out of memory or was killed. workers=1 needs no worker processes."
+        ) from None
+
+
+def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.ndarray,
+             steps: int | None = None, *, workers: int = 1, chunk_size: int | None = None,
+             keep: None | str | Sequence[int] = None, progress: bool = False) -> xr.Dataset:
+    """Run many scenarios at once and return their outcomes.
+
+    Parameters
+    ----------
+    params
+        A sequence of :class:`Params`, or a DataFrame with one column per schema field (missing
+        columns take their defaults).
+    seeds
+        One non-negative integer per scenario.
+    steps
+        Months to simulate; ``None`` runs to the longest ``horizon`` and leaves NaN after each
+        scenario's own horizon.
+    workers
+        Worker processes; the numbers are identical whatever the count.
+    chunk_size
+        Scenarios per chunk (default: sized to stay in cache); never changes the numbers.
+    keep
+        Steps to keep: ``None`` for all, ``"last"``, or a list of steps; bounds memory in large studies.
+
+    Returns
+    -------
+    xarray.Dataset with dims ``("scenario", "step")``, one variable per outcome (the DataCollector's
+    column names) and scenario coordinates holding each scenario's parameters and seed.
+    """
+    table = scenario_table(params, seeds)
+    steps_, months = _check_run_args(steps, keep, workers, chunk_size, table)
+    from sim.runtime.limits import check_fits
+
+    check_fits(f"steps={steps!r}, keep={keep!r} for {len(table):,} scenarios", len(table), len(months),
+               len(OUTCOMES) + len(table.columns),
+               "keep fewer steps (keep='last') or stream the results with simulate_to_parquet")
+    data = {name: np.full((len(table), len(months)), np.nan) for name in OUTCOMES}
+    results = _iterate(table, steps_, months, workers, chunk_size)
+    for chunk, values in _progress(results, len(table), progress):
+        for name in OUTCOMES:
+            data[name][chunk.rows] = values[name]
+    if steps is None:
+        beyond = months[None, :] > table["horizon"].to_numpy()[:, None]
+        for name in OUTCOMES:
+            data[name][beyond] = np.nan
+    coords: dict[str, Any] = {"scenario": np.arange(len(table)), "step": months}
+    for col in table.columns:
+        values = table[col].to_numpy()
+        if col in ("disabled", "events"):
+            values = np.array([",".join(v) for v in values], dtype=object)
+        coords[col] = ("scenario", values)
+    ds = xr.Dataset({name: (("scenario", "step"), data[name]) for name in OUTCOMES}, coords=coords)
+    for name, meaning in OUTCOMES.items():
+        ds[name].attrs["description"] = meaning
+    return ds
+
+
+def _progress(results: Iterator, total: int, enabled: bool) -> Iterator:
+    if not enabled:
+        yield from results
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="scenario", desc="simulating") as bar:
+        for chunk, values in results:
+            yield chunk, values
+            bar.update(len(chunk.rows))
+
+
+def tidy(ds: xr.Dataset) -> pd.DataFrame:
+    """Long table from a :func:`simulate` result: one row per scenario and step, parameters and outcomes."""
+    frame = ds[list(OUTCOMES)].to_dataframe().reset_index()  # scenario coordinates become columns
+    first = ["scenario", *(c for c in frame.columns if c not in ("scenario", "step", *OUTCOMES))]
+    return frame[[*first, "step", *OUTCOMES]]
+
+
+def simulate_to_parquet(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.ndarray,
+                        directory: str | os.PathLike, steps: int | None = None, *, workers: int = 1,
+                        chunk_size: int | None = None, keep: None | str | Sequence[int] = None,
+                        progress: bool = False) -> Path:
+    """Like :func:`simulate` but stream each chunk to ``directory/part-NNNNN.parquet`` (tidy rows),
+    so memory stays bounded whatever the number of scenarios.
+
+    ``directory`` must not exist yet (or be empty): the parts are written into a hidden temporary folder
+    beside it, which becomes ``directory`` only when every part is written, with a ``_SUCCESS`` marker.
+    A failed run (a full disk) leaves no ``directory`` at all, never a partial set of parts."""
+    import shutil
+
+    from sim.runtime.temporaries import remove_stale_temporaries, temporary_name
+
+    table = scenario_table(params, seeds)
+    steps_, months = _check_run_args(steps, keep, workers, chunk_size, table)
+    directory = Path(directory)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise ValueError(f"directory={str(directory)!r}: already exists and is not empty; give a new folder "
+                         "(parts of another run must not mix with this one's)")
+    remove_stale_temporaries(directory)
+    tmp = temporary_name(directory)
+    tmp.mkdir(parents=True)
+    try:
+        _stream_parts(table, steps, steps_, months, workers, chunk_size, progress, tmp)
+        (tmp / "_SUCCESS").write_text(f"{len(table)} scenarios\n")
+        if directory.is_dir():
+            directory.rmdir()  # empty (checked above)
+        tmp.rename(directory)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return directory
+
+
+def _stream_parts(table: pd.DataFrame, steps: int | None, steps_: int, months: np.ndarray, workers: int,
+                  chunk_size: int | None, progress: bool, directory: Path) -> None:
+    results = _iterate(table, steps_, months, workers, chunk_size)
+    for k, (chunk, values) in enumerate(_progress(results, len(table), progress)):
+        part = table.iloc[chunk.rows].assign(disabled=lambda t: t["disabled"].map(",".join),
+                                             events=lambda t: t["events"].map(",".join))
+        part.insert(0, "scenario", chunk.rows)
+        frame = part.loc[part.index.repeat(len(months))].reset_index(drop=True)
+        frame["step"] = np.tile(months, len(chunk.rows))
+        if steps is None:  # NaN after each scenario's own horizon, as in simulate()
+            beyond = months[None, :] > table["horizon"].to_numpy()[chunk.rows, None]
+            for name in OUTCOMES:
+                values[name][beyond] = np.nan
+        for name in OUTCOMES:
+            frame[name] = values[name].reshape(-1)
+        tmp = directory / f".part-{k:05d}.parquet.tmp"
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(directory / f"part-{k:05d}.parquet")

@@ -1,0 +1,127 @@
+"""Relationship mechanisms that work under either commissioning mode: effort on joint work, trust,
+commitment.
+
+They are not programme theories of their own; they are the published behavioural mechanisms the
+programme theories and the counterfactual's contracts act through:
+
+- effort on joint work as a public-goods dilemma with free-riding (Hauert et al. 2002, Science
+  296:1129-1132): when reward is pooled, a provider's own effort benefits everyone, so there is a pull
+  to let partners carry the joint work; monitoring and trust hold it back;
+- experience-based trust updating with a negativity bias (Kim 2009, JASSS 12(3)4): trust is lost
+  faster than it is gained (Slovic 1993, Risk Analysis 13(6):675-682; about three to one in Pant & Yu
+  2025);
+- the trust-commitment-small-wins loop (Vangen & Huxham 2003, J Appl Behav Sci 39(1):5-31;
+  Ansell & Gash 2008, J Public Adm Res Theory 18(4):543-571): trust, visible joint successes and
+  leadership build commitment, which sustains effort, which builds trust.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import vectorize
+
+from sim.model.elementwise import elementwise
+from sim.model.logistic import logistic
+
+#: Log-odds slope of effort and commitment in their drivers (assumed).
+EFFORT_SLOPE = 4.0
+COMMITMENT_SLOPE = 4.0
+#: Drive at which effort is even odds (assumed; calibrated so separate contracts are stationary).
+EFFORT_THRESHOLD = 0.1
+#: Monthly rate at which commitment moves toward its target (assumed; slow, so benefits take years).
+COMMITMENT_RATE = 0.08
+#: Drive at which commitment is even odds (assumed; separate contracts settle near 0.4).
+COMMITMENT_THRESHOLD = 0.45
+#: Commitment drive of a fully pooled budget (a stake in shared outcomes; assumed).
+STAKE = 0.15
+#: Share of free-riding that full monitoring of joint work holds back (assumed).
+MONITORING_RESTRAINT = 0.9
+#: Share of free-riding that mutual trust holds back (assumed).
+TRUST_RESTRAINT = 1.0
+
+
+def free_riding_pull(alliance, pooled_share, temptation, austerity, monitoring, mean_trust):
+    """How strongly pooled reward tempts a provider to let partners carry the joint work.
+
+    Zero under separate contracts (nothing is pooled); grows with the pooled share and with budget
+    pressure; monitoring makes shirking visible and trust makes it feel like betrayal, so both hold it back.
+    """
+    return (alliance * temptation * pooled_share * (1.0 + austerity) * (1.0 - MONITORING_RESTRAINT * monitoring)
+            * (1.0 - TRUST_RESTRAINT * mean_trust))
+
+
+def effort_propensity(commitment, mean_trust, trust_in_commissioner, leadership, pull):
+    """Log-odds that a provider puts full effort into joint work this month."""
+    drive = 0.4 * commitment + 0.2 * mean_trust + 0.1 * trust_in_commissioner + leadership - pull - EFFORT_THRESHOLD
+    return EFFORT_SLOPE * drive
+
+
+def realised_effort(propensity, noise_sd, shock):
+    """Effort actually given (0-1): the propensity plus a month's random shock (mean 0, variance 1)."""
+    return logistic(propensity + noise_sd * shock)
+
+
+def mean_trust_toward_others(trust_row_sum, n_providers):
+    """Mean trust a provider holds toward the other providers, from the sum of its trust row."""
+    return trust_row_sum / (n_providers - 1)
+
+
+def negative_rate(learning_rate, negativity_bias):
+    """Rate at which trust falls after a disappointment: 1 - (1 - rate)**bias.
+
+    About ``bias`` times the rate of gain for small rates, and never above 1, so trust stays in [0, 1].
+    """
+    return -np.expm1(negativity_bias * np.log1p(-learning_rate))
+
+
+def trust_rates(interaction, learning_rate, negativity_bias):
+    """Per-pair constants of :func:`update_trust`, fixed for a run: ``(mean, half_spread)`` of the
+    gain rate ``ω r`` and the loss rate ``ω r⁻``."""
+    gain = interaction * learning_rate
+    loss = interaction * negative_rate(learning_rate, negativity_bias)
+    return 0.5 * (gain + loss), 0.5 * (gain - loss)
+
+
+def update_trust(trust, observed, interaction, learning_rate, negativity_bias, *, rates=None):
+    """Experience-based trust update with a negativity bias (Kim 2009).
+
+    Trust moves toward the cooperation that was observed (``observed``, 0-1), weighted by how much the
+    two worked together (``interaction``, 0-1): at ``learning_rate`` when the other did better than
+    expected, at the faster :func:`negative_rate` when worse. A convex step, so trust stays in [0, 1].
+    The two-sided rate is written ``mean * s + half_spread * |s|`` for the surprise ``s``: equal to
+    picking the gain or loss rate by the sign of ``s``, without a slow ``np.where``.
+    """
+    mean, half_spread = trust_rates(interaction, learning_rate, negativity_bias) if rates is None else rates
+    return _trust_step(trust, observed, mean, half_spread)
+
+
+@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
+def _trust_step(trust, observed, mean, half_spread):  # pragma: no cover - compiled
+    """:func:`update_trust`'s step as a compiled ufunc: one pass over a trust matrix."""
+    surprise = observed - trust
+    return trust + (abs(surprise) * half_spread + surprise * mean)
+
+
+def commitment_target(mean_trust, success_seen, trust_in_commissioner, leadership, stake):
+    """Commitment to joint working (0-1) a provider moves toward: the trust-commitment-small-wins loop.
+
+    Trust in partners and in the commissioner, and the joint successes a provider sees in the care
+    pathways it takes part in (``success_seen``: share of the pathways it served that ran without a
+    gap, a repeat or a change of provider), build commitment; senior leadership (IPT6) and a stake in a
+    pooled budget add to it.
+    """
+    drive = (0.4 * mean_trust + 0.4 * success_seen + 0.2 * trust_in_commissioner + leadership + 0.3 * stake
+             - 0.65)
+    return logistic(COMMITMENT_SLOPE * drive)
+
+
+def update_commitment(commitment, target, negativity_bias):
+    """Commitment after a month: built at :data:`COMMITMENT_RATE` toward its target and eroded faster when
+    the target falls (the same negativity bias as trust: disappointment weighs more than success)."""
+    return update_trust(commitment, target, 1.0, COMMITMENT_RATE, negativity_bias)
+
+
+@elementwise("float64(float64, float64, float64)")
+def relax(value, target, rate):
+    """Move ``value`` a fraction ``rate`` of the way to ``target`` (a convex step)."""
+    return value + rate * (target - value)

@@ -1,0 +1,85 @@
+"""The seven programme theories of Redgate et al. (2023) as rules, grouped by middle-range theory.
+
+- A, system level (:mod:`sim.model.theories.system`): IPT1 complex interventions, IPT2 whole system.
+- B, local focus (:mod:`sim.model.theories.local`): IPT3 local approach, IPT4 alignment and shared focus.
+- C, culture (:mod:`sim.model.theories.culture`): IPT5 innovation, IPT6 senior commitment, IPT7 systemic change.
+
+Each rule is a pure, elementwise numpy function: it works on one agent's scalars and on a whole batch
+of scenarios alike, so the Mesa agents and the vectorised core call the same code. Each is gated by its
+context (:func:`sim.model.logistic.gate`: without its context it does not fire) and scaled by an effective
+``strength`` (:func:`sim.model.logistic.strength_response`; 0 when switched off with ``Params(disabled=...)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sim.model.theories.culture import (
+    ipt5_innovation_gain,
+    ipt6_arrangements_target,
+    ipt6_leadership,
+    ipt6_update_arrangements,
+    ipt7_orientation_target,
+    ipt7_role_target,
+)
+from sim.model.theories.local import (
+    community_navigation,
+    ipt3_participation_target,
+    ipt3_update_tailoring,
+    ipt4_alignment_target,
+)
+from sim.model.theories.system import (
+    ipt1_pathway_drive,
+    ipt1_update_pathways,
+    ipt2_assessment_practice_target,
+    ipt2_whole_system_target,
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A programme theory as the model encodes it: its functions, the context it is gated by, every
+    parameter it reads, and the outcomes it moves."""
+
+    id: str
+    theory: str
+    title: str
+    function: Callable
+    helpers: tuple[Callable, ...]
+    context: tuple[str, ...]
+    parameters: tuple[str, ...]
+    outcomes: tuple[str, ...]
+
+
+RULE_INFO: tuple[Rule, ...] = (
+    Rule("IPT1", "A", "Complex interventions for local needs", ipt1_pathway_drive, (ipt1_update_pathways,),
+         ("need_complexity",), ("commissioning", "need_complexity", "ipt1_strength"),
+         ("fragmentation", "gaps", "duplication", "needs_met")),
+    Rule("IPT2", "A", "Whole-system approach", ipt2_whole_system_target, (ipt2_assessment_practice_target,),
+         ("pooled_share", "sector_mix"), ("commissioning", "pooled_share", "sector_mix", "ipt2_strength"),
+         ("fragmentation", "gaps", "duplication", "access")),
+    Rule("IPT3", "B", "Local approach to change", ipt3_participation_target,
+         (ipt3_update_tailoring, community_navigation),
+         ("place_based", "community_confidence", "community_capacity", "community_connectedness"),
+         ("commissioning", "place_based", "community_confidence", "community_capacity",
+          "community_connectedness", "ipt3_strength"),
+         ("discontinuity", "handoffs", "gaps", "access", "needs_met", "experience")),
+    Rule("IPT4", "B", "Alignment and shared focus", ipt4_alignment_target, (),
+         ("initial_trust",), ("commissioning", "initial_trust", "ipt4_strength"),
+         ("goal_alignment", "duplication", "experience", "value")),
+    Rule("IPT5", "C", "Innovation leading system change", ipt5_innovation_gain, (),
+         ("culture_readiness",), ("commissioning", "culture_readiness", "ipt5_strength"),
+         ("duplication", "access", "value")),
+    Rule("IPT6", "C", "Senior commitment to collaborative arrangements", ipt6_arrangements_target,
+         (ipt6_update_arrangements, ipt6_leadership), ("senior_commitment",),
+         ("commissioning", "senior_commitment", "ipt6_strength"),
+         ("mean_commitment", "low_effort", "mean_trust", "fragmentation")),
+    Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target, (ipt7_role_target,),
+         ("culture_readiness",), ("commissioning", "culture_readiness", "ipt7_strength"),
+         ("systemic_change", "handoffs", "discontinuity", "fragmentation")),
+)
+
+RULES: dict[str, Callable] = {r.id: r.function for r in RULE_INFO}
+
+__all__ = ["RULES", "RULE_INFO", "Rule", *(f.__name__ for r in RULE_INFO for f in (r.function, *r.helpers))]

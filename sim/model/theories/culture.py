@@ -1,0 +1,99 @@
+"""Middle-range theory C, culture (Redgate et al. 2023, Eur J Public Health 33(1):49-55, fig. 4).
+
+Alliances enable cultural shifts through commitment and trust at all levels, which supports
+innovation and collaborative working across services.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model import relationships as rel
+from sim.model.logistic import gate, strength_response
+
+#: Culture readiness at which innovation, and the cultural shift, are half-switched on (assumed).
+READINESS_THRESHOLD = 0.45
+#: Monthly innovation rate at full readiness and reference strength (assumed).
+INNOVATION_RATE = 0.04
+#: Commitment at which it becomes a commitment to transformation (IPT7's resource II; assumed).
+COMMITMENT_THRESHOLD = 0.55
+#: Senior commitment at which collaborative arrangements are half-switched on (assumed).
+SENIOR_THRESHOLD = 0.4
+#: Monthly rate at which collaborative arrangements follow senior commitment (assumed).
+ARRANGEMENT_RATE = 0.1
+#: Effort log-odds drive of fully established, fully backed arrangements at reference strength (assumed).
+LEADERSHIP = 0.15
+#: Orientation to the whole system that commitment brings without an alliance (assumed).
+BILATERAL_ORIENTATION = 0.3
+#: Share of role flexibility that separate contracts, which fix each provider's scope, allow (assumed).
+CONTRACT_SCOPE = 0.3
+#: Monthly rates of orientation and role change (assumed; practice changes over years).
+ORIENTATION_RATE = 0.08
+ROLE_RATE = 0.08
+
+
+def ipt5_innovation_gain(alliance, culture_readiness, orientation, innovation, strength):
+    """IPT5, innovation leading system change: innovation grows where culture is ready.
+
+    - Context: a culture ready for change (``culture_readiness``, gated at 0.45).
+    - Mechanism, resource: innovative approaches to local service delivery.
+    - Mechanism, reasoning: the alliance approach promotes them, the more a provider is oriented to the
+      whole system (``orientation``); organisations on separate contracts innovate at a quarter of the rate.
+    - Outcome: this month's gain in a provider's innovation (0-1), which changes delivery: productivity
+      and shared assessment tools (fewer repeated assessments, ``duplication``).
+    """
+    ready = gate(culture_readiness, READINESS_THRESHOLD)
+    return INNOVATION_RATE * ready * strength_response(strength) * (0.25 + 0.75 * alliance * orientation) \
+        * (1.0 - innovation)
+
+
+def ipt6_arrangements_target(alliance, senior_commitment):
+    """IPT6, senior commitment to collaborative arrangements (context and resource).
+
+    - Context: within an alliance.
+    - Mechanism, resource: buy-in of senior leaders (``senior_commitment``, gated at 0.4; events can
+      change it during a run).
+    - Mechanism, reasoning: senior leaders who back the alliance set up collaborative working
+      arrangements, which take the pull of each organisation's own agenda off joint work
+      (:func:`sim.model.commissioning.own_priorities_pull`) and relieve its administrative bottlenecks;
+      through :func:`ipt6_leadership` they legitimise joint work.
+    - Outcome: the level of collaborative working arrangements (boards, joint posts, shared decisions)
+      that the alliance moves toward (0-1); arrangements take time to build and decay when buy-in goes.
+    """
+    return alliance * gate(senior_commitment, SENIOR_THRESHOLD)
+
+
+def ipt6_update_arrangements(arrangements, target, negativity_bias):
+    """Arrangements after a month: built at :data:`ARRANGEMENT_RATE` toward what senior buy-in supports, and
+    dismantled faster when it goes (the same negativity bias as trust: easier to destroy than to build)."""
+    return rel.update_trust(arrangements, target, 1.0, ARRANGEMENT_RATE, negativity_bias)
+
+
+def ipt6_leadership(arrangements, strength):
+    """IPT6 (reasoning): visible leadership through established arrangements legitimises collaborative
+    working, so providers put effort into joint work and commit to it (a log-odds drive)."""
+    return LEADERSHIP * strength_response(strength) * arrangements
+
+
+def ipt7_orientation_target(alliance, commitment, culture_readiness, strength):
+    """IPT7, drive for systemic change: practice shifts from own organisation to whole system.
+
+    - Context: an alliance.
+    - Mechanism, resource I: the cultural shift an alliance enables, greater where culture is ready;
+      resource II: a provider's commitment to transformation (``commitment``, gated at 0.55: lukewarm
+      commitment to joint working does not change practice).
+    - Mechanism, reasoning: committed staff allow normal practices to change.
+    - Outcome: the whole-system orientation a provider moves toward (0-1), which turns into fluid roles
+      (:func:`ipt7_role_target`): a provider takes on later parts of a person's care instead of handing
+      them on (``handoffs``, ``discontinuity``, ``systemic_change``). Without an alliance (or with the
+      rule switched off), commitment still brings a little orientation.
+    """
+    transformation = gate(commitment, COMMITMENT_THRESHOLD)
+    shift = (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD)) * -np.expm1(
+        -2.0 * strength_response(strength) * transformation)
+    return 1.0 - (1.0 - alliance * shift) * (1.0 - BILATERAL_ORIENTATION * commitment)
+
+
+def ipt7_role_target(alliance, orientation):
+    """Role flexibility (0-1) a provider moves toward: its orientation, within the scope its contract allows."""
+    return orientation * (alliance + (1.0 - alliance) * CONTRACT_SCOPE)

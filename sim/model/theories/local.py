@@ -1,0 +1,86 @@
+"""Middle-range theory B, local focus (Redgate et al. 2023, Eur J Public Health 33(1):49-55, fig. 3).
+
+Alliances build on local capacity to tailor services to local need, influencing change at the local
+level and a better service-user experience.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.logistic import gate, strength_response
+
+#: Place-based working at which an alliance's tailoring is half-switched on (assumed).
+PLACE_THRESHOLD = 0.3
+#: Co-production that communities offer where services do not seek it (assumed).
+BASE_COPRODUCTION = 0.3
+#: Monthly rates at which tailoring is built and lost (assumed).
+TAILOR_RATE = 0.25
+TAILOR_DECAY = 0.01
+#: Share of handoff losses that a fully connected, fully participating community prevents (assumed).
+NAVIGATION = 0.6
+#: Trust at which a shared focus half-forms (assumed).
+TRUST_THRESHOLD = 0.4
+#: Alignment that familiarity brings to providers who trust each other without a common aim (assumed).
+BILATERAL_ALIGNMENT = 0.3
+
+#: Monthly rate at which alignment moves toward its target (assumed).
+ALIGNMENT_RATE = 0.08
+
+
+def ipt3_participation_target(alliance, place_based, confidence, connectedness, strength):
+    """IPT3, local approach to change (resource): the co-production a locality moves toward (0-1).
+
+    - Context: the national shift to locality working (``place_based``, gated at 0.3).
+    - Mechanism, resource: local confidence (``confidence``, which moves with experience) and
+      connectedness, built on by an alliance that seeks co-production; elsewhere communities offer a
+      base level.
+    - Mechanism, reasoning: residents who take part shape services to their locality's need (the
+      tailoring itself is :func:`ipt3_update_tailoring`).
+    - Outcome: participation, which drives tailoring (:func:`ipt3_update_tailoring`), community
+      navigation across handoffs (:func:`community_navigation`) and ``experience``.
+    """
+    seek = BASE_COPRODUCTION + (1.0 - BASE_COPRODUCTION) * alliance * gate(place_based, PLACE_THRESHOLD) \
+        * strength_response(strength)
+    return np.minimum(1.0, confidence * (0.2 + 0.8 * connectedness) * seek)
+
+
+def ipt3_update_tailoring(tailoring, alliance, place_based, participation, community_capacity, local_effort,
+                          strength):
+    """IPT3, local approach to change (reasoning): services tailored to each locality's own need (0-1).
+
+    - Mechanism, reasoning: with residents taking part (``participation``) and community capacity to
+      shape services (``community_capacity``), an alliance whose providers work jointly there
+      (``local_effort``) re-profiles capacity to the locality's need
+      and forms locality teams that keep a person's care together.
+    - Outcome: tailoring, which moves capacity to the locality's need profile (``access``,
+      ``needs_met``), raises the fit of services, and keeps later parts of a care pathway with the
+      locality team (``discontinuity``, ``handoffs``). Separate contracts fix their specifications
+      centrally: nothing builds tailoring and it decays.
+    """
+    build = alliance * gate(place_based, PLACE_THRESHOLD) * strength_response(strength) * participation \
+        * community_capacity * local_effort
+    return tailoring + TAILOR_RATE * build * (1.0 - tailoring) - TAILOR_DECAY * tailoring
+
+
+def community_navigation(connectedness, participation):
+    """Share of handoff losses a locality's own networks prevent: connected, involved communities carry
+    people between services (IPT3's connectedness asset, in either mode)."""
+    return NAVIGATION * connectedness * participation
+
+
+def ipt4_alignment_target(alliance, mean_trust, strength):
+    """IPT4, alignment and shared focus: priorities align through trust and a common aim.
+
+    - Context: within an alliance, which gives providers a common aim.
+    - Mechanism, resource: a shared focus between the services involved.
+    - Mechanism, reasoning: a provider aligns its priorities with the common aim once it trusts its
+      partners (``mean_trust``, gated at 0.4: with a prehistory of distrust no shared focus forms, and
+      the alliance's pathways stall; Ansell & Gash 2008).
+    - Outcome: the alignment a provider moves toward (0-1); alignment drives formal pathways (IPT1)
+      and information sharing at handoffs (less repeated assessment: ``duplication``), and so
+      ``experience`` and ``value``. Without a common aim (separate contracts, or the rule switched off),
+      trust still brings a little alignment through familiarity.
+    """
+    common_aim = alliance * -np.expm1(-2.0 * strength_response(strength) * gate(mean_trust, TRUST_THRESHOLD))
+    return 1.0 - (1.0 - common_aim) * (1.0 - BILATERAL_ALIGNMENT * mean_trust)

@@ -1,0 +1,69 @@
+"""The main job's command (``experiments/sensitivity.py``): run the study (:mod:`sim.analysis.study_run`),
+then write the advisory-group report into the complete study folder.
+
+The report is written last and separately: if it fails (a full disk, a missing extra) the study stays complete
+and the message says how to rebuild the report (``python experiments/report.py <folder>``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig
+
+from sim.analysis import study_run
+from sim.params import Params
+from sim.runtime.errors import ReportError, StudyError
+from sim.runtime.extras import MissingExtra, require
+from sim.runtime.temporaries import disk_full
+
+__all__ = ["validate", "run", "write_report_safely"]
+
+logger = logging.getLogger(__name__)
+
+
+def validate(cfg: DictConfig) -> Params:
+    """Everything :func:`run` checks before work starts (the study's checks, and the report's extra)."""
+    base = study_run.validate(cfg)
+    _check_report_extra(cfg)
+    return base
+
+
+def _check_report_extra(cfg: DictConfig) -> None:
+    if cfg.report:
+        try:
+            require("report", "The advisory-group report (report=true)")
+        except MissingExtra as err:
+            raise StudyError(f"{err}; or run the study without it: report=false") from None
+
+
+def run(cfg: DictConfig) -> tuple[Path, dict[str, Any]]:
+    """Run (or resume, or find finished) the study, then its report unless ``report=false`` or already there.
+    ``result["report_error"]`` holds a message if the study is complete but its report failed."""
+    _check_report_extra(cfg)  # before any work; study_run.run validates the rest
+    folder, result = study_run.run(cfg)
+    if cfg.report and not (folder / "report.pdf").is_file():
+        result["report_error"] = write_report_safely(folder)
+    return folder, result
+
+
+def write_report_safely(folder: Path) -> str | None:
+    """Write the report into the complete study folder; on failure return a message (the study stays)."""
+    for noisy in ("weasyprint", "fontTools"):  # font-subsetting chatter at WARNING, before they are imported
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    started = time.perf_counter()
+    try:
+        from sim.report.advisory import write_report
+
+        write_report(folder)
+    except Exception as err:  # noqa: BLE001 - whatever failed, the finished study must stay and be reported
+        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        reason = "the disk is full" if disk_full(err) else text if isinstance(err, ReportError | MissingExtra) else (
+            f"{type(err).__name__}: {text}")
+        return (f"the report could not be written ({reason}); the study itself is complete in {folder}; "
+                f"rebuild the report with: python experiments/report.py {folder}")
+    logger.info("[report] %.1f s", time.perf_counter() - started)
+    return None

@@ -1,0 +1,22 @@
+"""Errors whose message is for the user: each names the key, the value and what is allowed (or what is
+missing and how to get it). Commands print them as one line (``sim.sweeps.cli``), never as a traceback."""
+
+from __future__ import annotations
+
+from sim.runtime.extras import MissingExtra
+
+
+class ConfigError(ValueError):
+    """A run's configuration is invalid; the message names the key, the value and what is allowed."""
+
+
+class StudyError(ValueError):
+    """A study's configuration cannot be run; the message says what and why."""
+
+
+class ReportError(ValueError):
+    """A folder cannot be reported on; the message says what is missing and how to get it."""
+
+
+#: What commands report as one line (exit 2); a missing extra names the pip install that fixes it.
+USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, StudyError, ReportError, MissingExtra)
