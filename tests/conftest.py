@@ -40,12 +40,13 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRIES = {name: ROOT / "experiments" / f"{name}.py" for name in ("run", "sensitivity", "collect", "report")}
+ENTRIES = {name: ROOT / "experiments" / f"{name}.py" for name in ("run", "sensitivity", "collect", "report", "bench")}
 _modules: dict[str, object] = {}
 
 
 def entry_module(name: str):
-    """The entry script ``experiments/<name>.py`` loaded once as a module (its ``cli()`` is the command)."""
+    """The entry script ``experiments/<name>.py`` loaded once as a module (its ``cli()``, or else its ``main()``,
+    is the command)."""
     if name not in _modules:
         spec = importlib.util.spec_from_file_location(f"alliance_entry_{name}", ENTRIES[name])
         module = importlib.util.module_from_spec(spec)
@@ -58,7 +59,10 @@ def entry_module(name: str):
 def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | None = None,
               preexec=None) -> subprocess.CompletedProcess:
     """Run ``python experiments/<name>.py *argv`` in a forked child; returns its exit code and output.
-    ``preexec`` runs in the child first (e.g. to set a resource limit)."""
+    ``preexec`` runs in the child first (e.g. to set a resource limit).
+
+    Not for sweeps whose launcher pickles the task function for other processes (joblib's ``local``,
+    ``submitit_*``, ``slurm``): the entry module is not importable there. ``hydra/launcher=basic`` is fine."""
     module = entry_module(name)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sys.stdout.flush()
@@ -82,7 +86,7 @@ def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: 
                 sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), line_buffering=True)
                 sys.argv = [str(ENTRIES[name]), *argv]
                 try:
-                    module.cli()
+                    (getattr(module, "cli", None) or module.main)()
                     code = 0
                 except SystemExit as exc:
                     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -113,14 +117,41 @@ def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: 
 
 
 @pytest.fixture(scope="session")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The smoke study with its report, made once per session through the Hydra entry point (~25 s)."""
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess:
+    """The smoke study with its report, made once per session by the main job's own command in a new
+    interpreter (~25 s); every test that needs a finished study shares it. ``.folder`` is the study."""
     root = tmp_path_factory.mktemp("report-study")
     cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
            f"results_root={root}", "report=true", "workers=2"]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    folder = root / "sensitivity" / "smoke"
-    assert (folder / "manifest.json").is_file()
-    return folder
+    proc.folder = root / "sensitivity" / "smoke"
+    assert (proc.folder / "manifest.json").is_file()
+    return proc
+
+
+@pytest.fixture(scope="session")
+def study(smoke_run: subprocess.CompletedProcess) -> Path:
+    """The folder of the session's smoke study (see ``smoke_run``)."""
+    return smoke_run.folder
+
+
+# ------------------------------------------------------------------------------------------------
+# Markers from fixtures. A test that needs the session's smoke study is ``slow`` (the study takes ~25 s).
+# With pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) the tests that share an expensive
+# fixture run on one worker, so it is made once: the smoke study, the single-node SLURM (started and
+# stopped by its fixture), the app server of the browser tests, and the row sweeps of the collect tests.
+# ------------------------------------------------------------------------------------------------
+SHARED = {"smoke_run": "smoke-study", "slurm": "slurm", "app_server": "app-server", "row_sweep": "row-sweep"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if "smoke_run" in names:
+            item.add_marker(pytest.mark.slow)
+        group = next((g for fixture, g in SHARED.items() if fixture in names), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
