@@ -25,8 +25,10 @@ def end_values(params: Params, seeds, outcome: str, month: int | None = None) ->
 # Commands of experiments/ run in a forked child of the test process: a real process (own exit code,
 # stdout, stderr, pid) without the second or so of Python start-up per case.
 # ------------------------------------------------------------------------------------------------
+import fcntl  # noqa: E402
 import importlib.util  # noqa: E402
 import io  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
@@ -36,6 +38,7 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -117,41 +120,64 @@ def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: 
 
 
 @pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess:
-    """The smoke study with its report, made once per session by the main job's own command in a new
-    interpreter (~25 s); every test that needs a finished study shares it. ``.folder`` is the study."""
-    root = tmp_path_factory.mktemp("report-study")
-    cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
-           f"results_root={root}", "report=true", "workers=2"]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    proc.folder = root / "sensitivity" / "smoke"
-    assert (proc.folder / "manifest.json").is_file()
-    return proc
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """The smoke study with its report, made once by the main job's own command in a new interpreter (~25 s)
+    and shared by every test that needs a finished study: ``.folder`` (the study), ``.stdout``, ``.stderr``.
+
+    Under pytest-xdist the first worker that needs it makes it in the run's shared temporary folder while the
+    other waits on a lock, so the study is made once per run, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root, record = shared / "smoke-study", shared / "smoke-study.json"
+    with open(shared / "smoke-study.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not record.is_file():
+            root.mkdir()
+            cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
+                   f"results_root={root}", "report=true", "workers=2"]
+            proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
+                                  env={**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"})
+            record.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
+                                          "stderr": proc.stderr}))
+        run = SimpleNamespace(**json.loads(record.read_text()), folder=root / "sensitivity" / "smoke")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert (run.folder / "manifest.json").is_file()
+    return run
 
 
 @pytest.fixture(scope="session")
-def study(smoke_run: subprocess.CompletedProcess) -> Path:
-    """The folder of the session's smoke study (see ``smoke_run``)."""
+def study(smoke_run: SimpleNamespace) -> Path:
+    """The folder of the run's smoke study (see ``smoke_run``)."""
     return smoke_run.folder
 
 
-# ------------------------------------------------------------------------------------------------
-# Markers from fixtures. A test that needs the session's smoke study is ``slow`` (the study takes ~25 s).
-# With pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) the tests that share an expensive
-# fixture run on one worker, so it is made once: the smoke study, the single-node SLURM (started and
-# stopped by its fixture), the app server of the browser tests, and the row sweeps of the collect tests.
-# ------------------------------------------------------------------------------------------------
-SHARED = {"smoke_run": "smoke-study", "slurm": "slurm", "app_server": "app-server", "row_sweep": "row-sweep"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(tryfirst=True)  # before -m selects: `make test-fast` leaves these out
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that needs the smoke study is ``slow`` (the study takes ~25 s)."""
     for item in items:
-        names = set(getattr(item, "fixturenames", ()))
-        if "smoke_run" in names:
+        if "smoke_run" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
-        group = next((g for fixture, g in SHARED.items() if fixture in names), None)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
+
+
+# ------------------------------------------------------------------------------------------------
+# pytest-xdist: `make test` runs `-n 2 --dist loadgroup`. Each test is its own unit of work except the
+# files below, whose tests share a fixture that must live in one worker: SLURM (started and stopped by its
+# session fixture; its tests count the jobs SLURM lists, so they must not overlap) and the app server of the
+# browser tests (~20 s to start). A test file is never split here, so these are named by file.
+# (xdist's own grouping by `xdist_group` marks does nothing with pytest 9.2: pytest-dev/pytest-xdist#1386.)
+# ------------------------------------------------------------------------------------------------
+SAME_WORKER = {"tests/test_cluster.py": "slurm", "tests/test_app.py": "app-server"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SharedFixtureScheduling(LoadGroupScheduling):
+        """Per test, except the files of SAME_WORKER; the largest units start first."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return SAME_WORKER.get(nodeid.split("::", 1)[0]) or super()._split_scope(nodeid)
+
+    return SharedFixtureScheduling(config, log)
