@@ -121,12 +121,14 @@ def test_sweep_evaluations_remove_their_files_on_success_and_keep_them_named_on_
     X = np.random.default_rng(5).uniform(size=(4, 1))
     names, outcomes = ["initial_trust"], ["fragmentation_reduction"]
     local = PairedEffects(names, outcomes, steps=6).run(X, 1)
-    swept = PairedEffects(names, outcomes, steps=6, launcher="local", chunks=2, work_dir=str(tmp_path)).run(X, 1)
+    # the basic launcher (jobs one after another in the sweep's process): the files are the same for every
+    # launcher, and it starts no worker processes (sweeps through joblib: tests/test_sensitivity.py)
+    swept = PairedEffects(names, outcomes, steps=6, launcher="basic", chunks=2, work_dir=str(tmp_path)).run(X, 1)
     np.testing.assert_array_equal(local["fragmentation_reduction"], swept["fragmentation_reduction"])
     assert list(tmp_path.iterdir()) == []  # rows, chunks and Hydra's job records all gone
 
-    broken = PairedEffects(names, outcomes, steps=6, launcher="local", chunks=2, work_dir=str(tmp_path),
-                           launcher_overrides=["hydra.launcher.n_jobs=abc"])
+    broken = PairedEffects(names, outcomes, steps=6, launcher="basic", chunks=2, work_dir=str(tmp_path),
+                           launcher_overrides=["hydra.launcher.no_such_setting=abc"])
     with pytest.raises(SweepError) as info:
         broken.run(X, 1)
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("eval-")]
