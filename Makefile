@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: setup run test lint bench app clean
+.PHONY: setup run test test-fast lint bench app clean
 
 $(PY):
 	@PYTHON=$$(bash scripts/find_python.sh) && echo "using $$PYTHON" && $$PYTHON -m venv $(VENV)
@@ -26,9 +26,17 @@ setup: $(STAMP)
 run: $(RUN_STAMP)
 	$(PY) experiments/sensitivity.py
 
+# Every test, browser and SLURM ones included, on two pytest-xdist workers; tests sharing a costly fixture
+# (the smoke study, SLURM, the app server) stay on one worker (tests/conftest.py).
+PYTEST_N ?= 2
 test: setup
 	$(PY) -m ruff check sim experiments tests hydra_plugins
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_N) --dist loadgroup
+
+# The inner loop: everything but slow, browser and SLURM tests (well under 2 minutes).
+test-fast: setup
+	$(PY) -m ruff check sim experiments tests hydra_plugins
+	$(PY) -m pytest -q -n $(PYTEST_N) --dist loadgroup -m "not slow and not browser and not slurm"
 
 lint: setup
 	$(PY) -m ruff check sim experiments tests hydra_plugins

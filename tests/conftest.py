@@ -25,8 +25,10 @@ def end_values(params: Params, seeds, outcome: str, month: int | None = None) ->
 # Commands of experiments/ run in a forked child of the test process: a real process (own exit code,
 # stdout, stderr, pid) without the second or so of Python start-up per case.
 # ------------------------------------------------------------------------------------------------
+import fcntl  # noqa: E402
 import importlib.util  # noqa: E402
 import io  # noqa: E402
+import json  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
@@ -36,16 +38,18 @@ import time  # noqa: E402
 import traceback  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
 
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRIES = {name: ROOT / "experiments" / f"{name}.py" for name in ("run", "sensitivity", "collect", "report")}
+ENTRIES = {name: ROOT / "experiments" / f"{name}.py" for name in ("run", "sensitivity", "collect", "report", "bench")}
 _modules: dict[str, object] = {}
 
 
 def entry_module(name: str):
-    """The entry script ``experiments/<name>.py`` loaded once as a module (its ``cli()`` is the command)."""
+    """The entry script ``experiments/<name>.py`` loaded once as a module (its ``cli()``, or else its ``main()``,
+    is the command)."""
     if name not in _modules:
         spec = importlib.util.spec_from_file_location(f"alliance_entry_{name}", ENTRIES[name])
         module = importlib.util.module_from_spec(spec)
@@ -58,7 +62,10 @@ def entry_module(name: str):
 def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | None = None,
               preexec=None) -> subprocess.CompletedProcess:
     """Run ``python experiments/<name>.py *argv`` in a forked child; returns its exit code and output.
-    ``preexec`` runs in the child first (e.g. to set a resource limit)."""
+    ``preexec`` runs in the child first (e.g. to set a resource limit).
+
+    Not for sweeps whose launcher pickles the task function for other processes (joblib's ``local``,
+    ``submitit_*``, ``slurm``): the entry module is not importable there. ``hydra/launcher=basic`` is fine."""
     module = entry_module(name)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sys.stdout.flush()
@@ -82,7 +89,7 @@ def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: 
                 sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), line_buffering=True)
                 sys.argv = [str(ENTRIES[name]), *argv]
                 try:
-                    module.cli()
+                    (getattr(module, "cli", None) or module.main)()
                     code = 0
                 except SystemExit as exc:
                     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
@@ -113,14 +120,75 @@ def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: 
 
 
 @pytest.fixture(scope="session")
-def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The smoke study with its report, made once per session through the Hydra entry point (~25 s)."""
-    root = tmp_path_factory.mktemp("report-study")
-    cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
-           f"results_root={root}", "report=true", "workers=2"]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"})
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    folder = root / "sensitivity" / "smoke"
-    assert (folder / "manifest.json").is_file()
-    return folder
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """The smoke study with its report, made once by the main job's own command in a new interpreter (~25 s)
+    and shared by every test that needs a finished study: ``.folder`` (the study), ``.stdout``, ``.stderr``.
+
+    Under pytest-xdist the first worker that needs it makes it in the run's shared temporary folder while the
+    other waits on a lock, so the study is made once per run, not once per worker."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root, record = shared / "smoke-study", shared / "smoke-study.json"
+    with open(shared / "smoke-study.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not record.is_file():
+            root.mkdir()
+            cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
+                   f"results_root={root}", "report=true", "workers=2"]
+            proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
+                                  env={**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"})
+            record.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
+                                          "stderr": proc.stderr}))
+        run = SimpleNamespace(**json.loads(record.read_text()), folder=root / "sensitivity" / "smoke")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert (run.folder / "manifest.json").is_file()
+    return run
+
+
+@pytest.fixture(scope="session")
+def study(smoke_run: SimpleNamespace) -> Path:
+    """The folder of the run's smoke study (see ``smoke_run``)."""
+    return smoke_run.folder
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the package once: with PYTHONDONTWRITEBYTECODE set (as on this machine) every new interpreter a
+    test starts (commands, sweep workers, SLURM jobs: ~90 in a run) would otherwise compile ``sim`` from source
+    (~0.3 s each)."""
+    if os.environ.get("PYTHONDONTWRITEBYTECODE") and not os.environ.get("PYTEST_XDIST_WORKER"):
+        import compileall
+
+        for package in ("sim", "hydra_plugins"):
+            compileall.compile_dir(ROOT / package, quiet=2)  # a read-only tree: nothing written, no error
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects: `make test-fast` leaves these out
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that needs the smoke study is ``slow`` (the study takes ~25 s)."""
+    for item in items:
+        if "smoke_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+# ------------------------------------------------------------------------------------------------
+# pytest-xdist: `make test` runs `-n 2 --dist loadgroup`. Each test is its own unit of work except the
+# files below, whose tests share a fixture that must live in one worker: SLURM (started and stopped by its
+# session fixture; its tests count the jobs SLURM lists, so they must not overlap) and the app server of the
+# browser tests (~20 s to start). A test file is never split here, so these are named by file.
+# (xdist's own grouping by `xdist_group` marks does nothing with pytest 9.2: pytest-dev/pytest-xdist#1386.)
+# ------------------------------------------------------------------------------------------------
+SAME_WORKER = {"tests/test_cluster.py": "slurm", "tests/test_app.py": "app-server"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SharedFixtureScheduling(LoadGroupScheduling):
+        """Per test, except the files of SAME_WORKER; the largest units start first."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return SAME_WORKER.get(nodeid.split("::", 1)[0]) or super()._split_scope(nodeid)
+
+    return SharedFixtureScheduling(config, log)

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_entry
 
 from sim.analysis.sensitivity import PairedEffects, SweepError
 from sim.sweeps.cluster import (
@@ -37,7 +38,6 @@ from sim.sweeps.results import is_complete
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = [sys.executable, str(ROOT / "experiments" / "run.py")]
-STUDY = [sys.executable, str(ROOT / "experiments" / "sensitivity.py")]
 SCRIPT = ROOT / "scripts" / "slurm_single_node.sh"
 SMALL = ["hydra.launcher.partition=debug", "hydra.launcher.cpus_per_task=1", "hydra.launcher.mem_gb=1",
          "hydra.launcher.timeout_min=5"]
@@ -116,16 +116,19 @@ def test_bad_study_launcher_settings_are_refused_in_one_line(launcher, overrides
         assert fragment in str(info.value), (fragment, str(info.value))
 
 
+@pytest.mark.slow
 def test_sweep_evaluations_remove_their_files_on_success_and_keep_them_named_on_failure(tmp_path):
     X = np.random.default_rng(5).uniform(size=(4, 1))
     names, outcomes = ["initial_trust"], ["fragmentation_reduction"]
     local = PairedEffects(names, outcomes, steps=6).run(X, 1)
-    swept = PairedEffects(names, outcomes, steps=6, launcher="local", chunks=2, work_dir=str(tmp_path)).run(X, 1)
+    # the basic launcher (jobs one after another in the sweep's process): the files are the same for every
+    # launcher, and it starts no worker processes (sweeps through joblib: tests/test_sensitivity.py)
+    swept = PairedEffects(names, outcomes, steps=6, launcher="basic", chunks=2, work_dir=str(tmp_path)).run(X, 1)
     np.testing.assert_array_equal(local["fragmentation_reduction"], swept["fragmentation_reduction"])
     assert list(tmp_path.iterdir()) == []  # rows, chunks and Hydra's job records all gone
 
-    broken = PairedEffects(names, outcomes, steps=6, launcher="local", chunks=2, work_dir=str(tmp_path),
-                           launcher_overrides=["hydra.launcher.n_jobs=abc"])
+    broken = PairedEffects(names, outcomes, steps=6, launcher="basic", chunks=2, work_dir=str(tmp_path),
+                           launcher_overrides=["hydra.launcher.no_such_setting=abc"])
     with pytest.raises(SweepError) as info:
         broken.run(X, 1)
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("eval-")]
@@ -203,8 +206,18 @@ def _new_jobs(before: set[str], timeout: float = 60) -> dict[str, str]:
 
 
 def _call(cmd: list[str], cwd: Path, timeout: float = 600) -> tuple[subprocess.CompletedProcess, float]:
+    """``cmd`` in a new interpreter: SLURM sweeps need one (submitit pickles the job for the node)."""
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return proc, time.perf_counter() - started
+
+
+def _entry(name: str, argv: list[str], cwd: Path, timeout: float = 600) -> tuple[subprocess.CompletedProcess, float]:
+    """``experiments/<name>.py *argv`` in a forked child of the test process (conftest.run_entry): no Python
+    start-up. For commands that submit nothing themselves: a refused request, the basic launcher, a study
+    (whose evaluations start their own sweep processes)."""
+    started = time.perf_counter()
+    proc = run_entry(name, argv, cwd, timeout=timeout)
     return proc, time.perf_counter() - started
 
 
@@ -217,7 +230,7 @@ def _completed_runs(root: Path) -> list[str]:
 def test_a_sweep_on_slurm_gives_the_local_launchers_tables_and_a_rerun_skips(slurm, tmp_path):
     sweep = ["-m", "scenario=default,austerity", "seeds=3", "params.horizon=12"]
     local, cluster = tmp_path / "local", tmp_path / "cluster"
-    proc, _ = _call([*RUN, *sweep, "hydra/launcher=local", f"results_root={local}"], tmp_path)
+    proc, _ = _entry("run", [*sweep, "hydra/launcher=basic", f"results_root={local}"], tmp_path)  # in this machine
     assert proc.returncode == 0, proc.stderr[-3000:]
     before = set(_jobs())
     on_slurm = [*RUN, *sweep, "hydra/launcher=slurm", *SMALL, f"results_root={cluster}"]
@@ -264,10 +277,11 @@ def test_a_sweep_on_slurm_gives_the_local_launchers_tables_and_a_rerun_skips(slu
 def test_a_job_that_can_never_run_fails_fast_in_one_line_and_submits_nothing(slurm, tmp_path, command, fragments):
     before = set(_jobs())
     if command == ["study"]:
-        cmd = [*STUDY, "study=smoke", "report=false", "name=s", "study.launcher=slurm", f"results_root={tmp_path}"]
+        proc, seconds = _entry("sensitivity", ["study=smoke", "report=false", "name=s", "study.launcher=slurm",
+                                               f"results_root={tmp_path}"], tmp_path, timeout=60)
     else:
-        cmd = [*RUN, "-m", *command, "scenario=default,austerity", "seeds=2", f"results_root={tmp_path}"]
-    proc, seconds = _call(cmd, tmp_path, timeout=60)
+        proc, seconds = _entry("run", ["-m", *command, "scenario=default,austerity", "seeds=2",
+                                       f"results_root={tmp_path}"], tmp_path, timeout=60)
     assert proc.returncode != 0
     lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in lines[0], lines
@@ -280,22 +294,26 @@ def test_a_job_that_can_never_run_fails_fast_in_one_line_and_submits_nothing(slu
 
 
 @pytest.mark.slurm
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(600)
 def test_a_smoke_study_through_slurm_gives_the_in_process_studys_tables(slurm, tmp_path):
-    common = [*STUDY, "study=smoke", "report=false", "workers=1", f"results_root={tmp_path}"]
-    proc, local_s = _call([*common, "name=local"], tmp_path)
+    # sim/conf/study/tiny.yaml: the smoke study's sizes with every kind of evaluation a study makes but no two
+    # stages of the same kind, so only 15 evaluations; each is one SLURM job (chunks=1; splitting a sweep
+    # into an array of jobs is tested above), and a job pays a Python start-up of several seconds.
+    common = ["study=tiny", "report=false", "workers=1", f"results_root={tmp_path}"]
+    proc, local_s = _entry("sensitivity", [*common, "name=local"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     before = set(_jobs())
-    proc, cluster_s = _call([*common, "name=cluster", "study.launcher=slurm_small", "study.chunks=2"], tmp_path,
-                            timeout=840)
+    proc, cluster_s = _entry("sensitivity", [*common, "name=cluster", "study.launcher=slurm_small", "study.chunks=1"],
+                             tmp_path, timeout=540)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    print(f"\nsmoke study in process {local_s:.0f} s, through SLURM {cluster_s:.0f} s", file=sys.stderr)
+    print(f"\ntiny study in process {local_s:.0f} s, through SLURM {cluster_s:.0f} s", file=sys.stderr)
     jobs = _new_jobs(before)
     assert len(jobs) >= 10 and set(jobs.values()) == {"COMPLETED"}, jobs  # every stage went out as jobs
 
     local, cluster = tmp_path / "sensitivity" / "local", tmp_path / "sensitivity" / "cluster"
     tables = sorted(p.name for p in local.iterdir() if p.suffix in (".csv", ".parquet", ".txt"))
-    assert {"morris.csv", "sobol.csv", "ablation.csv", "heatmap.csv", "prim_boxes.csv", "cart.txt"} <= set(tables)
+    assert {"sobol.csv", "ablation.csv", "heatmap.csv", "prim_boxes.csv", "cart.txt", "timeseries.parquet"} <= set(
+        tables)  # no Morris screening in study=tiny
     assert tables == sorted(p.name for p in cluster.iterdir() if p.suffix in (".csv", ".parquet", ".txt"))
     for name in tables:
         if name.endswith(".parquet"):

@@ -3,13 +3,12 @@ kept steps, Parquet output and a smoke run of the benchmark."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_entry
 
 from sim import AllianceModel, Params, simulate
 from sim.model.core import simulate_to_parquet, tidy
@@ -81,6 +80,7 @@ def assert_equivalent(params: list[Params], seeds: list[int], steps: int | None 
 # ------------------------------------------------------------------------------------------------
 # Equivalence with the Mesa model
 # ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_equivalence_on_random_parameter_sets():
     """66 random parameter sets (3 x every commissioning mode x ablation), 24 months each, one batch."""
     rng = np.random.default_rng(20261126)
@@ -125,6 +125,7 @@ def assert_identical(a, b, rows=slice(None)) -> None:
         assert np.array_equal(a[name].values[rows], b[name].values, equal_nan=True), name
 
 
+@pytest.mark.slow  # chunk_size=1 runs the 1,000 scenarios one by one: ~45 s
 def test_batch_invariance(batch):
     frame, seeds = batch
     whole = simulate(frame, seeds, steps=24)
@@ -235,9 +236,9 @@ def test_parquet_round_trip(tmp_path):
 # ------------------------------------------------------------------------------------------------
 # The benchmark runs (a smoke test; the figures are not checked here)
 # ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_bench_quick_runs():
-    result = subprocess.run([sys.executable, str(ROOT / "experiments" / "bench.py"), "--quick"],
-                            capture_output=True, text=True, timeout=240, cwd=ROOT)
+    result = run_entry("bench", ["--quick"], ROOT, timeout=240)  # a forked child (conftest.run_entry)
     assert result.returncode == 0, result.stderr
     for heading in ("Mesa vs core", "Scaling", "Workers", "Peak memory", "Memory roofline", "Targets"):
         assert heading in result.stdout, heading

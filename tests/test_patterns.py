@@ -10,9 +10,10 @@ from sim import Params, simulate
 from sim.analysis.patterns import PATTERNS, Sizes
 
 SIZES = Sizes.fast()
+SLOW = {"P9"}  # every numeric parameter across its range: ~10 s
 
 
-@pytest.mark.parametrize("pattern", list(PATTERNS))
+@pytest.mark.parametrize("pattern", [pytest.param(p, marks=pytest.mark.slow) if p in SLOW else p for p in PATTERNS])
 def test_pattern(pattern):
     result = PATTERNS[pattern](SIZES, 2)
     assert result.passed, f"{result.id} {result.pattern}: measured {result.measured:.3f}, target {result.target}; " \

@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import run_entry
 
 from sim.report.advisory import param_label, summary_facts
 
@@ -202,14 +201,12 @@ def test_cli_reports_a_folder_without_optional_files_and_refuses_a_bad_one(study
     folder = tmp_path / "partial"
     shutil.copytree(study, folder, ignore=shutil.ignore_patterns("report.*", "morris*", "sobol_groups.csv",
                                                                  "cart*", "discovery_samples.parquet"))
-    script = str(ROOT / "experiments" / "report.py")
-    proc = subprocess.run([sys.executable, script, str(folder)], capture_output=True, text=True, timeout=120)
+    proc = run_entry("report", [str(folder)], tmp_path, timeout=120)  # a forked child (conftest.run_entry)
     assert proc.returncode == 0, proc.stderr[-2000:]
     page = _parse((folder / "report.html").read_text(encoding="utf-8"))
     assert len(page.imgs) == 4 and (folder / "report.pdf").stat().st_size > 10_000
     (tmp_path / "empty").mkdir()
-    proc = subprocess.run([sys.executable, script, str(tmp_path / "empty")], capture_output=True, text=True,
-                          timeout=60)
+    proc = run_entry("report", [str(tmp_path / "empty")], tmp_path, timeout=60)
     assert proc.returncode == 2
     assert "not a complete sensitivity study" in proc.stderr and "manifest.json" in proc.stderr
     assert "Traceback" not in proc.stderr

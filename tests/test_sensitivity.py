@@ -4,12 +4,12 @@ distribution through the sweep machinery, and clear errors for bad input."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_entry
 from SALib.test_functions import Ishigami
 
 from sim.analysis.sensitivity import PairedEffects, morris, noise_share, sobol, study_bounds, theory_group
@@ -95,6 +95,7 @@ def test_bad_input_is_refused_with_a_clear_message(call, fragments):
         assert fragment in str(info.value)
 
 
+@pytest.mark.slow
 def test_model_effects_use_common_random_numbers_and_match_the_sweep_machinery(tmp_path):
     X = np.random.default_rng(2).uniform(size=(9, 2))
     names, outcomes = ["initial_trust", "senior_commitment"], ["fragmentation_reduction", "access_gain"]
@@ -106,15 +107,15 @@ def test_model_effects_use_common_random_numbers_and_match_the_sweep_machinery(t
 
 
 def _study(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "report=false",
-           f"results_root={tmp_path}", "name=s", "workers=1", *overrides]
-    return subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    """``experiments/sensitivity.py study=smoke ...`` as a forked child of the test process (conftest.run_entry)."""
+    args = ["study=smoke", "report=false", f"results_root={tmp_path}", "name=s", "workers=1", *overrides]
+    return run_entry("sensitivity", args, tmp_path, timeout=600, env={"TMPDIR": str(tmp_path)})
 
 
-def test_smoke_study_writes_every_table_and_figure(tmp_path):
-    proc = _study(tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    folder = tmp_path / "sensitivity" / "s"
+def test_smoke_study_writes_every_table_and_figure(smoke_run):
+    """The session's smoke study (conftest.smoke_run: the main job's command in a new interpreter)."""
+    proc, folder = smoke_run, smoke_run.folder
+    root = folder.parents[1]
     for name in ("morris.csv", "sobol.csv", "sobol_groups.csv", "convergence.csv", "noise.csv", "prim_boxes.csv",
                  "prim_stats.csv", "cart.txt", "ablation.csv", "heatmap.csv", "morris_samples.parquet",
                  "sobol_samples.parquet", "discovery_samples.parquet", "timeseries.parquet", "config.yaml",
@@ -132,7 +133,7 @@ def test_smoke_study_writes_every_table_and_figure(tmp_path):
     assert (theories["change"] <= theories["change_high"]).all()
     boxes = pd.read_csv(folder / "prim_stats.csv")
     assert (boxes["density"] > boxes["base_rate"]).all() and boxes["coverage"].between(0, 1).all()
-    assert (tmp_path / "sensitivity" / "latest").resolve() == folder.resolve()
+    assert (root / "sensitivity" / "latest").resolve() == folder.resolve()
     assert "most influential" in proc.stdout
 
 

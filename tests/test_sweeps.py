@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_entry
 from hydra import compose, initialize_config_dir
 
 from sim import OUTCOMES, Params, simulate, tidy
@@ -26,10 +27,22 @@ COLLECT = [sys.executable, str(ROOT / "experiments" / "collect.py")]
 PRESETS = sorted(p.stem for p in (ROOT / "sim" / "conf" / "scenario").glob("*.yaml"))
 
 
-def run(args: list[str], cwd: Path, check: bool = True, **kw) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*RUN, *args], cwd=cwd, capture_output=True, text=True, timeout=300, **kw)
+def run(args: list[str], cwd: Path, check: bool = True, fresh: bool = False) -> subprocess.CompletedProcess:
+    """``experiments/run.py *args`` in a forked child of the test process (conftest.run_entry), or with
+    ``fresh`` in a new interpreter: needed where the launcher pickles the job for other processes (joblib's
+    ``local``, ``submitit_local``)."""
+    if fresh:
+        proc = subprocess.run([*RUN, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    else:
+        proc = run_entry("run", args, cwd, timeout=300)
     if check:
         assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def collect(folder: Path, cwd: Path) -> subprocess.CompletedProcess:
+    proc = run_entry("collect", [str(folder)], cwd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
@@ -89,14 +102,15 @@ def test_help_lists_groups_and_presets(tmp_path):
     assert "scenario:" in out and all(p in out for p in PRESETS) and "experiment:" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("launcher", ["local", "submitit_local"])
 def test_parallel_sweep_and_collect(tmp_path, launcher):
     run(["-m", f"hydra/launcher={launcher}", "scenario=default,austerity", "params.n_providers=5,10", "seeds=3",
-         "params.horizon=12", f"results_root={tmp_path}"], tmp_path)
+         "params.horizon=12", f"results_root={tmp_path}"], tmp_path, fresh=True)
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir() if is_complete(p))
     assert runs == sorted(f"params.horizon=12,params.n_providers={n},scenario={s},seeds=3"
                           for n in (5, 10) for s in ("austerity", "default"))
-    proc = subprocess.run([*COLLECT, str(tmp_path / "runs")], capture_output=True, text=True, check=True)
+    proc = collect(tmp_path / "runs", tmp_path)
     assert "merged" in proc.stdout
     merged = pd.read_parquet(tmp_path / "runs" / "merged.parquet")
     assert merged["run"].nunique() == 4 and len(merged) == 4 * 3 * 2 * 13
@@ -108,6 +122,7 @@ def test_parallel_sweep_and_collect(tmp_path, launcher):
     np.testing.assert_array_equal(one["fragmentation"].to_numpy(), direct["fragmentation"].to_numpy())
 
 
+@pytest.mark.slow
 def test_row_sweep_merges_to_the_same_table_whatever_the_split(tmp_path):
     rng = np.random.default_rng(3)
     rows = pd.DataFrame({"initial_trust": rng.uniform(0, 1, 23), "austerity": rng.uniform(0, 1, 23),
@@ -117,9 +132,9 @@ def test_row_sweep_merges_to_the_same_table_whatever_the_split(tmp_path):
     rows.to_csv(rows_file, index=False)
     common = ["experiment=rows", f"experiment.rows_file={rows_file}", f"results_root={tmp_path}"]
     run([*common, "name=whole"], tmp_path)
-    run(["-m", *common, "name=split", "experiment.n_chunks=3", "experiment.chunk=0,1,2"], tmp_path)
+    run(["-m", *common, "name=split", "experiment.n_chunks=3", "experiment.chunk=0,1,2"], tmp_path, fresh=True)
     for name in ("whole", "split"):
-        subprocess.run([*COLLECT, str(tmp_path / name)], check=True, capture_output=True)
+        collect(tmp_path / name, tmp_path)
     whole = pd.read_parquet(tmp_path / "whole" / "merged.parquet")
     split = pd.read_parquet(tmp_path / "split" / "merged.parquet")
     assert len(list((tmp_path / "split").glob("chunk-*.parquet"))) == 3
@@ -127,6 +142,7 @@ def test_row_sweep_merges_to_the_same_table_whatever_the_split(tmp_path):
     assert list(whole["row"]) == list(range(23)) and set(whole["step"]) == {12}
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(tmp_path):
     sweep = ["-m", "hydra/launcher=basic", "scenario=default,austerity,low_trust_start",
              "params.n_providers=8,12", "seeds=30"]
@@ -150,7 +166,7 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(tmp_path):
     assert rerun.stdout.count("skipped") >= len(finished_before)
     assert not list((killed / "runs").glob(".*.tmp-*")), "temporary folders left behind"
     for root in (clean, killed):
-        subprocess.run([*COLLECT, str(root / "runs")], check=True, capture_output=True)
+        collect(root / "runs", tmp_path)
     pd.testing.assert_frame_equal(pd.read_parquet(clean / "runs" / "merged.parquet"),
                                   pd.read_parquet(killed / "runs" / "merged.parquet"), check_exact=True)
 
