@@ -180,6 +180,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 SAME_WORKER = {"tests/test_cluster.py": "slurm", "tests/test_app.py": "app-server"}
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: ignored without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     if config.getvalue("dist") != "loadgroup":
         return None

@@ -230,7 +230,7 @@ def _completed_runs(root: Path) -> list[str]:
 def test_a_sweep_on_slurm_gives_the_local_launchers_tables_and_a_rerun_skips(slurm, tmp_path):
     sweep = ["-m", "scenario=default,austerity", "seeds=3", "params.horizon=12"]
     local, cluster = tmp_path / "local", tmp_path / "cluster"
-    proc, _ = _entry("run", [*sweep, "hydra/launcher=basic", f"results_root={local}"], tmp_path)  # in this machine
+    proc, _ = _entry("run", [*sweep, "hydra/launcher=basic", f"results_root={local}"], tmp_path)  # no SLURM
     assert proc.returncode == 0, proc.stderr[-3000:]
     before = set(_jobs())
     on_slurm = [*RUN, *sweep, "hydra/launcher=slurm", *SMALL, f"results_root={cluster}"]
@@ -296,9 +296,9 @@ def test_a_job_that_can_never_run_fails_fast_in_one_line_and_submits_nothing(slu
 @pytest.mark.slurm
 @pytest.mark.timeout(600)
 def test_a_smoke_study_through_slurm_gives_the_in_process_studys_tables(slurm, tmp_path):
-    # sim/conf/study/tiny.yaml: the smoke study's sizes with every kind of evaluation a study makes but no two
-    # stages of the same kind, so only 15 evaluations; each is one SLURM job (chunks=1; splitting a sweep
-    # into an array of jobs is tested above), and a job pays a Python start-up of several seconds.
+    # sim/conf/study/tiny.yaml: every kind of evaluation a study makes, at the smoke study's sizes, on six
+    # parameters: 15 evaluations, each one SLURM job (chunks=1; a sweep split into an array of jobs is tested
+    # above) paying a Python start-up of several seconds.
     common = ["study=tiny", "report=false", "workers=1", f"results_root={tmp_path}"]
     proc, local_s = _entry("sensitivity", [*common, "name=local"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
