@@ -12,7 +12,9 @@ import math
 from enum import IntEnum
 
 import numpy as np
-from numba import njit, vectorize
+from numba import njit
+
+from sim.model.elementwise import elementwise
 
 __all__ = ["Purpose", "uniform", "uniform3", "uniform3_one", "shock"]
 
@@ -68,9 +70,9 @@ def _hash(seed, step, purpose, a, b) -> np.ndarray:
 
 def uniform(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:
     """Uniform draws on the open interval (0, 1); arguments broadcast like numpy arrays.
-    Agent indices ``a`` and ``b`` must lie in [0, 2**32). Compiled (:func:`_uniform_ufunc`); equal bit for
+    Agent indices ``a`` and ``b`` must lie in [0, 2**32). Compiled (:func:`_uniform_draw`); equal bit for
     bit to the numpy specification :func:`_hash` (a test checks)."""
-    return _uniform_ufunc(np.asarray(seed, dtype=np.uint64), np.asarray(step, dtype=np.int64), int(purpose),
+    return _uniform_draw(np.asarray(seed, dtype=np.uint64), np.asarray(step, dtype=np.int64), int(purpose),
                           np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
 
 
@@ -83,9 +85,9 @@ def shock(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:
 
     Logistic rather than normal: on the log-odds scale of an effort decision it is the classic
     random-utility (logit) choice model, and its inverse is a cheap closed form, where the normal's
-    (``ndtri``) would cost a fifth of the whole vectorised step. Compiled (:func:`_shock_ufunc`).
+    (``ndtri``) would cost a fifth of the whole vectorised step. Compiled (:func:`_shock_draw`).
     """
-    return _shock_ufunc(np.asarray(seed, dtype=np.uint64), np.asarray(step, dtype=np.int64), int(purpose),
+    return _shock_draw(np.asarray(seed, dtype=np.uint64), np.asarray(step, dtype=np.int64), int(purpose),
                         np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
 
 
@@ -150,16 +152,22 @@ def uniform3_one(seed, step, purpose, a, b):  # pragma: no cover - compiled
     return uniform3_from(key_prefix(seed, step, purpose), a, b)
 
 
-@vectorize(["float64(uint64, int64, int64, int64, int64)"], cache=True)
-def _uniform_ufunc(seed, step, purpose, a, b):  # pragma: no cover - compiled
-    """:func:`uniform` compiled as a ufunc (numpy broadcasting, no full-size temporaries)."""
+@njit(cache=True, inline="always")
+def _uniform_of_key(seed, step, purpose, a, b):  # pragma: no cover - compiled
+    """:func:`uniform` for one key: the 53 top bits of the hash, on (0, 1)."""
     h = key_prefix(seed, step, purpose)
     h = _mix_one(h + (_G + ((np.uint64(a) << np.uint64(32)) | np.uint64(b)) * _K2))
     return (float(np.int64(h >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)
 
 
-@vectorize(["float64(uint64, int64, int64, int64, int64)"], cache=True)
-def _shock_ufunc(seed, step, purpose, a, b):  # pragma: no cover - compiled
-    """:func:`shock` compiled as a ufunc: the logit of :func:`_uniform_ufunc`'s draw, scaled to variance 1."""
-    u = _uniform_ufunc(seed, step, purpose, a, b)
+@elementwise("float64(uint64, int64, int64, int64, int64)")
+def _uniform_draw(seed, step, purpose, a, b):
+    """:func:`uniform` compiled as a ufunc (numpy broadcasting, no full-size temporaries)."""
+    return _uniform_of_key(seed, step, purpose, a, b)
+
+
+@elementwise("float64(uint64, int64, int64, int64, int64)")
+def _shock_draw(seed, step, purpose, a, b):
+    """:func:`shock` compiled as a ufunc: the logit of :func:`uniform`'s draw, scaled to variance 1."""
+    u = _uniform_of_key(seed, step, purpose, a, b)
     return (math.log(u) - math.log1p(-u)) * _UNIT_LOGISTIC

@@ -18,19 +18,24 @@ from numba import vectorize
 
 def elementwise(signature: str) -> Callable[[Callable[..., float]], Callable[..., Any]]:
     """Decorator: compile a scalar formula as a numpy ufunc (``signature``, e.g. ``"float64(float64)"``) for
-    array arguments; numbers alone (Python or numpy scalars) go through the plain function."""
+    array arguments; numbers alone (Python or numpy scalars) go through the plain function.
+
+    The ufunc is built on the first call with an array (from numba's on-disk cache after the first run), not
+    at import: a command that only validates its input or prints help never waits for the compiler."""
 
     def decorate(formula: Callable[..., float]) -> Callable[..., Any]:
-        ufunc = vectorize([signature], cache=True)(formula)
+        @functools.cache
+        def compiled() -> Any:
+            return vectorize([signature], cache=True)(formula)
 
         @functools.wraps(formula)
         def apply(*args: Any) -> Any:
             for arg in args:
                 if not isinstance(arg, float | int):  # np.float64 is a float
-                    return ufunc(*args)
+                    return compiled()(*args)
             return formula(*args)
 
-        apply.ufunc = ufunc  # type: ignore[attr-defined]
+        apply.compiled = compiled  # type: ignore[attr-defined]
         return apply
 
     return decorate

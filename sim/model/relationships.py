@@ -18,7 +18,6 @@ programme theories and the counterfactual's contracts act through:
 from __future__ import annotations
 
 import numpy as np
-from numba import vectorize
 
 from sim.model.elementwise import elementwise
 from sim.model.logistic import logistic
@@ -95,8 +94,8 @@ def update_trust(trust, observed, interaction, learning_rate, negativity_bias, *
     return _trust_step(trust, observed, mean, half_spread)
 
 
-@vectorize(["float64(float64, float64, float64, float64)"], cache=True)
-def _trust_step(trust, observed, mean, half_spread):  # pragma: no cover - compiled
+@elementwise("float64(float64, float64, float64, float64)")
+def _trust_step(trust, observed, mean, half_spread):
     """:func:`update_trust`'s step as a compiled ufunc: one pass over a trust matrix."""
     surprise = observed - trust
     return trust + (abs(surprise) * half_spread + surprise * mean)
