@@ -57,7 +57,7 @@ class CommissionerAgent(mesa.Agent):
         system_trust = float(np.mean([pr.mean_trust for pr in m.provider_list]))
         self.overhead = float(com.overhead(self.alliance, p.monitoring, p.coordination_cost, p.n_providers,
                                            system_trust, self.arrangements))
-        self.leadership = float(culture.ipt6_leadership(self.arrangements, m.strength("IPT6")))
+        self.leadership = float(culture.ipt6_leadership(self.arrangements, m.response("IPT6")))
 
     def observe(self, month: int, efforts: np.ndarray) -> None:
         """Monitor each provider's cooperation (noise falls with monitoring) and update trust in it."""
@@ -71,7 +71,7 @@ class CommissionerAgent(mesa.Agent):
         """Whole-system working follows providers' joint effort (IPT2); arrangements follow senior buy-in (IPT6)."""
         m = self.model
         self.whole_system = float(rel.relax(self.whole_system, system.ipt2_whole_system_target(
-            self.alliance, self.pooled_share, row_sum(efforts) / len(efforts), m.strength("IPT2")),
+            self.alliance, self.pooled_share, row_sum(efforts) / len(efforts), m.response("IPT2")),
             system.WHOLE_SYSTEM_RATE))
         self.arrangements = float(culture.ipt6_update_arrangements(self.arrangements, culture.ipt6_arrangements_target(
             self.alliance, self.senior_commitment), m.params.negativity_bias))
@@ -138,13 +138,13 @@ class ProviderAgent(mesa.Agent):
         self.commitment = float(rel.update_commitment(self.commitment, rel.commitment_target(
             trust, success_seen, self.trust_in_commissioner, boss.leadership, boss.pooled_share), p.negativity_bias))
         self.alignment = float(rel.relax(self.alignment, local.ipt4_alignment_target(
-            boss.alliance, trust, m.strength("IPT4")), local.ALIGNMENT_RATE))
+            boss.alliance, trust, m.response("IPT4")), local.ALIGNMENT_RATE))
         self.orientation = float(rel.relax(self.orientation, culture.ipt7_orientation_target(
-            boss.alliance, self.commitment, p.culture_readiness, m.strength("IPT7")), culture.ORIENTATION_RATE))
+            boss.alliance, self.commitment, p.culture_readiness, m.response("IPT7")), culture.ORIENTATION_RATE))
         self.role_flexibility = float(rel.relax(self.role_flexibility, culture.ipt7_role_target(
             boss.alliance, self.orientation), culture.ROLE_RATE))
         self.innovation = float(self.innovation + culture.ipt5_innovation_gain(
-            boss.alliance, p.culture_readiness, self.orientation, self.innovation, m.strength("IPT5")))
+            boss.alliance, p.culture_readiness, self.orientation, self.innovation, m.response("IPT5")))
         self.practice = float(rel.relax(self.practice, system.ipt2_assessment_practice_target(
             boss.whole_system, boss.pooled_share, self.innovation, svc.INNOVATION_TOOLS), system.PRACTICE_RATE))
 
@@ -179,7 +179,8 @@ class CommunityAgent(mesa.Agent):
         counts = pathways.walk(
             seed, month, np.array([self.index]), complexity=np.array([p.need_complexity]),
             profile_cdf=self.profile_cdf[None, None], choice=tuple(t[None, None] for t in self.choice),
-            keep=svc.keep_chance(view.role_flexibility, here), trust=view.trust, effort=view.effort,
+            keep=svc.keep_chance(view.role_flexibility[..., None, :], here[..., :, None]),
+            trust=view.trust, effort=view.effort,
             formal=np.array([[self.formal]]), navigation=navigation, pressure=np.array([[self.pressure]]),
             accountability=np.array([com.accountability(boss.alliance, p.monitoring, boss.pooled_share)]),
             cross=view.cross,
@@ -214,11 +215,11 @@ class CommunityAgent(mesa.Agent):
         self.confidence = float(rel.relax(self.confidence, svc.confidence_target(
             p.community_confidence, self.experience), svc.CONFIDENCE_RATE))
         self.participation = float(rel.relax(self.participation, local.ipt3_participation_target(
-            boss.alliance, p.place_based, self.confidence, p.community_connectedness, m.strength("IPT3")),
+            boss.alliance, p.place_based, self.confidence, p.community_connectedness, m.response("IPT3")),
             svc.PARTICIPATION_RATE))
         self.tailoring = float(local.ipt3_update_tailoring(self.tailoring, boss.alliance, p.place_based,
                                                            self.participation, p.community_capacity,
-                                                           view.effort_local[k], m.strength("IPT3")))
+                                                           view.effort_local[k], m.response("IPT3")))
         drive = system.ipt1_pathway_drive(boss.alliance, p.need_complexity, view.aligned[k], view.effort_local[k],
-                                          view.informal_local[k], m.strength("IPT1"))
+                                          view.informal_local[k], m.response("IPT1"))
         self.formal = float(system.ipt1_update_pathways(self.formal, drive, view.effort_local[k]))

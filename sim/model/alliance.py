@@ -73,7 +73,7 @@ class AllianceModel(mesa.Model):
         arrays["alliance"] = np.array([1.0 if params.alliance else 0.0])
         world = initial_world(arrays, np.array([self.scenario_seed]), params.n_providers, params.n_localities,
                               params.n_domains)
-        self._strengths = {k: float(v[0]) for k, v in month_.rule_strengths(arrays, [params.disabled]).items()}
+        self._responses = {k: float(v[0]) for k, v in month_.rule_responses(arrays, [params.disabled]).items()}
         self._plan = month_.schedule([params.events], params.horizon, arrays["austerity"],
                                      arrays["senior_commitment"])
         self._cross = world["cross"]
@@ -105,9 +105,9 @@ class AllianceModel(mesa.Model):
         for _ in range(self.params.horizon - self.month if months is None else months):
             self.step()
 
-    def strength(self, rule: str) -> float:
-        """Effective strength of a programme theory's rule (0 when switched off)."""
-        return self._strengths[rule]
+    def response(self, rule: str) -> float:
+        """How strongly a programme theory's rule responds (0 when switched off; :func:`month_.rule_responses`)."""
+        return self._responses[rule]
 
     def plan(self, month: int) -> dict[str, np.ndarray]:
         """The per-month event schedule, extended if the model is run past its horizon."""

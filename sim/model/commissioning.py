@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.model.elementwise import formula
+
 #: Capacity share the commissioner's monitoring takes at full intensity, in either mode (assumed).
 MONITORING_COST = 0.02
 #: Share of coordination cost that full trust saves (trust substitutes for monitoring; assumed, Gulati 1995).
@@ -49,6 +51,7 @@ DIFFUSION = 0.5
 REVIEW_THRESHOLD = 0.35
 
 
+@formula
 def accountability(alliance, monitoring, pooled_share):
     """Share of handoff losses that someone is made to answer for (0-1). Monitored contracts name who owns
     each referral; in an alliance, the pooled part of payment answers only to shared outcomes, so
@@ -56,6 +59,7 @@ def accountability(alliance, monitoring, pooled_share):
     return ACCOUNTABILITY * monitoring * (1.0 - DIFFUSION * alliance * pooled_share)
 
 
+@formula
 def own_priorities_pull(alliance, monitoring, arrangements, own_priorities, austerity):
     """How far each organisation's own priorities pull its effort away from joint work.
 
@@ -68,6 +72,7 @@ def own_priorities_pull(alliance, monitoring, arrangements, own_priorities, aust
     return own_priorities * agenda * (1.0 + 0.5 * austerity)
 
 
+@formula
 def coordination_cost(alliance, cost, n_providers, mean_trust, arrangements):
     """Share of capacity spent on alliance governance: boards, shared decisions, joint planning.
 
@@ -81,26 +86,31 @@ def coordination_cost(alliance, cost, n_providers, mean_trust, arrangements):
             * (1.0 - ADMIN_RELIEF * arrangements))
 
 
+@formula
 def overhead(alliance, monitoring, cost, n_providers, mean_trust, arrangements):
     """Share of capacity that governance takes this month: monitoring (both modes) plus coordination."""
     return MONITORING_COST * monitoring + coordination_cost(alliance, cost, n_providers, mean_trust, arrangements)
 
 
+@formula
 def productivity(innovation, role_flexibility, specialisation_gain, innovation_gain):
     """Output per unit of capacity: innovation raises it (IPT5); specialisation raises it as far as roles
     stay within their specialism (the counterfactual's strength, lost as roles become fluid)."""
     return (1.0 + innovation_gain * innovation) * (1.0 + specialisation_gain * (1.0 - role_flexibility))
 
 
+@formula
 def observed_performance(effort, monitoring, shock):
     """What the commissioner sees of each provider's cooperation (0-1): effort plus noise that monitoring cuts."""
-    return np.clip(effort + OBSERVATION_NOISE * (1.0 - monitoring) * shock, 0.0, 1.0)
+    return np.minimum(np.maximum(effort + OBSERVATION_NOISE * (1.0 - monitoring) * shock, 0.0), 1.0)
 
 
+@formula
 def reciprocity_rate(alliance):
     return alliance * RECIPROCITY_RATE["alliance"] + (1.0 - alliance) * RECIPROCITY_RATE["traditional"]
 
 
+@formula
 def is_review_month(month, contract_length):
     """Contract reviews happen at the end of each term."""
     return (month > 0) & (np.mod(month, contract_length) == 0)

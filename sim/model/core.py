@@ -27,19 +27,10 @@ from sim.model import month as month_
 from sim.model import pathways
 from sim.model import relationships as rel
 from sim.model import services as svc
-from sim.model.draws import Purpose, shock, uniform
+from sim.model.compiled_month import MonthResult, Plan, Responses, Scenarios, State, Tables, run_month
+from sim.model.draws import Purpose, uniform
 from sim.model.outcomes import OUTCOMES, row_sum, system_outcomes
-from sim.model.theories import culture, system
-from sim.model.theories import local as ipt3
-from sim.model.theories import local as ipt4
-from sim.model.theories.culture import (
-    ipt5_innovation_gain,
-    ipt6_arrangements_target,
-    ipt6_leadership,
-    ipt7_orientation_target,
-    ipt7_role_target,
-)
-from sim.model.world import STRANGER_TRUST, fresh_provider, initial_world, new_need
+from sim.model.world import STRANGER_TRUST, fresh_provider, initial_world
 from sim.params import Params
 from sim.params.events import check_events
 
@@ -217,146 +208,73 @@ def replace_providers(state: dict[str, np.ndarray], leaving: np.ndarray, seed: n
 def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np.ndarray]:
     """Run scenarios that share numbers of providers, localities and domains.
 
-    Returns each outcome as an array ``(scenarios, len(keep))`` for the months in ``keep``. The month
-    is the same call sequence as :class:`sim.model.alliance.AllianceModel`'s agents (see :mod:`sim.model.month`), over
-    arrays with a leading scenario axis. Every operation acts on each scenario's own slice in the same
-    order whatever the batch size, so a scenario's numbers do not depend on its batch.
+    Returns each outcome as an array ``(scenarios, len(keep))`` for the months in ``keep``. Each month,
+    events and exits take effect here (numpy, over the batch); the month itself runs compiled, scenario by
+    scenario (:func:`sim.model.compiled_month.run_month`: the same formulas, in the same order, as the Mesa
+    agents); then the commissioner's contract review, and the outcomes of the months kept. A scenario's
+    numbers do not depend on its batch.
     """
     P, L, D = (int(table[n].iloc[0]) for n in ("n_providers", "n_localities", "n_domains"))
     c = _columns(table)
     seed = table["seed"].to_numpy(dtype=np.uint64)
     S = len(seed)
     st = initial_world(c, seed, P, L, D)
-    strength = month_.rule_strengths(c, list(table["disabled"]))
+    response = month_.rule_responses(c, list(table["disabled"]))
     plan = month_.schedule([tuple(e) for e in table["events"]], steps, c["austerity"], c["senior_commitment"])
 
     # --- constants of the run ---
-    alliance, monitoring = c["alliance"], c["monitoring"]
-    a1 = alliance[:, None]
+    alliance, f = c["alliance"], np.ascontiguousarray
     coverage = st["coverage"]
-    weights = svc.locality_weights(coverage)
-    pooled_capacity = svc.pooled_capacity(coverage, st["capacity"])
-    choice = pathways.choice_table(coverage, st["capacity"])
-    profile_cdf = pathways.profile_table(st["need_profile"])
     rates = rel.trust_rates(st["interaction"], c["trust_learning_rate"][:, None, None],
                             c["negativity_bias"][:, None, None])
-    commissioner_rates = rel.trust_rates(1.0, c["trust_learning_rate"][:, None], c["negativity_bias"][:, None])
-    noise, window = c["effort_noise"][:, None], c["waiting_window"][:, None, None]
-    localities, providers = np.arange(L), np.arange(P)[None, :]
-    seed_p, seed_ld = seed[:, None], seed[:, None, None]
-    cells = (np.arange(L)[None, :, None], np.arange(D)[None, None, :])
-    ones_p, ones_d = np.ones(P), np.ones(D)
-    reciprocity = com.reciprocity_rate(alliance)[:, None]
+    commissioner_rates = rel.trust_rates(1.0, c["trust_learning_rate"], c["negativity_bias"])
+    commitment_rates = rel.commitment_rates(c["negativity_bias"])
+    prob, alias = pathways.choice_table(coverage, st["capacity"])
+    scenarios = Scenarios(seed, *(f(c[name]) for name in Scenarios._fields[1:]))
+    responses = Responses(*(f(response[f"IPT{k}"]) for k in range(1, 8)))
+    tables = Tables(
+        localities=np.arange(L), coverage=f(coverage), weights=f(svc.locality_weights(coverage)),
+        pooled_capacity=f(svc.pooled_capacity(coverage, st["capacity"])), need_profile=f(st["need_profile"]),
+        profile_cdf=f(pathways.profile_table(st["need_profile"])), prob=f(prob), alias=f(alias),
+        cross=f(st["cross"]), trust_mean=f(rates[0]), trust_half_spread=f(rates[1]),
+        commissioner_mean=f(commissioner_rates[0]), commissioner_half_spread=f(commissioner_rates[1]),
+        commitment_mean=f(commitment_rates[0]), commitment_half_spread=f(commitment_rates[1]),
+        reciprocity=f(com.reciprocity_rate(alliance)))
+    state = State(*(f(st[name], dtype=float) for name in State._fields))
+    arrays = state._asdict()  # the same arrays by name, for replace_providers
+    result = MonthResult(effort=np.zeros((S, P)), counts=np.zeros((S, L, len(pathways.COUNTS))),
+                         **{name: np.zeros((S, L)) for name in ("need", "demand", "served", "expired", "resolved")},
+                         overhead=np.zeros(S))
 
     out = {name: np.empty((S, len(keep))) for name in OUTCOMES}
     keep_at = {int(m): k for k, m in enumerate(keep)}
     for month in range(steps + 1):
-        # --- 1. commissioner: events, budget, overhead, leadership, pulls ---
+        # --- 1. events: a provider leaves ---
         if month > 0:
             exits = plan["exit"][:, month] > 0
             if exits.any():
                 u = uniform(seed, month, Purpose.EXIT)
-                replace_providers(st, np.where(exits, month_.exit_choice(u, P), -1), seed, month,
+                replace_providers(arrays, np.where(exits, month_.exit_choice(u, P), -1), seed, month,
                                   c["initial_trust"])
-        trust = st["trust"]
-        mean_trust = rel.mean_trust_toward_others(trust @ ones_p, P)
-        system_trust = row_sum(mean_trust) / P
-        budget = plan["budget"][:, month]
-        overhead = com.overhead(alliance, monitoring, c["coordination_cost"], P, system_trust, st["arrangements"])
-        leadership = ipt6_leadership(st["arrangements"], strength["IPT6"])[:, None]
-        pull = month_.effort_pull(a1, st["pooled_share"][:, None], monitoring[:, None], c["austerity"][:, None],
-                                  mean_trust, c["free_riding_temptation"][:, None], c["own_priorities"][:, None],
-                                  st["arrangements"][:, None])
-
-        # --- 2. providers choose effort ---
-        drive = month_.effort_drive(st["commitment"], mean_trust, st["trust_in_commissioner"], leadership, pull)
-        effort = rel.realised_effort(drive, noise, shock(seed_p, month, Purpose.EFFORT, providers))
-
-        # --- 3. communities receive services: pathways, capacity, queue, experience ---
-        aligned, local_effort, local_innovation, local_roles = np.moveaxis(svc.locality_means(np.stack(
-            [st["alignment"], effort, st["innovation"], st["role_flexibility"]], axis=-2), weights), -2, 0)
-        navigation = ipt3.community_navigation(c["community_connectedness"][:, None], st["participation"])
-        counts = pathways.walk(
-            seed, month, localities, complexity=c["need_complexity"], profile_cdf=profile_cdf,
-            choice=choice, keep=svc.keep_chance(st["role_flexibility"], st["tailoring"]),
-            trust=trust, effort=effort, formal=st["formal"], navigation=navigation, pressure=st["pressure"],
-            accountability=com.accountability(alliance, monitoring, st["pooled_share"]), cross=st["cross"],
-            whole_system=st["whole_system"], handoff_loss=c["handoff_loss"], reassessment=c["reassessment"],
-            practice=st["practice"], alignment=st["alignment"], n_domains=D)
-        frag = pathways.locality_fragmentation(counts)
-        need = new_need(st["need_profile"], shock(seed_ld, month, Purpose.NEED, *cells)) \
-            * plan["demand"][:, month, None, None]
-        demand = st["backlog"] + svc.presented_need(need, st["participation"], c["community_capacity"][:, None])
-        productivity = month_.locality_productivity(local_innovation, local_roles, c["specialisation_gain"][:, None])
-        available = month_.available_capacity(pooled_capacity, budget[:, None], productivity, overhead[:, None],
-                                              demand, st["whole_system"][:, None], st["tailoring"],
-                                              frag["duplication"])
-        served, expired, st["backlog"] = svc.serve(demand, available, window)
-        served, expired = served @ ones_d, expired @ ones_d
-        access = svc.share(served, served + expired)
-        st["pressure"] = 1.0 - access
-        resolved = served * (1.0 - frag["gap_episodes"]) * svc.service_fit(st["tailoring"])
-        st["experience"] = rel.relax(st["experience"], svc.experience_target(
-            frag["discontinuity"], access, frag["gap_episodes"], st["participation"]), svc.EXPERIENCE_RATE)
-
-        # --- 4. learning (month 0 is delivered before anyone learns) ---
-        if month > 0:
-            st["trust"] = rel.update_trust(trust, effort[:, None, :], None, None, None, rates=rates)
-            new_mean_trust = rel.mean_trust_toward_others(st["trust"] @ ones_p, P)
-            observed = com.observed_performance(effort, monitoring[:, None],
-                                                shock(seed_p, month, Purpose.OBSERVE, providers))
-            st["commissioner_trust"] = rel.update_trust(st["commissioner_trust"], observed, None, None, None,
-                                                        rates=commissioner_rates)
-            st["trust_in_commissioner"] = rel.relax(st["trust_in_commissioner"], st["commissioner_trust"],
-                                                    reciprocity)
-            fragmentation_l = (frag["gaps"] + frag["duplication"] + frag["discontinuity"]) / 3.0
-            seen = month_.success_seen(coverage, fragmentation_l)
-            st["commitment"] = rel.update_commitment(st["commitment"], rel.commitment_target(
-                new_mean_trust, seen, st["trust_in_commissioner"], leadership, st["pooled_share"][:, None]),
-                c["negativity_bias"][:, None])
-            st["alignment"] = rel.relax(st["alignment"], ipt4.ipt4_alignment_target(
-                a1, new_mean_trust, strength["IPT4"][:, None]), ipt4.ALIGNMENT_RATE)
-            st["orientation"] = rel.relax(st["orientation"], ipt7_orientation_target(
-                a1, st["commitment"], c["culture_readiness"][:, None], strength["IPT7"][:, None]),
-                culture.ORIENTATION_RATE)
-            st["role_flexibility"] = rel.relax(st["role_flexibility"], ipt7_role_target(a1, st["orientation"]),
-                                               culture.ROLE_RATE)
-            st["innovation"] = st["innovation"] + ipt5_innovation_gain(
-                a1, c["culture_readiness"][:, None], st["orientation"], st["innovation"], strength["IPT5"][:, None])
-            st["practice"] = rel.relax(st["practice"], system.ipt2_assessment_practice_target(
-                st["whole_system"][:, None], st["pooled_share"][:, None], st["innovation"], svc.INNOVATION_TOOLS),
-                system.PRACTICE_RATE)
-            # communities and their pathways
-            st["confidence"] = rel.relax(st["confidence"], svc.confidence_target(
-                c["community_confidence"][:, None], st["experience"]), svc.CONFIDENCE_RATE)
-            st["participation"] = rel.relax(st["participation"], ipt3.ipt3_participation_target(
-                a1, c["place_based"][:, None], st["confidence"], c["community_connectedness"][:, None],
-                strength["IPT3"][:, None]), svc.PARTICIPATION_RATE)
-            st["tailoring"] = ipt3.ipt3_update_tailoring(
-                st["tailoring"], a1, c["place_based"][:, None], st["participation"],
-                c["community_capacity"][:, None], local_effort, strength["IPT3"][:, None])
-            pathway_drive = system.ipt1_pathway_drive(
-                a1, c["need_complexity"][:, None], aligned, local_effort,
-                month_.local_informal(weights, effort, mean_trust), strength["IPT1"][:, None])
-            st["formal"] = system.ipt1_update_pathways(st["formal"], pathway_drive, local_effort)
-            # the commissioner's system-wide state
-            st["whole_system"] = rel.relax(st["whole_system"], system.ipt2_whole_system_target(
-                alliance, st["pooled_share"], row_sum(effort) / P, strength["IPT2"]), system.WHOLE_SYSTEM_RATE)
-            st["arrangements"] = culture.ipt6_update_arrangements(
-                st["arrangements"], ipt6_arrangements_target(alliance, plan["senior"][:, month]), c["negativity_bias"])
-            # --- 5. contract review at the end of a term ---
-            review = com.is_review_month(month, c["contract_length"])
-            st["pooled_share"] = com.review_pooled_share(alliance, st["pooled_share"],
-                                                         row_sum(st["commissioner_trust"]) / P, review)
-            leaving = com.retender_choice(alliance, st["commissioner_trust"], review)
-            replace_providers(st, leaving, seed, month, c["initial_trust"])
+        # --- 1-4. the month, compiled ---
+        this = Plan(*(f(plan[key][:, month]) for key in ("budget", "demand", "senior")))
+        run_month(month, month > 0, scenarios, responses, this, tables, state, result)
+        # --- 5. contract review at the end of a term ---
+        review = com.is_review_month(month, c["contract_length"])
+        if review.any():
+            state.pooled_share[:] = com.review_pooled_share(alliance, state.pooled_share,
+                                                            row_sum(state.commissioner_trust) / P, review)
+            leaving = com.retender_choice(alliance, state.commissioner_trust, review)
+            replace_providers(arrays, leaving, seed, month, c["initial_trust"])
 
         if month in keep_at:
             values = system_outcomes(
-                counts=counts, need=need @ ones_d, served=served, expired=expired, resolved=resolved,
-                demand=demand @ ones_d, experience=st["experience"], budget=budget,
-                capacity_ratio=c["capacity_ratio"], n_localities=L, trust=st["trust"],
-                commitment=st["commitment"], alignment=st["alignment"], effort=effort, overhead=overhead)
+                counts={name: result.counts[..., k] for k, name in enumerate(pathways.COUNTS)},
+                need=result.need, served=result.served, expired=result.expired, resolved=result.resolved,
+                demand=result.demand, experience=state.experience, budget=this.budget,
+                capacity_ratio=c["capacity_ratio"], n_localities=L, trust=state.trust,
+                commitment=state.commitment, alignment=state.alignment, effort=result.effort,
+                overhead=result.overhead)
             for name in OUTCOMES:
                 out[name][:, keep_at[month]] = values[name]
     return out

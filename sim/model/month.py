@@ -25,23 +25,27 @@ import numpy as np
 from sim.model import commissioning as com
 from sim.model import relationships as rel
 from sim.model import services as svc
+from sim.model.elementwise import formula
+from sim.model.logistic import strength_response
 from sim.model.world import budget_factor
 from sim.params import RULE_IDS, THEORY_RULES
 from sim.params.events import event_schedule
 
-__all__ = ["rule_strengths", "schedule", "effort_pull", "effort_drive", "locality_productivity",
-           "available_capacity", "success_seen", "local_informal", "exit_choice"]
+__all__ = ["rule_responses", "schedule", "effort_pull", "effort_drive", "locality_productivity",
+           "available_capacity", "funded_capacity", "redeployable", "unwasted",
+           "success_seen", "local_informal", "exit_choice"]
 
 
-def rule_strengths(strengths: dict[str, np.ndarray], disabled: list[tuple[str, ...]]) -> dict[str, np.ndarray]:
-    """Effective strength of each rule ``(S,)``: its strength parameter, or 0 where the rule (or its
-    middle-range theory) is switched off."""
+def rule_responses(strengths: dict[str, np.ndarray], disabled: list[tuple[str, ...]]) -> dict[str, np.ndarray]:
+    """How strongly each rule responds ``(S,)``: :func:`sim.model.logistic.strength_response` of its strength
+    parameter, or 0 where the rule (or its middle-range theory) is switched off. Fixed for a run, so computed
+    once, not in every rule call."""
     kinds = {ds: k for k, ds in enumerate(dict.fromkeys(disabled))}  # few distinct settings, however many scenarios
     which = np.array([kinds[ds] for ds in disabled], dtype=np.int64)
     out = {}
     for rule in RULE_IDS:
         off = np.array([any(rule in THEORY_RULES.get(d, (d,)) for d in ds) for ds in kinds], dtype=bool)[which]
-        out[rule] = np.where(off, 0.0, strengths[f"{rule.lower()}_strength"])
+        out[rule] = strength_response(np.where(off, 0.0, strengths[f"{rule.lower()}_strength"]))
     return out
 
 
@@ -53,6 +57,7 @@ def schedule(events: list[tuple[str, ...]], months: int, austerity: np.ndarray,
     return out
 
 
+@formula
 def effort_pull(alliance, pooled_share, monitoring, austerity, mean_trust, temptation, own_priorities,
                 arrangements):
     """Everything pulling a provider's effort away from joint work: free-riding on a pooled budget
@@ -62,22 +67,43 @@ def effort_pull(alliance, pooled_share, monitoring, austerity, mean_trust, tempt
             + com.own_priorities_pull(alliance, monitoring, arrangements, own_priorities, austerity))
 
 
+@formula
 def effort_drive(commitment, mean_trust, trust_in_commissioner, leadership, pull):
     return rel.effort_propensity(commitment, mean_trust, trust_in_commissioner, leadership, pull)
 
 
+@formula
 def locality_productivity(local_innovation, local_role_flexibility, specialisation_gain):
     return com.productivity(local_innovation, local_role_flexibility, specialisation_gain,
                             svc.INNOVATION_PRODUCTIVITY)
 
 
 def available_capacity(pooled, budget, productivity, overhead, demand, whole_system, tailoring, duplication):
-    """Capacity ``(..., L, D)`` available this month: funded capacity times productivity, less governance
-    overhead, re-deployed to need (whole-system working, tailoring), less what duplication wastes."""
-    base = pooled * np.asarray(budget * productivity * (1.0 - overhead))[..., None]
-    flexibility = np.asarray(1.0 - (1.0 - whole_system) * (1.0 - tailoring))
-    waste = np.asarray(1.0 - svc.DUPLICATION_WASTE * duplication)
-    return svc.flexed_capacity(base, demand, flexibility) * waste[..., None]
+    """Capacity ``(D,)`` available in one locality this month: funded capacity times productivity, less
+    governance overhead, re-deployed to need (whole-system working, tailoring), less what duplication wastes.
+    The compiled month (:mod:`sim.model.compiled_month`) runs the same formulas over every locality."""
+    base = funded_capacity(pooled, budget, productivity, overhead)
+    return svc.flexed_capacity(base, demand, np.sum(demand), np.sum(base), redeployable(whole_system, tailoring)) \
+        * unwasted(duplication)
+
+
+@formula
+def funded_capacity(pooled, budget, productivity, overhead):
+    """Capacity in a domain that this month's budget funds, at this month's productivity, less overhead."""
+    return pooled * (budget * productivity * (1.0 - overhead))
+
+
+@formula
+def redeployable(whole_system, tailoring):
+    """Share of a locality's capacity that can move across domains to need: whole-system working (IPT2)
+    or tailoring to the locality (IPT3)."""
+    return 1.0 - (1.0 - whole_system) * (1.0 - tailoring)
+
+
+@formula
+def unwasted(duplication):
+    """Share of capacity left after repeated assessments waste some (``duplication``, 0-1)."""
+    return 1.0 - svc.DUPLICATION_WASTE * duplication
 
 
 def success_seen(coverage, fragmentation_by_locality):

@@ -34,6 +34,7 @@ import numpy as np
 from numba import njit
 
 from sim.model.draws import Purpose, key_prefix, uniform3_from
+from sim.model.elementwise import formula
 from sim.model.services import share
 
 #: Episodes sampled per locality and month (a sampling resolution, not a model constant).
@@ -107,10 +108,10 @@ def profile_table(need_profile):
 
 
 @njit(cache=True, inline="always")
-def pair_informal(trust, effort, s, a, b):  # pragma: no cover - compiled
-    """Informal cooperation of providers ``a`` and ``b`` in scenario ``s``: mutual trust times both efforts
-    (computed only for the pairs a handoff joins)."""
-    return 0.5 * (trust[s, a, b] + trust[s, b, a]) * effort[s, a] * effort[s, b]
+def pair_informal(trust, effort, a, b):  # pragma: no cover - compiled
+    """Informal cooperation of providers ``a`` and ``b``: mutual trust times both efforts (computed only
+    for the pairs a handoff joins)."""
+    return 0.5 * (trust[a, b] + trust[b, a]) * effort[a] * effort[b]
 
 
 def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, trust, effort, formal, navigation,
@@ -124,121 +125,145 @@ def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, trus
     ``keep (S, L, P)``, ``trust, cross (S, P, P)``, ``formal, navigation, pressure (S, L)``,
     ``effort, practice, alignment (S, P)``.
 
-    The walk is one compiled loop (:func:`_walk_episodes`, numba) that the Mesa model (one locality at a
-    time) and the core (whole batches) both call, so they do the same arithmetic in the same order; its
-    draws are :func:`sim.model.draws.uniform3` (compiled: :func:`sim.model.draws.uniform3_from`) keyed by
-    (seed, month, locality x episode, component).
+    Each scenario's walk is one compiled loop (:func:`walk_scenario`, numba) that the Mesa model (one
+    locality at a time) and the compiled month (:mod:`sim.model.compiled_month`) both call, so they do the
+    same arithmetic in the same order; its draws are :func:`sim.model.draws.uniform3` (compiled:
+    :func:`sim.model.draws.uniform3_from`) keyed by (seed, month, locality x episode, component).
     """
     S, L = len(seed), len(localities)
-    formal = np.asarray(formal, dtype=float)
-    unmanaged = (1.0 - navigation) * (1.0 - FORMAL_REACH * formal) * (1.0 - np.asarray(accountability)[:, None])
-    loss_base = np.asarray(handoff_loss)[:, None] * (1.0 + PRESSURE_LOSS * pressure)
     out = np.zeros((S, L, len(COUNTS)))
-    f = np.ascontiguousarray
+    f, shape = np.ascontiguousarray, (S, L)
     _walk_episodes(f(np.asarray(seed, dtype=np.uint64)), int(month), f(np.asarray(localities, dtype=np.int64)),
-                   int(n_domains), f(np.asarray(complexity, dtype=float)), f(profile_cdf),
-                   f(choice[0]), f(choice[1]), f(keep), f(trust), f(effort), f(cross), f(unmanaged * np.ones((S, L))),
-                   f(loss_base * np.ones((S, L))), f(CROSS_SECTOR_PENALTY * (1.0 - np.asarray(whole_system))),
-                   f(np.asarray(reassessment, dtype=float)), f(SHARED_RECORDS * formal * np.ones((S, L))),
+                   int(n_domains), f(np.broadcast_to(complexity, S), dtype=float), f(profile_cdf), f(choice[0]),
+                   f(choice[1]), f(keep), f(trust), f(effort), f(cross), f(np.broadcast_to(navigation, shape)),
+                   f(np.broadcast_to(formal, shape), dtype=float), f(np.broadcast_to(pressure, shape)),
+                   f(np.broadcast_to(accountability, S), dtype=float), f(np.broadcast_to(whole_system, S)),
+                   f(np.broadcast_to(handoff_loss, S), dtype=float), f(np.broadcast_to(reassessment, S), dtype=float),
                    f(practice), f(alignment), out)
     return {name: out[..., k] for k, name in enumerate(COUNTS)}
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True)
 def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, alias, keep, trust, effort, cross,
-                   unmanaged, loss_base, cross_weight, reassess, shared_base, practice, alignment,
-                   out):  # pragma: no cover - compiled
-    S, L, E, P = len(seed), len(localities), EPISODES, prob.shape[3]
+                   navigation, formal, pressure, accountability, whole_system, handoff_loss, reassessment, practice,
+                   alignment, out):  # pragma: no cover - compiled
+    for s in range(len(seed)):
+        walk_scenario(seed[s], month, localities, D, complexity[s], profile_cdf[s], prob[s], alias[s], keep[s],
+                      trust[s], effort[s], cross[s], navigation[s], formal[s], pressure[s], accountability[s],
+                      whole_system[s], handoff_loss[s], reassessment[s], practice[s], alignment[s], out[s])
+
+
+@njit(cache=True, error_model="numpy")
+def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, alias, keep, trust, effort, cross,
+                  navigation, formal, pressure, accountability, whole_system, handoff_loss, reassessment, practice,
+                  alignment, out):  # pragma: no cover - compiled
+    """One scenario's month of episodes: adds its counts into ``out (L, len(COUNTS))``. Arguments are the
+    scenario's own slices of :func:`walk`'s (``profile_cdf (L, D)``, ``prob, alias (L, D, P)``,
+    ``keep (L, P)``, ``trust, cross (P, P)``, ``navigation, formal, pressure (L,)``, ``effort, practice,
+    alignment (P,)``) and its numbers."""
+    L, E, P = len(localities), EPISODES, prob.shape[2]
     providers = np.empty(D, dtype=np.int64)
-    for s in range(S):
-        # the (seed, purpose, month) part of every key of this scenario's month, hashed once
-        episode_key, contact_key = key_prefix(seed[s], month, _EPISODE), key_prefix(seed[s], month, _CONTACT)
-        for loc in range(L):
-            for e in range(E):
-                key = localities[loc] * E + e
-                # the episode: simple, or complex with 2..D components in consecutive domains
-                u_complex, u_size, u_start = uniform3_from(episode_key, key, 0)
-                size = 1
-                if u_complex < complexity[s]:
-                    size = 2 + int(u_size * (D - 1))
-                first = 0
-                for d in range(D - 1):
-                    if profile_cdf[s, loc, d] < u_start:
-                        first += 1
-                gap = False
-                duplicated = 0.0
-                handoffs = 0.0
-                kept = 0.0
-                lost = 0.0
-                # the first component: a provider drawn in proportion to capacity
-                u, u_loss, u_repeat = uniform3_from(contact_key, key, 0)
-                prev = _draw_provider(u, prob, alias, s, loc, first, P)
-                providers[0] = prev
-                # later components, written without branches (the choices are coin flips a CPU cannot
-                # predict): kept by the provider that has the person, or drawn afresh, maybe a handoff
-                for k in range(1, size):
-                    domain = (first + k) % D
-                    u, u_loss, u_repeat = uniform3_from(contact_key, key, k)
-                    stay = keep[s, loc, prev]
-                    is_kept = u < stay
-                    drawn = _draw_provider(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), prob, alias,
-                                           s, loc, domain, P)
-                    current = prev if is_kept else drawn
-                    handoff = current != prev
-                    penalty = 1.0 + cross_weight[s] * cross[s, prev, current]
-                    informal = pair_informal(trust, effort, s, prev, current)
-                    loss = loss_base[s, loc] * penalty * (1.0 - INFORMAL_REACH * informal) * unmanaged[s, loc]
-                    is_lost = handoff & (u_loss < loss)
-                    shared = shared_base[s, loc] * (0.5 + 0.5 * alignment[s, current])
-                    is_repeat = handoff & ~is_lost & (u_repeat < reassess[s] * practice[s, current] * (1.0 - shared)
-                                                      * penalty)
-                    kept += is_kept
-                    handoffs += handoff
-                    lost += is_lost
-                    duplicated += is_repeat
-                    gap |= is_lost
-                    providers[k] = current
-                    prev = current
-                out[s, loc, 0] += 1.0
-                out[s, loc, 2] += size
-                if gap:
-                    out[s, loc, 1] += 1.0
-                if size == 1:
-                    continue
-                out[s, loc, 3] += duplicated
-                out[s, loc, 4] += handoffs
-                out[s, loc, 5] += kept
-                out[s, loc, 6] += size - 1.0
-                out[s, loc, 11] += lost
-                # continuity of the contact sequence: same-provider pairs (COC) and the usual provider (UPC)
-                pairs = 0.0
-                usual = 1.0
-                for i in range(size):
-                    with_i = 1.0
-                    for j in range(i + 1, size):
-                        if providers[j] == providers[i]:
-                            with_i += 1.0
-                            pairs += 1.0
-                    usual = max(usual, with_i)
-                coc = 2.0 * pairs / (size * (size - 1.0))
-                out[s, loc, 7] += 1.0
-                out[s, loc, 8] += coc
-                out[s, loc, 9] += usual / size
-                out[s, loc, 10] += 1.0 - coc
+    # the (seed, purpose, month) part of every key of this scenario's month, hashed once
+    episode_key, contact_key = key_prefix(seed, month, _EPISODE), key_prefix(seed, month, _CONTACT)
+    cross_weight = CROSS_SECTOR_PENALTY * (1.0 - whole_system)
+    for loc in range(L):
+        # what makes a handoff here lost or repeated, before the pair and the draw
+        unmanaged = (1.0 - navigation[loc]) * (1.0 - FORMAL_REACH * formal[loc]) * (1.0 - accountability)
+        loss_base = handoff_loss * (1.0 + PRESSURE_LOSS * pressure[loc])
+        shared_base = SHARED_RECORDS * formal[loc]
+        for e in range(E):
+            key = localities[loc] * E + e
+            # the episode: simple, or complex with 2..D components in consecutive domains
+            u_complex, u_size, u_start = uniform3_from(episode_key, key, 0)
+            size = 1
+            if u_complex < complexity:
+                size = 2 + int(u_size * (D - 1))
+            first = 0
+            for d in range(D - 1):
+                if profile_cdf[loc, d] < u_start:
+                    first += 1
+            gap = False
+            duplicated = 0.0
+            handoffs = 0.0
+            kept = 0.0
+            lost = 0.0
+            # the first component: a provider drawn in proportion to capacity
+            u, u_loss, u_repeat = uniform3_from(contact_key, key, 0)
+            prev = _draw_provider(u, prob, alias, loc, first, P)
+            providers[0] = prev
+            # later components, written without branches (the choices are coin flips a CPU cannot
+            # predict): kept by the provider that has the person, or drawn afresh, maybe a handoff
+            for k in range(1, size):
+                domain = (first + k) % D
+                u, u_loss, u_repeat = uniform3_from(contact_key, key, k)
+                stay = keep[loc, prev]
+                is_kept = u < stay
+                drawn = _draw_provider(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), prob, alias,
+                                       loc, domain, P)
+                current = prev if is_kept else drawn
+                handoff = current != prev
+                penalty = 1.0 + cross_weight * cross[prev, current]
+                informal = pair_informal(trust, effort, prev, current)
+                loss = loss_base * penalty * (1.0 - INFORMAL_REACH * informal) * unmanaged
+                is_lost = handoff & (u_loss < loss)
+                shared = shared_base * (0.5 + 0.5 * alignment[current])
+                is_repeat = handoff & ~is_lost & (u_repeat < reassessment * practice[current] * (1.0 - shared)
+                                                  * penalty)
+                kept += is_kept
+                handoffs += handoff
+                lost += is_lost
+                duplicated += is_repeat
+                gap |= is_lost
+                providers[k] = current
+                prev = current
+            row = out[loc]
+            row[0] += 1.0
+            row[2] += size
+            if gap:
+                row[1] += 1.0
+            if size == 1:
+                continue
+            row[3] += duplicated
+            row[4] += handoffs
+            row[5] += kept
+            row[6] += size - 1.0
+            row[11] += lost
+            # continuity of the contact sequence: same-provider pairs (COC) and the usual provider (UPC)
+            pairs = 0.0
+            usual = 1.0
+            for i in range(size):
+                with_i = 1.0
+                for j in range(i + 1, size):
+                    if providers[j] == providers[i]:
+                        with_i += 1.0
+                        pairs += 1.0
+                usual = max(usual, with_i)
+            coc = 2.0 * pairs / (size * (size - 1.0))
+            row[7] += 1.0
+            row[8] += coc
+            row[9] += usual / size
+            row[10] += 1.0 - coc
 
 
 @njit(cache=True, inline="always")
-def _draw_provider(u, prob, alias, s, loc, domain, P):  # pragma: no cover - compiled
+def _draw_provider(u, prob, alias, loc, domain, P):  # pragma: no cover - compiled
     """Walker alias draw of the provider of a component in (locality, domain) from one uniform."""
     x = u * P
     column = min(int(x), P - 1)
-    return column if x - column < prob[s, loc, domain, column] else alias[s, loc, domain, column]
+    return column if x - column < prob[loc, domain, column] else alias[loc, domain, column]
 
 
 def locality_fragmentation(counts):
     """Gaps, duplication and discontinuity per locality ``(S, L)`` from :func:`walk`'s counts."""
-    return {"gaps": share(counts["lost"], counts["handoffs"], empty=0.0),
-            "duplication": share(counts["duplicated"], counts["handoffs"], empty=0.0),
-            "discontinuity": counts["discontinuity"] / counts["episodes"],
-            "gap_episodes": counts["gap_episodes"] / counts["episodes"]}
+    gaps, duplication, discontinuity, gap_episodes = fragmentation_shares(
+        counts["episodes"], counts["gap_episodes"], counts["handoffs"], counts["lost"], counts["duplicated"],
+        counts["discontinuity"])
+    return {"gaps": gaps, "duplication": duplication, "discontinuity": discontinuity, "gap_episodes": gap_episodes}
 
+
+@formula
+def fragmentation_shares(episodes, gap_episodes, handoffs, lost, duplicated, discontinuity):
+    """A locality's fragmentation from its month's counts: gaps and duplication as shares of handoffs (0 when
+    there were none), discontinuity and the share of episodes with a gap per episode."""
+    return (share(lost, handoffs, 0.0), share(duplicated, handoffs, 0.0), discontinuity / episodes,
+            gap_episodes / episodes)

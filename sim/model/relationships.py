@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.elementwise import elementwise
+from sim.model.elementwise import elementwise, formula
 from sim.model.logistic import logistic
 
 #: Log-odds slope of effort and commitment in their drivers (assumed).
@@ -39,6 +39,7 @@ MONITORING_RESTRAINT = 0.9
 TRUST_RESTRAINT = 1.0
 
 
+@formula
 def free_riding_pull(alliance, pooled_share, temptation, austerity, monitoring, mean_trust):
     """How strongly pooled reward tempts a provider to let partners carry the joint work.
 
@@ -49,22 +50,26 @@ def free_riding_pull(alliance, pooled_share, temptation, austerity, monitoring, 
             * (1.0 - TRUST_RESTRAINT * mean_trust))
 
 
+@formula
 def effort_propensity(commitment, mean_trust, trust_in_commissioner, leadership, pull):
     """Log-odds that a provider puts full effort into joint work this month."""
     drive = 0.4 * commitment + 0.2 * mean_trust + 0.1 * trust_in_commissioner + leadership - pull - EFFORT_THRESHOLD
     return EFFORT_SLOPE * drive
 
 
+@formula
 def realised_effort(propensity, noise_sd, shock):
     """Effort actually given (0-1): the propensity plus a month's random shock (mean 0, variance 1)."""
     return logistic(propensity + noise_sd * shock)
 
 
+@formula
 def mean_trust_toward_others(trust_row_sum, n_providers):
     """Mean trust a provider holds toward the other providers, from the sum of its trust row."""
     return trust_row_sum / (n_providers - 1)
 
 
+@formula
 def negative_rate(learning_rate, negativity_bias):
     """Rate at which trust falls after a disappointment: 1 - (1 - rate)**bias.
 
@@ -73,6 +78,7 @@ def negative_rate(learning_rate, negativity_bias):
     return -np.expm1(negativity_bias * np.log1p(-learning_rate))
 
 
+@formula
 def trust_rates(interaction, learning_rate, negativity_bias):
     """Per-pair constants of :func:`update_trust`, fixed for a run: ``(mean, half_spread)`` of the
     gain rate ``ω r`` and the loss rate ``ω r⁻``."""
@@ -81,26 +87,29 @@ def trust_rates(interaction, learning_rate, negativity_bias):
     return 0.5 * (gain + loss), 0.5 * (gain - loss)
 
 
-def update_trust(trust, observed, interaction, learning_rate, negativity_bias, *, rates=None):
+@formula
+def update_trust(trust, observed, interaction, learning_rate, negativity_bias):
     """Experience-based trust update with a negativity bias (Kim 2009).
 
     Trust moves toward the cooperation that was observed (``observed``, 0-1), weighted by how much the
     two worked together (``interaction``, 0-1): at ``learning_rate`` when the other did better than
     expected, at the faster :func:`negative_rate` when worse. A convex step, so trust stays in [0, 1].
     The two-sided rate is written ``mean * s + half_spread * |s|`` for the surprise ``s``: equal to
-    picking the gain or loss rate by the sign of ``s``, without a slow ``np.where``.
+    picking the gain or loss rate by the sign of ``s``, without a slow ``np.where``. The compiled month
+    computes the rates once per run (:func:`trust_rates`) and applies :func:`trust_step`.
     """
-    mean, half_spread = trust_rates(interaction, learning_rate, negativity_bias) if rates is None else rates
-    return _trust_step(trust, observed, mean, half_spread)
+    mean, half_spread = trust_rates(interaction, learning_rate, negativity_bias)
+    return trust_step(trust, observed, mean, half_spread)
 
 
 @elementwise("float64(float64, float64, float64, float64)")
-def _trust_step(trust, observed, mean, half_spread):
-    """:func:`update_trust`'s step as a compiled ufunc: one pass over a trust matrix."""
+def trust_step(trust, observed, mean, half_spread):
+    """:func:`update_trust` given its rates (:func:`trust_rates`): one step toward what was observed."""
     surprise = observed - trust
     return trust + (abs(surprise) * half_spread + surprise * mean)
 
 
+@formula
 def commitment_target(mean_trust, success_seen, trust_in_commissioner, leadership, stake):
     """Commitment to joint working (0-1) a provider moves toward: the trust-commitment-small-wins loop.
 
@@ -114,10 +123,18 @@ def commitment_target(mean_trust, success_seen, trust_in_commissioner, leadershi
     return logistic(COMMITMENT_SLOPE * drive)
 
 
+@formula
 def update_commitment(commitment, target, negativity_bias):
     """Commitment after a month: built at :data:`COMMITMENT_RATE` toward its target and eroded faster when
     the target falls (the same negativity bias as trust: disappointment weighs more than success)."""
-    return update_trust(commitment, target, 1.0, COMMITMENT_RATE, negativity_bias)
+    mean, half_spread = commitment_rates(negativity_bias)
+    return trust_step(commitment, target, mean, half_spread)
+
+
+@formula
+def commitment_rates(negativity_bias):
+    """:func:`update_commitment`'s rates (:func:`trust_rates` at :data:`COMMITMENT_RATE`), fixed for a run."""
+    return trust_rates(1.0, COMMITMENT_RATE, negativity_bias)
 
 
 @elementwise("float64(float64, float64, float64)")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.model.elementwise import elementwise, formula
+
 #: Share of need that a fully participating, fully capable community meets itself (assumed).
 SELF_HELP = 0.15
 #: Productivity gain at full innovation (assumed).
@@ -43,26 +45,29 @@ def pooled_capacity(coverage, capacity):
     return np.swapaxes(coverage, -1, -2) @ capacity
 
 
+@formula
 def keep_chance(role_flexibility, tailoring):
-    """Chance ``(..., L, P)`` that the provider holding a person keeps their next component: its own role
-    flexibility (IPT7, up to :data:`ROLE_REACH`: some care needs a specialist), or the locality team's (IPT3)."""
-    return 1.0 - (1.0 - ROLE_REACH * role_flexibility[..., None, :]) * (1.0 - LOCALITY_TEAM * tailoring[..., :, None])
+    """Chance that the provider holding a person keeps their next component: its own role flexibility
+    (IPT7, up to :data:`ROLE_REACH`: some care needs a specialist), or the locality team's (IPT3).
+    For all pairs, pass ``role_flexibility[..., None, :]`` and ``tailoring[..., :, None]``: ``(..., L, P)``."""
+    return 1.0 - (1.0 - ROLE_REACH * role_flexibility) * (1.0 - LOCALITY_TEAM * tailoring)
 
 
-def flexed_capacity(capacity, need, flexibility):
-    """Re-deploy a share ``flexibility`` ``(..., L)`` of each locality's capacity across domains in
-    proportion to need (whole-system working, IPT2, and tailoring, IPT3)."""
-    ones = np.ones(need.shape[-1])
-    moved = need / (need @ ones)[..., None]
-    moved *= (flexibility * (capacity @ ones))[..., None]
-    return (1.0 - flexibility)[..., None] * capacity + moved
+@formula
+def flexed_capacity(capacity, need, need_total, capacity_total, flexibility):
+    """Capacity in a domain after a share ``flexibility`` of the locality's capacity (``capacity_total``
+    over its domains) is re-deployed across domains in proportion to need (``need`` of ``need_total``):
+    whole-system working (IPT2) and tailoring (IPT3). Elementwise; the totals broadcast over domains."""
+    return (1.0 - flexibility) * capacity + need / need_total * (flexibility * capacity_total)
 
 
+@formula
 def presented_need(new_need, participation, community_capacity):
-    """New need that reaches services after communities meet part of it themselves."""
-    return new_need * (1.0 - SELF_HELP * participation * community_capacity)[..., None]
+    """New need (in one domain) that reaches services after communities meet part of it themselves."""
+    return new_need * (1.0 - SELF_HELP * participation * community_capacity)
 
 
+@formula
 def serve(demand, capacity, waiting_window):
     """Serve this month's demand: returns (served, expired, backlog carried to next month).
 
@@ -75,24 +80,30 @@ def serve(demand, capacity, waiting_window):
     return served, expired, remaining - expired
 
 
+@formula
 def service_fit(tailoring):
     """How well served need is resolved (0.8-1): services tailored to local need fit it better (IPT3)."""
     return 0.8 + 0.2 * tailoring
 
 
+@formula
 def experience_target(discontinuity, access, gaps, participation):
     """Service-user experience (0-1) a locality moves toward: continuity, access, no gaps, a voice."""
     return 0.35 * (1.0 - discontinuity) + 0.25 * access + 0.2 * (1.0 - gaps) + 0.2 * participation
 
 
+@formula
 def confidence_target(community_confidence, experience):
     """Community confidence moves with experience of services: voice feeds back (0-1)."""
-    return np.clip(community_confidence + VOICE * (experience - 0.5), 0.0, 1.0)
+    return np.minimum(np.maximum(community_confidence + VOICE * (experience - 0.5), 0.0), 1.0)
 
 
+@formula
 def share(part, whole, empty=1.0):
     """``part / whole`` with ``empty`` where nothing was presented (no need, nothing missed)."""
-    part, whole = np.asarray(part, dtype=float), np.asarray(whole, dtype=float)
-    out = np.full(np.broadcast(part, whole).shape, empty)
-    np.divide(part, whole, out=out, where=whole > 0.0)
-    return out
+    return _share(part, whole, empty)
+
+
+@elementwise("float64(float64, float64, float64)")
+def _share(part, whole, empty):
+    return part / whole if whole > 0.0 else empty

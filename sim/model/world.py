@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.draws import Purpose, uniform
+from sim.model.elementwise import formula
 
 #: Need arriving per locality per month (arbitrary units; outcomes are shares or ratios).
 BASE_NEED = 100.0
@@ -115,6 +116,7 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
     }
 
 
+@formula
 def new_need(need_profile: np.ndarray, shock: np.ndarray) -> np.ndarray:
     """This month's new need ``(..., L, D)``: the locality's profile with multiplicative noise of mean 1."""
     return BASE_NEED * need_profile * np.exp(NEED_NOISE * shock - 0.5 * NEED_NOISE * NEED_NOISE)

@@ -7,7 +7,9 @@
 Each rule is a pure, elementwise numpy function: it works on one agent's scalars and on a whole batch
 of scenarios alike, so the Mesa agents and the vectorised core call the same code. Each is gated by its
 context (:func:`sim.model.logistic.gate`: without its context it does not fire) and scaled by an effective
-``strength`` (:func:`sim.model.logistic.strength_response`; 0 when switched off with ``Params(disabled=...)``).
+``response``: how strongly people respond to the mechanism, :func:`sim.model.logistic.strength_response` of
+the rule's strength parameter, computed once per run (:func:`sim.model.month.rule_responses`; 0 when switched
+off with ``Params(disabled=...)``).
 """
 
 from __future__ import annotations

@@ -9,11 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import relationships as rel
-from sim.model.logistic import gate, strength_response
+from sim.model.elementwise import formula
+from sim.model.logistic import gate
 
 #: Culture readiness at which innovation, and the cultural shift, are half-switched on (assumed).
 READINESS_THRESHOLD = 0.45
-#: Monthly innovation rate at full readiness and reference strength (assumed).
+#: Monthly innovation rate at full readiness and reference response (assumed).
 INNOVATION_RATE = 0.04
 #: Commitment at which it becomes a commitment to transformation (IPT7's resource II; assumed).
 COMMITMENT_THRESHOLD = 0.55
@@ -21,7 +22,7 @@ COMMITMENT_THRESHOLD = 0.55
 SENIOR_THRESHOLD = 0.4
 #: Monthly rate at which collaborative arrangements follow senior commitment (assumed).
 ARRANGEMENT_RATE = 0.1
-#: Effort log-odds drive of fully established, fully backed arrangements at reference strength (assumed).
+#: Effort log-odds drive of fully established, fully backed arrangements at reference response (assumed).
 LEADERSHIP = 0.15
 #: Orientation to the whole system that commitment brings without an alliance (assumed).
 BILATERAL_ORIENTATION = 0.3
@@ -32,7 +33,8 @@ ORIENTATION_RATE = 0.08
 ROLE_RATE = 0.08
 
 
-def ipt5_innovation_gain(alliance, culture_readiness, orientation, innovation, strength):
+@formula
+def ipt5_innovation_gain(alliance, culture_readiness, orientation, innovation, response):
     """IPT5, innovation leading system change: innovation grows where culture is ready.
 
     - Context: a culture ready for change (``culture_readiness``, gated at 0.45).
@@ -43,10 +45,11 @@ def ipt5_innovation_gain(alliance, culture_readiness, orientation, innovation, s
       and shared assessment tools (fewer repeated assessments, ``duplication``).
     """
     ready = gate(culture_readiness, READINESS_THRESHOLD)
-    return INNOVATION_RATE * ready * strength_response(strength) * (0.25 + 0.75 * alliance * orientation) \
+    return INNOVATION_RATE * ready * response * (0.25 + 0.75 * alliance * orientation) \
         * (1.0 - innovation)
 
 
+@formula
 def ipt6_arrangements_target(alliance, senior_commitment):
     """IPT6, senior commitment to collaborative arrangements (context and resource).
 
@@ -63,19 +66,22 @@ def ipt6_arrangements_target(alliance, senior_commitment):
     return alliance * gate(senior_commitment, SENIOR_THRESHOLD)
 
 
+@formula
 def ipt6_update_arrangements(arrangements, target, negativity_bias):
     """Arrangements after a month: built at :data:`ARRANGEMENT_RATE` toward what senior buy-in supports, and
     dismantled faster when it goes (the same negativity bias as trust: easier to destroy than to build)."""
     return rel.update_trust(arrangements, target, 1.0, ARRANGEMENT_RATE, negativity_bias)
 
 
-def ipt6_leadership(arrangements, strength):
+@formula
+def ipt6_leadership(arrangements, response):
     """IPT6 (reasoning): visible leadership through established arrangements legitimises collaborative
     working, so providers put effort into joint work and commit to it (a log-odds drive)."""
-    return LEADERSHIP * strength_response(strength) * arrangements
+    return LEADERSHIP * response * arrangements
 
 
-def ipt7_orientation_target(alliance, commitment, culture_readiness, strength):
+@formula
+def ipt7_orientation_target(alliance, commitment, culture_readiness, response):
     """IPT7, drive for systemic change: practice shifts from own organisation to whole system.
 
     - Context: an alliance.
@@ -90,10 +96,11 @@ def ipt7_orientation_target(alliance, commitment, culture_readiness, strength):
     """
     transformation = gate(commitment, COMMITMENT_THRESHOLD)
     shift = (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD)) * -np.expm1(
-        -2.0 * strength_response(strength) * transformation)
+        -2.0 * response * transformation)
     return 1.0 - (1.0 - alliance * shift) * (1.0 - BILATERAL_ORIENTATION * commitment)
 
 
+@formula
 def ipt7_role_target(alliance, orientation):
     """Role flexibility (0-1) a provider moves toward: its orientation, within the scope its contract allows."""
     return orientation * (alliance + (1.0 - alliance) * CONTRACT_SCOPE)

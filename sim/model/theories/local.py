@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.logistic import gate, strength_response
+from sim.model.elementwise import formula
+from sim.model.logistic import gate
 
 #: Place-based working at which an alliance's tailoring is half-switched on (assumed).
 PLACE_THRESHOLD = 0.3
@@ -28,7 +29,8 @@ BILATERAL_ALIGNMENT = 0.3
 ALIGNMENT_RATE = 0.08
 
 
-def ipt3_participation_target(alliance, place_based, confidence, connectedness, strength):
+@formula
+def ipt3_participation_target(alliance, place_based, confidence, connectedness, response):
     """IPT3, local approach to change (resource): the co-production a locality moves toward (0-1).
 
     - Context: the national shift to locality working (``place_based``, gated at 0.3).
@@ -41,12 +43,13 @@ def ipt3_participation_target(alliance, place_based, confidence, connectedness, 
       navigation across handoffs (:func:`community_navigation`) and ``experience``.
     """
     seek = BASE_COPRODUCTION + (1.0 - BASE_COPRODUCTION) * alliance * gate(place_based, PLACE_THRESHOLD) \
-        * strength_response(strength)
+        * response
     return np.minimum(1.0, confidence * (0.2 + 0.8 * connectedness) * seek)
 
 
+@formula
 def ipt3_update_tailoring(tailoring, alliance, place_based, participation, community_capacity, local_effort,
-                          strength):
+                          response):
     """IPT3, local approach to change (reasoning): services tailored to each locality's own need (0-1).
 
     - Mechanism, reasoning: with residents taking part (``participation``) and community capacity to
@@ -58,18 +61,20 @@ def ipt3_update_tailoring(tailoring, alliance, place_based, participation, commu
       locality team (``discontinuity``, ``handoffs``). Separate contracts fix their specifications
       centrally: nothing builds tailoring and it decays.
     """
-    build = alliance * gate(place_based, PLACE_THRESHOLD) * strength_response(strength) * participation \
+    build = alliance * gate(place_based, PLACE_THRESHOLD) * response * participation \
         * community_capacity * local_effort
     return tailoring + TAILOR_RATE * build * (1.0 - tailoring) - TAILOR_DECAY * tailoring
 
 
+@formula
 def community_navigation(connectedness, participation):
     """Share of handoff losses a locality's own networks prevent: connected, involved communities carry
     people between services (IPT3's connectedness asset, in either mode)."""
     return NAVIGATION * connectedness * participation
 
 
-def ipt4_alignment_target(alliance, mean_trust, strength):
+@formula
+def ipt4_alignment_target(alliance, mean_trust, response):
     """IPT4, alignment and shared focus: priorities align through trust and a common aim.
 
     - Context: within an alliance, which gives providers a common aim.
@@ -82,5 +87,5 @@ def ipt4_alignment_target(alliance, mean_trust, strength):
       ``experience`` and ``value``. Without a common aim (separate contracts, or the rule switched off),
       trust still brings a little alignment through familiarity.
     """
-    common_aim = alliance * -np.expm1(-2.0 * strength_response(strength) * gate(mean_trust, TRUST_THRESHOLD))
+    common_aim = alliance * -np.expm1(-2.0 * response * gate(mean_trust, TRUST_THRESHOLD))
     return 1.0 - (1.0 - common_aim) * (1.0 - BILATERAL_ALIGNMENT * mean_trust)

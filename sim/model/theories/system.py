@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.logistic import gate, strength_response
+from sim.model.elementwise import formula
+from sim.model.logistic import gate
 
 #: Need complexity at which the complex-needs pathway work is half-switched on (assumed).
 COMPLEXITY_THRESHOLD = 0.35
@@ -31,7 +32,8 @@ PAYMENT_EFFECT = 0.5
 PRACTICE_RATE = 0.06
 
 
-def ipt1_pathway_drive(alliance, need_complexity, aligned, local_effort, informal, strength):
+@formula
+def ipt1_pathway_drive(alliance, need_complexity, aligned, local_effort, informal, response):
     """IPT1, complex interventions for local needs: what drives formal joint care pathways in a locality.
 
     - Context: local need that calls for complex interventions (``need_complexity``, gated at 0.35).
@@ -44,16 +46,18 @@ def ipt1_pathway_drive(alliance, need_complexity, aligned, local_effort, informa
     In either mode, partners who trust each other and work together (``informal``) also agree bilateral
     protocols, at a lower rate; under separate contracts that is all there is. Returns the drive (0-1.7).
     """
-    formal_goals = alliance * gate(need_complexity, COMPLEXITY_THRESHOLD) * strength_response(strength)
+    formal_goals = alliance * gate(need_complexity, COMPLEXITY_THRESHOLD) * response
     return formal_goals * aligned * local_effort + BILATERAL_PROTOCOLS * informal
 
 
+@formula
 def ipt1_update_pathways(formal, drive, local_effort):
     """Formal pathway integration (0-1) after a month: built by the drive, lost where effort lapses."""
     return formal + FORMAL_RATE * drive * (1.0 - formal) - FORMAL_DECAY * (1.0 - local_effort) * formal
 
 
-def ipt2_whole_system_target(alliance, pooled_share, mean_effort, strength):
+@formula
+def ipt2_whole_system_target(alliance, pooled_share, mean_effort, response):
     """IPT2, whole-system approach: cross-sector services work to shared outcomes under one budget.
 
     - Context: a whole-system approach with a shared budget (``pooled_share``, gated at 0.3) across
@@ -66,10 +70,11 @@ def ipt2_whole_system_target(alliance, pooled_share, mean_effort, strength):
       (``gaps``, ``duplication``) and (c) ends the activity-payment incentive to repeat assessments.
     """
     joint_work = gate(mean_effort, EFFORT_THRESHOLD)
-    return alliance * gate(pooled_share, POOLED_THRESHOLD) * -np.expm1(-2.0 * strength_response(strength)
+    return alliance * gate(pooled_share, POOLED_THRESHOLD) * -np.expm1(-2.0 * response
                                                                       * joint_work)
 
 
+@formula
 def ipt2_assessment_practice_target(whole_system, pooled_share, innovation, innovation_tools):
     """How readily a provider repeats assessments (0-1): paid per activity it does (1); as whole-system
     working ties payment to shared outcomes (the pooled share), the incentive goes; shared assessment

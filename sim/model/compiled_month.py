@@ -1,0 +1,302 @@
+"""The core's month compiled: one loop over a batch's scenarios that calls the model's formulas on numbers.
+
+The vectorised core (:mod:`sim.model.core`) runs a month of a whole batch through :func:`run_month`. For
+each scenario in turn it takes the steps of :mod:`sim.model.month` in the same order as the Mesa agents
+(:mod:`sim.model.agents`): the commissioner sets the month, providers choose effort, communities receive
+services (the same compiled care-pathway walk, :func:`sim.model.pathways.walk_scenario`), and from month 1
+everyone learns. Every formula is the one the agents call, compiled (:func:`sim.model.elementwise.formula`,
+:func:`sim.model.elementwise.elementwise`); what is written here is only the loops over providers,
+localities and domains, and the sums and weighted means that join them. Events, exits and the contract
+review stay in numpy, in :mod:`sim.model.core`: they are rare, and they act on whole batches.
+
+Why compiled: a scenario's month is a few hundred small formulas over 10 providers, 5 localities and 4
+domains. As numpy passes over a batch, each formula costs a pass through memory and a Python call; here a
+scenario's whole state stays in the CPU's cache for the month. Each scenario is computed alone, so its
+numbers never depend on its batch.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from sim.model import commissioning as com
+from sim.model import month as month_
+from sim.model import pathways
+from sim.model import relationships as rel
+from sim.model import services as svc
+from sim.model.draws import Purpose, _shock_draw
+from sim.model.theories import culture, local, system
+from sim.model.world import new_need
+
+__all__ = ["Scenarios", "Responses", "Plan", "Tables", "State", "MonthResult", "run_month"]
+
+
+class Scenarios(NamedTuple):
+    """The parameters the month reads, one value per scenario ``(S,)``; ``alliance`` is 0/1."""
+
+    seed: np.ndarray
+    alliance: np.ndarray
+    monitoring: np.ndarray
+    coordination_cost: np.ndarray
+    austerity: np.ndarray
+    free_riding_temptation: np.ndarray
+    own_priorities: np.ndarray
+    effort_noise: np.ndarray
+    community_connectedness: np.ndarray
+    need_complexity: np.ndarray
+    handoff_loss: np.ndarray
+    reassessment: np.ndarray
+    community_capacity: np.ndarray
+    specialisation_gain: np.ndarray
+    waiting_window: np.ndarray
+    negativity_bias: np.ndarray
+    culture_readiness: np.ndarray
+    place_based: np.ndarray
+    community_confidence: np.ndarray
+
+
+class Responses(NamedTuple):
+    """How strongly each programme theory's rule responds ``(S,)`` (0 where switched off;
+    :func:`sim.model.month.rule_responses`)."""
+
+    ipt1: np.ndarray
+    ipt2: np.ndarray
+    ipt3: np.ndarray
+    ipt4: np.ndarray
+    ipt5: np.ndarray
+    ipt6: np.ndarray
+    ipt7: np.ndarray
+
+
+class Plan(NamedTuple):
+    """This month's events ``(S,)``: budget relative to month 0, demand factor, senior commitment."""
+
+    budget: np.ndarray
+    demand: np.ndarray
+    senior: np.ndarray
+
+
+class Tables(NamedTuple):
+    """What is fixed for a run: localities' weights and capacity, the walk's draw tables, trust rates."""
+
+    localities: np.ndarray  # (L,) indices, which key the draws
+    coverage: np.ndarray  # (S, P, L)
+    weights: np.ndarray  # (S, P, L): each provider's share of a locality's capacity
+    pooled_capacity: np.ndarray  # (S, L, D)
+    need_profile: np.ndarray  # (S, L, D)
+    profile_cdf: np.ndarray  # (S, L, D)
+    prob: np.ndarray  # (S, L, D, P) Walker alias tables
+    alias: np.ndarray  # (S, L, D, P)
+    cross: np.ndarray  # (S, P, P)
+    trust_mean: np.ndarray  # (S, P, P) rates of rel.update_trust between providers
+    trust_half_spread: np.ndarray  # (S, P, P)
+    commissioner_mean: np.ndarray  # (S,) rates of the commissioner's trust in providers
+    commissioner_half_spread: np.ndarray  # (S,)
+    commitment_mean: np.ndarray  # (S,) rates of rel.update_commitment
+    commitment_half_spread: np.ndarray  # (S,)
+    reciprocity: np.ndarray  # (S,)
+
+
+class State(NamedTuple):
+    """The state that carries from month to month; updated in place."""
+
+    trust: np.ndarray  # (S, P, P)
+    commissioner_trust: np.ndarray  # (S, P)
+    trust_in_commissioner: np.ndarray
+    commitment: np.ndarray
+    alignment: np.ndarray
+    orientation: np.ndarray
+    role_flexibility: np.ndarray
+    practice: np.ndarray
+    innovation: np.ndarray
+    participation: np.ndarray  # (S, L)
+    confidence: np.ndarray
+    experience: np.ndarray
+    formal: np.ndarray
+    tailoring: np.ndarray
+    pressure: np.ndarray
+    backlog: np.ndarray  # (S, L, D)
+    whole_system: np.ndarray  # (S,)
+    arrangements: np.ndarray
+    pooled_share: np.ndarray
+
+
+class MonthResult(NamedTuple):
+    """What happened this month, for the outcomes; written by :func:`run_month`."""
+
+    effort: np.ndarray  # (S, P)
+    counts: np.ndarray  # (S, L, len(pathways.COUNTS))
+    need: np.ndarray  # (S, L) summed over domains
+    demand: np.ndarray
+    served: np.ndarray
+    expired: np.ndarray
+    resolved: np.ndarray
+    overhead: np.ndarray  # (S,)
+
+
+_EFFORT, _NEED, _OBSERVE = int(Purpose.EFFORT), int(Purpose.NEED), int(Purpose.OBSERVE)
+_EPISODES, _GAP_EPISODES, _DUPLICATED, _HANDOFFS, _DISCONTINUITY, _LOST = (
+    pathways.COUNTS.index(k) for k in ("episodes", "gap_episodes", "duplicated", "handoffs", "discontinuity",
+                                       "lost"))
+
+
+@njit(cache=True, error_model="numpy")
+def run_month(month, learn, c, response, plan, tb, st, out):  # pragma: no cover - compiled
+    """One month of every scenario of a batch (``learn``: from month 1, everyone learns), in place on ``st``;
+    what happened goes into ``out``. Arguments: :class:`Scenarios`, :class:`Responses`, :class:`Plan`,
+    :class:`Tables`, :class:`State`, :class:`MonthResult`."""
+    S, P, L, D = st.trust.shape[0], st.trust.shape[1], st.formal.shape[1], st.backlog.shape[2]
+    mean_trust, pull, new_mean_trust = np.empty(P), np.empty(P), np.empty(P)
+    aligned, local_effort, local_innovation, local_roles = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
+    navigation, keep = np.empty(L), np.empty((L, P))
+    gaps, duplication, discontinuity, gap_episodes = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
+    need, demand, base = np.empty(D), np.empty(D), np.empty(D)
+    for s in range(S):
+        seed, alliance = c.seed[s], c.alliance[s]
+        trust, effort, counts = st.trust[s], out.effort[s], out.counts[s]
+        weights = tb.weights[s]
+
+        # --- 1. commissioner: budget, overhead, leadership, pulls on effort ---
+        for i in range(P):
+            row = 0.0
+            for j in range(P):
+                row += trust[i, j]
+            mean_trust[i] = rel.mean_trust_toward_others(row, P)
+        system_trust = _total(mean_trust) / P
+        budget = plan.budget[s]
+        overhead = com.overhead(alliance, c.monitoring[s], c.coordination_cost[s], P, system_trust,
+                                st.arrangements[s])
+        leadership = culture.ipt6_leadership(st.arrangements[s], response.ipt6[s])
+        for i in range(P):
+            pull[i] = month_.effort_pull(alliance, st.pooled_share[s], c.monitoring[s], c.austerity[s], mean_trust[i],
+                                         c.free_riding_temptation[s], c.own_priorities[s], st.arrangements[s])
+
+        # --- 2. providers choose effort ---
+        for i in range(P):
+            drive = month_.effort_drive(st.commitment[s, i], mean_trust[i], st.trust_in_commissioner[s, i],
+                                        leadership, pull[i])
+            effort[i] = rel.realised_effort(drive, c.effort_noise[s], _shock_draw(
+                seed, np.int64(month), np.int64(_EFFORT), np.int64(i), np.int64(0)))
+
+        # --- 3. communities receive services: pathways, capacity, queue, experience ---
+        for loc in range(L):
+            aligned[loc] = _weighted(st.alignment[s], weights, loc)
+            local_effort[loc] = _weighted(effort, weights, loc)
+            local_innovation[loc] = _weighted(st.innovation[s], weights, loc)
+            local_roles[loc] = _weighted(st.role_flexibility[s], weights, loc)
+            navigation[loc] = local.community_navigation(c.community_connectedness[s], st.participation[s, loc])
+            for i in range(P):
+                keep[loc, i] = svc.keep_chance(st.role_flexibility[s, i], st.tailoring[s, loc])
+        counts[:] = 0.0
+        pathways.walk_scenario(
+            seed, month, tb.localities, D, c.need_complexity[s], tb.profile_cdf[s], tb.prob[s], tb.alias[s], keep,
+            trust, effort, tb.cross[s], navigation, st.formal[s], st.pressure[s],
+            com.accountability(alliance, c.monitoring[s], st.pooled_share[s]), st.whole_system[s],
+            c.handoff_loss[s], c.reassessment[s], st.practice[s], st.alignment[s], counts)
+        for loc in range(L):
+            gaps[loc], duplication[loc], discontinuity[loc], gap_episodes[loc] = pathways.fragmentation_shares(
+                counts[loc, _EPISODES], counts[loc, _GAP_EPISODES], counts[loc, _HANDOFFS], counts[loc, _LOST],
+                counts[loc, _DUPLICATED], counts[loc, _DISCONTINUITY])
+            for d in range(D):
+                need[d] = new_need(tb.need_profile[s, loc, d], _shock_draw(
+                    seed, np.int64(month), np.int64(_NEED), np.int64(loc), np.int64(d))) * plan.demand[s]
+                demand[d] = st.backlog[s, loc, d] + svc.presented_need(need[d], st.participation[s, loc],
+                                                                       c.community_capacity[s])
+            productivity = month_.locality_productivity(local_innovation[loc], local_roles[loc],
+                                                        c.specialisation_gain[s])
+            for d in range(D):
+                base[d] = month_.funded_capacity(tb.pooled_capacity[s, loc, d], budget, productivity, overhead)
+            flexibility = month_.redeployable(st.whole_system[s], st.tailoring[s, loc])
+            unwasted = month_.unwasted(duplication[loc])
+            need_total, base_total = _total(demand), _total(base)
+            served_total = expired_total = 0.0
+            for d in range(D):
+                available = svc.flexed_capacity(base[d], demand[d], need_total, base_total, flexibility) * unwasted
+                served, expired, st.backlog[s, loc, d] = svc.serve(demand[d], available, c.waiting_window[s])
+                served_total += served
+                expired_total += expired
+            access = svc.share(served_total, served_total + expired_total)
+            st.pressure[s, loc] = 1.0 - access
+            out.need[s, loc], out.demand[s, loc] = _total(need), need_total
+            out.served[s, loc], out.expired[s, loc] = served_total, expired_total
+            out.resolved[s, loc] = served_total * (1.0 - gap_episodes[loc]) * svc.service_fit(st.tailoring[s, loc])
+            st.experience[s, loc] = rel.relax(st.experience[s, loc], svc.experience_target(
+                discontinuity[loc], access, gap_episodes[loc], st.participation[s, loc]), svc.EXPERIENCE_RATE)
+        out.overhead[s] = overhead
+        if not learn:
+            continue
+
+        # --- 4. learning: providers, then communities, then the commissioner ---
+        trust_mean, trust_half_spread = tb.trust_mean[s], tb.trust_half_spread[s]
+        for i in range(P):
+            row = 0.0
+            for j in range(P):
+                trust[i, j] = rel.trust_step(trust[i, j], effort[j], trust_mean[i, j], trust_half_spread[i, j])
+                row += trust[i, j]
+            new_mean_trust[i] = rel.mean_trust_toward_others(row, P)
+        for i in range(P):
+            observed = com.observed_performance(effort[i], c.monitoring[s], _shock_draw(
+                seed, np.int64(month), np.int64(_OBSERVE), np.int64(i), np.int64(0)))
+            st.commissioner_trust[s, i] = rel.trust_step(st.commissioner_trust[s, i], observed,
+                                                         tb.commissioner_mean[s], tb.commissioner_half_spread[s])
+            st.trust_in_commissioner[s, i] = rel.relax(st.trust_in_commissioner[s, i], st.commissioner_trust[s, i],
+                                                       tb.reciprocity[s])
+        for i in range(P):
+            seen = covered = 0.0  # joint success the provider sees where it works (month_.success_seen)
+            for loc in range(L):
+                fragmentation = (gaps[loc] + duplication[loc] + discontinuity[loc]) / 3.0
+                seen += tb.coverage[s, i, loc] * (1.0 - fragmentation)
+                covered += tb.coverage[s, i, loc]
+            st.commitment[s, i] = rel.trust_step(st.commitment[s, i], rel.commitment_target(  # update_commitment
+                new_mean_trust[i], seen / covered, st.trust_in_commissioner[s, i], leadership, st.pooled_share[s]),
+                tb.commitment_mean[s], tb.commitment_half_spread[s])
+            st.alignment[s, i] = rel.relax(st.alignment[s, i], local.ipt4_alignment_target(
+                alliance, new_mean_trust[i], response.ipt4[s]), local.ALIGNMENT_RATE)
+            st.orientation[s, i] = rel.relax(st.orientation[s, i], culture.ipt7_orientation_target(
+                alliance, st.commitment[s, i], c.culture_readiness[s], response.ipt7[s]), culture.ORIENTATION_RATE)
+            st.role_flexibility[s, i] = rel.relax(st.role_flexibility[s, i], culture.ipt7_role_target(
+                alliance, st.orientation[s, i]), culture.ROLE_RATE)
+            st.innovation[s, i] = st.innovation[s, i] + culture.ipt5_innovation_gain(
+                alliance, c.culture_readiness[s], st.orientation[s, i], st.innovation[s, i], response.ipt5[s])
+            st.practice[s, i] = rel.relax(st.practice[s, i], system.ipt2_assessment_practice_target(
+                st.whole_system[s], st.pooled_share[s], st.innovation[s, i], svc.INNOVATION_TOOLS),
+                system.PRACTICE_RATE)
+        for loc in range(L):
+            st.confidence[s, loc] = rel.relax(st.confidence[s, loc], svc.confidence_target(
+                c.community_confidence[s], st.experience[s, loc]), svc.CONFIDENCE_RATE)
+            st.participation[s, loc] = rel.relax(st.participation[s, loc], local.ipt3_participation_target(
+                alliance, c.place_based[s], st.confidence[s, loc], c.community_connectedness[s], response.ipt3[s]),
+                svc.PARTICIPATION_RATE)
+            st.tailoring[s, loc] = local.ipt3_update_tailoring(
+                st.tailoring[s, loc], alliance, c.place_based[s], st.participation[s, loc], c.community_capacity[s],
+                local_effort[loc], response.ipt3[s])
+            informal = 0.0  # informal cooperation in the locality (month_.local_informal)
+            for i in range(P):
+                informal += effort[i] * mean_trust[i] * weights[i, loc]
+            drive = system.ipt1_pathway_drive(alliance, c.need_complexity[s], aligned[loc], local_effort[loc],
+                                              informal, response.ipt1[s])
+            st.formal[s, loc] = system.ipt1_update_pathways(st.formal[s, loc], drive, local_effort[loc])
+        st.whole_system[s] = rel.relax(st.whole_system[s], system.ipt2_whole_system_target(
+            alliance, st.pooled_share[s], _total(effort) / P, response.ipt2[s]), system.WHOLE_SYSTEM_RATE)
+        st.arrangements[s] = culture.ipt6_update_arrangements(
+            st.arrangements[s], culture.ipt6_arrangements_target(alliance, plan.senior[s]), c.negativity_bias[s])
+
+
+@njit(inline="always")
+def _total(values):  # pragma: no cover - compiled
+    total = 0.0
+    for v in values:
+        total += v
+    return total
+
+
+@njit(inline="always")
+def _weighted(values, weights, loc):  # pragma: no cover - compiled
+    """Capacity-weighted mean in locality ``loc`` of a provider quantity (:func:`sim.model.services.locality_means`)."""
+    total = 0.0
+    for i in range(len(values)):
+        total += values[i] * weights[i, loc]
+    return total
