@@ -14,7 +14,7 @@ from sim.model.logistic import gate
 
 #: Culture readiness at which innovation, and the cultural shift, are half-switched on (assumed).
 READINESS_THRESHOLD = 0.45
-#: Monthly innovation rate at full readiness and reference response (assumed).
+#: Monthly innovation rate at full readiness and reference strength (assumed).
 INNOVATION_RATE = 0.04
 #: Commitment at which it becomes a commitment to transformation (IPT7's resource II; assumed).
 COMMITMENT_THRESHOLD = 0.55
@@ -22,7 +22,7 @@ COMMITMENT_THRESHOLD = 0.55
 SENIOR_THRESHOLD = 0.4
 #: Monthly rate at which collaborative arrangements follow senior commitment (assumed).
 ARRANGEMENT_RATE = 0.1
-#: Effort log-odds drive of fully established, fully backed arrangements at reference response (assumed).
+#: Effort log-odds drive of fully established, fully backed arrangements at reference strength (assumed).
 LEADERSHIP = 0.15
 #: Orientation to the whole system that commitment brings without an alliance (assumed).
 BILATERAL_ORIENTATION = 0.3
