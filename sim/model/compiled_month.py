@@ -28,10 +28,11 @@ from sim.model import pathways
 from sim.model import relationships as rel
 from sim.model import services as svc
 from sim.model.draws import Purpose, _shock_draw
+from sim.model.outcomes import outcome_values
 from sim.model.theories import culture, local, system
 from sim.model.world import new_need
 
-__all__ = ["Scenarios", "Responses", "Plan", "Tables", "State", "MonthResult", "run_month"]
+__all__ = ["Scenarios", "Responses", "Plan", "Tables", "State", "MonthResult", "run_month", "record_outcomes"]
 
 
 class Scenarios(NamedTuple):
@@ -138,9 +139,9 @@ class MonthResult(NamedTuple):
 
 
 _EFFORT, _NEED, _OBSERVE = int(Purpose.EFFORT), int(Purpose.NEED), int(Purpose.OBSERVE)
-_EPISODES, _GAP_EPISODES, _DUPLICATED, _HANDOFFS, _DISCONTINUITY, _LOST = (
-    pathways.COUNTS.index(k) for k in ("episodes", "gap_episodes", "duplicated", "handoffs", "discontinuity",
-                                       "lost"))
+(_EPISODES, _GAP_EPISODES, _DUPLICATED, _HANDOFFS, _DISCONTINUITY, _LOST, _MULTI, _COC, _UPC, _KEPT,
+ _LATER) = (pathways.COUNTS.index(k) for k in ("episodes", "gap_episodes", "duplicated", "handoffs", "discontinuity",
+                                              "lost", "multi", "coc", "upc", "kept", "later"))
 
 
 @njit(cache=True, error_model="numpy")
@@ -283,6 +284,33 @@ def run_month(month, learn, c, response, plan, tb, st, out):  # pragma: no cover
             alliance, st.pooled_share[s], _total(effort) / P, response.ipt2[s]), system.WHOLE_SYSTEM_RATE)
         st.arrangements[s] = culture.ipt6_update_arrangements(
             st.arrangements[s], culture.ipt6_arrangements_target(alliance, plan.senior[s]), c.negativity_bias[s])
+
+
+@njit(cache=True, error_model="numpy")
+def record_outcomes(st, out, budget, capacity_ratio, values):  # pragma: no cover - compiled
+    """Each scenario's outcomes into ``values (S, len(OUTCOMES))``: the month's totals over localities and
+    providers (:class:`State` after the contract review, :class:`MonthResult`) through
+    :func:`sim.model.outcomes.outcome_values`, the formula the Mesa model records with."""
+    S, P, L = st.trust.shape[0], st.trust.shape[1], st.formal.shape[1]
+    totals = np.empty(out.counts.shape[2])
+    for s in range(S):
+        totals[:] = 0.0
+        experience_by_need = trust = low_effort = 0.0
+        for loc in range(L):
+            for k in range(len(totals)):
+                totals[k] += out.counts[s, loc, k]
+            experience_by_need += st.experience[s, loc] * out.need[s, loc]
+        for i in range(P):
+            trust += _total(st.trust[s, i])
+            low_effort += out.effort[s, i] < 0.5
+        row = outcome_values(
+            totals[_EPISODES], totals[_HANDOFFS], totals[_LOST], totals[_DUPLICATED], totals[_DISCONTINUITY],
+            totals[_MULTI], totals[_COC], totals[_UPC], totals[_KEPT], totals[_LATER], _total(out.served[s]),
+            _total(out.expired[s]), _total(out.resolved[s]), _total(out.demand[s]), experience_by_need,
+            _total(out.need[s]), budget[s], capacity_ratio[s], L, trust, _total(st.commitment[s]),
+            _total(st.alignment[s]), low_effort, P, out.overhead[s])
+        for k, value in enumerate(row):
+            values[s, k] = value
 
 
 @njit(inline="always")

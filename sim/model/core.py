@@ -27,9 +27,18 @@ from sim.model import month as month_
 from sim.model import pathways
 from sim.model import relationships as rel
 from sim.model import services as svc
-from sim.model.compiled_month import MonthResult, Plan, Responses, Scenarios, State, Tables, run_month
+from sim.model.compiled_month import (
+    MonthResult,
+    Plan,
+    Responses,
+    Scenarios,
+    State,
+    Tables,
+    record_outcomes,
+    run_month,
+)
 from sim.model.draws import Purpose, uniform
-from sim.model.outcomes import OUTCOMES, row_sum, system_outcomes
+from sim.model.outcomes import OUTCOMES, row_sum
 from sim.model.world import STRANGER_TRUST, fresh_provider, initial_world
 from sim.params import Params
 from sim.params.events import check_events
@@ -247,6 +256,7 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
                          overhead=np.zeros(S))
 
     out = {name: np.empty((S, len(keep))) for name in OUTCOMES}
+    values = np.empty((S, len(OUTCOMES)))
     keep_at = {int(m): k for k, m in enumerate(keep)}
     for month in range(steps + 1):
         # --- 1. events: a provider leaves ---
@@ -268,15 +278,9 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
             replace_providers(arrays, leaving, seed, month, c["initial_trust"])
 
         if month in keep_at:
-            values = system_outcomes(
-                counts={name: result.counts[..., k] for k, name in enumerate(pathways.COUNTS)},
-                need=result.need, served=result.served, expired=result.expired, resolved=result.resolved,
-                demand=result.demand, experience=state.experience, budget=this.budget,
-                capacity_ratio=c["capacity_ratio"], n_localities=L, trust=state.trust,
-                commitment=state.commitment, alignment=state.alignment, effort=result.effort,
-                overhead=result.overhead)
-            for name in OUTCOMES:
-                out[name][:, keep_at[month]] = values[name]
+            record_outcomes(state, result, this.budget, c["capacity_ratio"], values)
+            for k, name in enumerate(OUTCOMES):
+                out[name][:, keep_at[month]] = values[:, k]
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.model.elementwise import formula
 from sim.model.services import share
 from sim.model.world import BASE_NEED
 
@@ -48,35 +49,32 @@ def row_sum(x):
     return (x[..., None, :] @ np.ones(x.shape[-1]))[..., 0]
 
 
-def weighted_mean(values, weights):
-    """Mean over the last axis weighted by ``weights``."""
-    return row_sum(values * weights) / row_sum(weights)
-
-
 def system_outcomes(*, counts, need, served, expired, resolved, demand, experience, budget, capacity_ratio,
                     n_localities, trust, commitment, alignment, effort, overhead) -> dict[str, np.ndarray]:
     """Aggregate pathway counts and locality ``(..., L)`` and provider ``(..., P)`` quantities into outcomes."""
     total = {k: row_sum(v) for k, v in counts.items()}
-    handoffs = total["handoffs"]
-    gaps = share(total["lost"], handoffs, empty=0.0)
-    duplication = share(total["duplicated"], handoffs, empty=0.0)
-    discontinuity = total["discontinuity"] / total["episodes"]
-    multi = total["multi"]
-    served_total, expired_total, resolved_total = row_sum(served), row_sum(expired), row_sum(resolved)
     n_providers = np.shape(trust)[-1]
-    return {
-        "fragmentation": (gaps + duplication + discontinuity) / 3.0,
-        "gaps": gaps, "duplication": duplication, "discontinuity": discontinuity,
-        "coc": share(total["coc"], multi), "upc": share(total["upc"], multi),
-        "handoffs": total["handoffs"] / total["episodes"],
-        "access": share(served_total, served_total + expired_total),
-        "needs_met": resolved_total / row_sum(demand),
-        "experience": weighted_mean(experience, need),
-        "value": resolved_total / (budget * capacity_ratio * BASE_NEED * n_localities),
-        "systemic_change": share(total["kept"], total["later"], empty=0.0),
-        "governance_cost": np.asarray(overhead, dtype=float),
-        "low_effort": row_sum(np.asarray(effort) < 0.5) / n_providers,
-        "mean_trust": row_sum(row_sum(trust)) / (n_providers * (n_providers - 1.0)),
-        "mean_commitment": row_sum(commitment) / n_providers,
-        "goal_alignment": row_sum(alignment) / n_providers,
-    }
+    values = outcome_values(
+        total["episodes"], total["handoffs"], total["lost"], total["duplicated"], total["discontinuity"],
+        total["multi"], total["coc"], total["upc"], total["kept"], total["later"], row_sum(served),
+        row_sum(expired), row_sum(resolved), row_sum(demand), row_sum(experience * need), row_sum(need), budget,
+        capacity_ratio, n_localities, row_sum(row_sum(trust)), row_sum(commitment), row_sum(alignment),
+        row_sum(np.asarray(effort) < 0.5), n_providers, np.asarray(overhead, dtype=float))
+    return dict(zip(OUTCOMES, values, strict=True))
+
+
+@formula
+def outcome_values(episodes, handoffs, lost, duplicated, discontinuity, multi, coc, upc, kept, later, served,
+                   expired, resolved, demand, experience_by_need, need, budget, capacity_ratio, n_localities,
+                   trust, commitment, alignment, low_effort, n_providers, overhead):
+    """The outcomes, in the order of :data:`OUTCOMES`, from a month's totals over localities (pathway counts;
+    need served, expired, resolved and demanded; experience weighted by need) and over providers (trust
+    between distinct providers, commitment, alignment, providers below half effort)."""
+    gaps = share(lost, handoffs, 0.0)
+    duplication = share(duplicated, handoffs, 0.0)
+    discontinuity = discontinuity / episodes
+    return ((gaps + duplication + discontinuity) / 3.0, gaps, duplication, discontinuity, share(coc, multi, 1.0),
+            share(upc, multi, 1.0), handoffs / episodes, share(served, served + expired, 1.0), resolved / demand,
+            experience_by_need / need, resolved / (budget * capacity_ratio * BASE_NEED * n_localities),
+            share(kept, later, 0.0), overhead, low_effort / n_providers,
+            trust / (n_providers * (n_providers - 1.0)), commitment / n_providers, alignment / n_providers)

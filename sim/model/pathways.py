@@ -171,6 +171,8 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, ali
         unmanaged = (1.0 - navigation[loc]) * (1.0 - FORMAL_REACH * formal[loc]) * (1.0 - accountability)
         loss_base = handoff_loss * (1.0 + PRESSURE_LOSS * pressure[loc])
         shared_base = SHARED_RECORDS * formal[loc]
+        episodes = gap_episodes = components = repeats = changes = kept_later = later = multi = 0.0
+        coc_sum = upc_sum = discontinuity = losses = 0.0
         for e in range(E):
             key = localities[loc] * E + e
             # the episode: simple, or complex with 2..D components in consecutive domains
@@ -216,18 +218,16 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, ali
                 gap |= is_lost
                 providers[k] = current
                 prev = current
-            row = out[loc]
-            row[0] += 1.0
-            row[2] += size
-            if gap:
-                row[1] += 1.0
+            episodes += 1.0
+            components += size
+            gap_episodes += gap
             if size == 1:
                 continue
-            row[3] += duplicated
-            row[4] += handoffs
-            row[5] += kept
-            row[6] += size - 1.0
-            row[11] += lost
+            repeats += duplicated
+            changes += handoffs
+            kept_later += kept
+            later += size - 1.0
+            losses += lost
             # continuity of the contact sequence: same-provider pairs (COC) and the usual provider (UPC)
             pairs = 0.0
             usual = 1.0
@@ -239,10 +239,15 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, ali
                         pairs += 1.0
                 usual = max(usual, with_i)
             coc = 2.0 * pairs / (size * (size - 1.0))
-            row[7] += 1.0
-            row[8] += coc
-            row[9] += usual / size
-            row[10] += 1.0 - coc
+            multi += 1.0
+            coc_sum += coc
+            upc_sum += usual / size
+            discontinuity += 1.0 - coc
+        # this locality's counts, in the order of COUNTS (kept in registers above, not in memory)
+        row = out[loc]
+        for k, value in enumerate((episodes, gap_episodes, components, repeats, changes, kept_later, later, multi,
+                                   coc_sum, upc_sum, discontinuity, losses)):
+            row[k] += value
 
 
 @njit(cache=True, inline="always")
