@@ -138,7 +138,8 @@ class MonthResult(NamedTuple):
     overhead: np.ndarray  # (S,)
 
 
-_EFFORT, _NEED, _OBSERVE = int(Purpose.EFFORT), int(Purpose.NEED), int(Purpose.OBSERVE)
+_EFFORT, _NEED, _OBSERVE = (np.int64(p) for p in (Purpose.EFFORT, Purpose.NEED, Purpose.OBSERVE))
+_ZERO = np.int64(0)
 (_EPISODES, _GAP_EPISODES, _DUPLICATED, _HANDOFFS, _DISCONTINUITY, _LOST, _MULTI, _COC, _UPC, _KEPT,
  _LATER) = (pathways.COUNTS.index(k) for k in ("episodes", "gap_episodes", "duplicated", "handoffs", "discontinuity",
                                               "lost", "multi", "coc", "upc", "kept", "later"))
@@ -154,78 +155,83 @@ def run_month(month, learn, c, response, plan, tb, st, out):  # pragma: no cover
     aligned, local_effort, local_innovation, local_roles = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
     navigation, keep = np.empty(L), np.empty((L, P))
     gaps, duplication, discontinuity, gap_episodes = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
+    fragmentation = np.empty(L)
     need, demand, base = np.empty(D), np.empty(D), np.empty(D)
     for s in range(S):
-        seed, alliance = c.seed[s], c.alliance[s]
-        trust, effort, counts = st.trust[s], out.effort[s], out.counts[s]
-        weights = tb.weights[s]
+        # the scenario's numbers, read once (locals let the compiler keep them in registers and move formulas
+        # of them alone out of the loops over providers and localities)
+        seed, step = c.seed[s], np.int64(month)
+        alliance, monitoring, austerity = c.alliance[s], c.monitoring[s], c.austerity[s]
+        readiness, place_based, connectedness = c.culture_readiness[s], c.place_based[s], c.community_connectedness[s]
+        complexity, community_capacity = c.need_complexity[s], c.community_capacity[s]
+        pooled_share, whole_system, arrangements = st.pooled_share[s], st.whole_system[s], st.arrangements[s]
+        ipt1, ipt3, ipt4, ipt5, ipt7 = response.ipt1[s], response.ipt3[s], response.ipt4[s], response.ipt5[s], \
+            response.ipt7[s]
+        trust, effort, counts, weights = st.trust[s], out.effort[s], out.counts[s], tb.weights[s]
+        commitment, alignment, orientation = st.commitment[s], st.alignment[s], st.orientation[s]
+        roles, practice, innovation = st.role_flexibility[s], st.practice[s], st.innovation[s]
+        trust_in_commissioner, commissioner_trust = st.trust_in_commissioner[s], st.commissioner_trust[s]
+        participation, confidence, experience = st.participation[s], st.confidence[s], st.experience[s]
+        formal, tailoring, pressure = st.formal[s], st.tailoring[s], st.pressure[s]
 
         # --- 1. commissioner: budget, overhead, leadership, pulls on effort ---
         for i in range(P):
-            row = 0.0
-            for j in range(P):
-                row += trust[i, j]
-            mean_trust[i] = rel.mean_trust_toward_others(row, P)
-        system_trust = _total(mean_trust) / P
+            mean_trust[i] = rel.mean_trust_toward_others(_total(trust[i]), P)
         budget = plan.budget[s]
-        overhead = com.overhead(alliance, c.monitoring[s], c.coordination_cost[s], P, system_trust,
-                                st.arrangements[s])
-        leadership = culture.ipt6_leadership(st.arrangements[s], response.ipt6[s])
+        overhead = com.overhead(alliance, monitoring, c.coordination_cost[s], P, _total(mean_trust) / P, arrangements)
+        leadership = culture.ipt6_leadership(arrangements, response.ipt6[s])
         for i in range(P):
-            pull[i] = month_.effort_pull(alliance, st.pooled_share[s], c.monitoring[s], c.austerity[s], mean_trust[i],
-                                         c.free_riding_temptation[s], c.own_priorities[s], st.arrangements[s])
+            pull[i] = month_.effort_pull(alliance, pooled_share, monitoring, austerity, mean_trust[i],
+                                         c.free_riding_temptation[s], c.own_priorities[s], arrangements)
 
         # --- 2. providers choose effort ---
+        noise = c.effort_noise[s]
         for i in range(P):
-            drive = month_.effort_drive(st.commitment[s, i], mean_trust[i], st.trust_in_commissioner[s, i],
-                                        leadership, pull[i])
-            effort[i] = rel.realised_effort(drive, c.effort_noise[s], _shock_draw(
-                seed, np.int64(month), np.int64(_EFFORT), np.int64(i), np.int64(0)))
+            drive = month_.effort_drive(commitment[i], mean_trust[i], trust_in_commissioner[i], leadership, pull[i])
+            effort[i] = rel.realised_effort(drive, noise, _shock_draw(seed, step, _EFFORT, np.int64(i), _ZERO))
 
         # --- 3. communities receive services: pathways, capacity, queue, experience ---
         for loc in range(L):
-            aligned[loc] = _weighted(st.alignment[s], weights, loc)
+            aligned[loc] = _weighted(alignment, weights, loc)
             local_effort[loc] = _weighted(effort, weights, loc)
-            local_innovation[loc] = _weighted(st.innovation[s], weights, loc)
-            local_roles[loc] = _weighted(st.role_flexibility[s], weights, loc)
-            navigation[loc] = local.community_navigation(c.community_connectedness[s], st.participation[s, loc])
+            local_innovation[loc] = _weighted(innovation, weights, loc)
+            local_roles[loc] = _weighted(roles, weights, loc)
+            navigation[loc] = local.community_navigation(connectedness, participation[loc])
             for i in range(P):
-                keep[loc, i] = svc.keep_chance(st.role_flexibility[s, i], st.tailoring[s, loc])
+                keep[loc, i] = svc.keep_chance(roles[i], tailoring[loc])
         counts[:] = 0.0
         pathways.walk_scenario(
-            seed, month, tb.localities, D, c.need_complexity[s], tb.profile_cdf[s], tb.prob[s], tb.alias[s], keep,
-            trust, effort, tb.cross[s], navigation, st.formal[s], st.pressure[s],
-            com.accountability(alliance, c.monitoring[s], st.pooled_share[s]), st.whole_system[s],
-            c.handoff_loss[s], c.reassessment[s], st.practice[s], st.alignment[s], counts)
+            seed, month, tb.localities, D, complexity, tb.profile_cdf[s], tb.prob[s], tb.alias[s], keep, trust,
+            effort, tb.cross[s], navigation, formal, pressure, com.accountability(alliance, monitoring, pooled_share),
+            whole_system, c.handoff_loss[s], c.reassessment[s], practice, alignment, counts)
+        demand_factor, window, gain = plan.demand[s], c.waiting_window[s], c.specialisation_gain[s]
         for loc in range(L):
             gaps[loc], duplication[loc], discontinuity[loc], gap_episodes[loc] = pathways.fragmentation_shares(
                 counts[loc, _EPISODES], counts[loc, _GAP_EPISODES], counts[loc, _HANDOFFS], counts[loc, _LOST],
                 counts[loc, _DUPLICATED], counts[loc, _DISCONTINUITY])
             for d in range(D):
                 need[d] = new_need(tb.need_profile[s, loc, d], _shock_draw(
-                    seed, np.int64(month), np.int64(_NEED), np.int64(loc), np.int64(d))) * plan.demand[s]
-                demand[d] = st.backlog[s, loc, d] + svc.presented_need(need[d], st.participation[s, loc],
-                                                                       c.community_capacity[s])
-            productivity = month_.locality_productivity(local_innovation[loc], local_roles[loc],
-                                                        c.specialisation_gain[s])
+                    seed, step, _NEED, np.int64(loc), np.int64(d))) * demand_factor
+                demand[d] = st.backlog[s, loc, d] + svc.presented_need(need[d], participation[loc], community_capacity)
+            productivity = month_.locality_productivity(local_innovation[loc], local_roles[loc], gain)
             for d in range(D):
                 base[d] = month_.funded_capacity(tb.pooled_capacity[s, loc, d], budget, productivity, overhead)
-            flexibility = month_.redeployable(st.whole_system[s], st.tailoring[s, loc])
+            flexibility = month_.redeployable(whole_system, tailoring[loc])
             unwasted = month_.unwasted(duplication[loc])
             need_total, base_total = _total(demand), _total(base)
             served_total = expired_total = 0.0
             for d in range(D):
                 available = svc.flexed_capacity(base[d], demand[d], need_total, base_total, flexibility) * unwasted
-                served, expired, st.backlog[s, loc, d] = svc.serve(demand[d], available, c.waiting_window[s])
+                served, expired, st.backlog[s, loc, d] = svc.serve(demand[d], available, window)
                 served_total += served
                 expired_total += expired
             access = svc.share(served_total, served_total + expired_total)
-            st.pressure[s, loc] = 1.0 - access
+            pressure[loc] = 1.0 - access
             out.need[s, loc], out.demand[s, loc] = _total(need), need_total
             out.served[s, loc], out.expired[s, loc] = served_total, expired_total
-            out.resolved[s, loc] = served_total * (1.0 - gap_episodes[loc]) * svc.service_fit(st.tailoring[s, loc])
-            st.experience[s, loc] = rel.relax(st.experience[s, loc], svc.experience_target(
-                discontinuity[loc], access, gap_episodes[loc], st.participation[s, loc]), svc.EXPERIENCE_RATE)
+            out.resolved[s, loc] = served_total * (1.0 - gap_episodes[loc]) * svc.service_fit(tailoring[loc])
+            experience[loc] = rel.relax(experience[loc], svc.experience_target(
+                discontinuity[loc], access, gap_episodes[loc], participation[loc]), svc.EXPERIENCE_RATE)
         out.overhead[s] = overhead
         if not learn:
             continue
@@ -233,57 +239,51 @@ def run_month(month, learn, c, response, plan, tb, st, out):  # pragma: no cover
         # --- 4. learning: providers, then communities, then the commissioner ---
         trust_mean, trust_half_spread = tb.trust_mean[s], tb.trust_half_spread[s]
         for i in range(P):
-            row = 0.0
             for j in range(P):
                 trust[i, j] = rel.trust_step(trust[i, j], effort[j], trust_mean[i, j], trust_half_spread[i, j])
-                row += trust[i, j]
-            new_mean_trust[i] = rel.mean_trust_toward_others(row, P)
+            new_mean_trust[i] = rel.mean_trust_toward_others(_total(trust[i]), P)
+        seen_mean, seen_half_spread = tb.commissioner_mean[s], tb.commissioner_half_spread[s]
         for i in range(P):
-            observed = com.observed_performance(effort[i], c.monitoring[s], _shock_draw(
-                seed, np.int64(month), np.int64(_OBSERVE), np.int64(i), np.int64(0)))
-            st.commissioner_trust[s, i] = rel.trust_step(st.commissioner_trust[s, i], observed,
-                                                         tb.commissioner_mean[s], tb.commissioner_half_spread[s])
-            st.trust_in_commissioner[s, i] = rel.relax(st.trust_in_commissioner[s, i], st.commissioner_trust[s, i],
-                                                       tb.reciprocity[s])
+            observed = com.observed_performance(effort[i], monitoring, _shock_draw(
+                seed, step, _OBSERVE, np.int64(i), _ZERO))
+            commissioner_trust[i] = rel.trust_step(commissioner_trust[i], observed, seen_mean, seen_half_spread)
+            trust_in_commissioner[i] = rel.relax(trust_in_commissioner[i], commissioner_trust[i], tb.reciprocity[s])
+        for loc in range(L):
+            fragmentation[loc] = (gaps[loc] + duplication[loc] + discontinuity[loc]) / 3.0
+        commitment_mean, commitment_half_spread = tb.commitment_mean[s], tb.commitment_half_spread[s]
         for i in range(P):
             seen = covered = 0.0  # joint success the provider sees where it works (month_.success_seen)
             for loc in range(L):
-                fragmentation = (gaps[loc] + duplication[loc] + discontinuity[loc]) / 3.0
-                seen += tb.coverage[s, i, loc] * (1.0 - fragmentation)
+                seen += tb.coverage[s, i, loc] * (1.0 - fragmentation[loc])
                 covered += tb.coverage[s, i, loc]
-            st.commitment[s, i] = rel.trust_step(st.commitment[s, i], rel.commitment_target(  # update_commitment
-                new_mean_trust[i], seen / covered, st.trust_in_commissioner[s, i], leadership, st.pooled_share[s]),
-                tb.commitment_mean[s], tb.commitment_half_spread[s])
-            st.alignment[s, i] = rel.relax(st.alignment[s, i], local.ipt4_alignment_target(
-                alliance, new_mean_trust[i], response.ipt4[s]), local.ALIGNMENT_RATE)
-            st.orientation[s, i] = rel.relax(st.orientation[s, i], culture.ipt7_orientation_target(
-                alliance, st.commitment[s, i], c.culture_readiness[s], response.ipt7[s]), culture.ORIENTATION_RATE)
-            st.role_flexibility[s, i] = rel.relax(st.role_flexibility[s, i], culture.ipt7_role_target(
-                alliance, st.orientation[s, i]), culture.ROLE_RATE)
-            st.innovation[s, i] = st.innovation[s, i] + culture.ipt5_innovation_gain(
-                alliance, c.culture_readiness[s], st.orientation[s, i], st.innovation[s, i], response.ipt5[s])
-            st.practice[s, i] = rel.relax(st.practice[s, i], system.ipt2_assessment_practice_target(
-                st.whole_system[s], st.pooled_share[s], st.innovation[s, i], svc.INNOVATION_TOOLS),
-                system.PRACTICE_RATE)
+            commitment[i] = rel.trust_step(commitment[i], rel.commitment_target(  # rel.update_commitment
+                new_mean_trust[i], seen / covered, trust_in_commissioner[i], leadership, pooled_share),
+                commitment_mean, commitment_half_spread)
+            alignment[i] = rel.relax(alignment[i], local.ipt4_alignment_target(alliance, new_mean_trust[i], ipt4),
+                                     local.ALIGNMENT_RATE)
+            orientation[i] = rel.relax(orientation[i], culture.ipt7_orientation_target(
+                alliance, commitment[i], readiness, ipt7), culture.ORIENTATION_RATE)
+            roles[i] = rel.relax(roles[i], culture.ipt7_role_target(alliance, orientation[i]), culture.ROLE_RATE)
+            innovation[i] = innovation[i] + culture.ipt5_innovation_gain(alliance, readiness, orientation[i],
+                                                                         innovation[i], ipt5)
+            practice[i] = rel.relax(practice[i], system.ipt2_assessment_practice_target(
+                whole_system, pooled_share, innovation[i], svc.INNOVATION_TOOLS), system.PRACTICE_RATE)
         for loc in range(L):
-            st.confidence[s, loc] = rel.relax(st.confidence[s, loc], svc.confidence_target(
-                c.community_confidence[s], st.experience[s, loc]), svc.CONFIDENCE_RATE)
-            st.participation[s, loc] = rel.relax(st.participation[s, loc], local.ipt3_participation_target(
-                alliance, c.place_based[s], st.confidence[s, loc], c.community_connectedness[s], response.ipt3[s]),
-                svc.PARTICIPATION_RATE)
-            st.tailoring[s, loc] = local.ipt3_update_tailoring(
-                st.tailoring[s, loc], alliance, c.place_based[s], st.participation[s, loc], c.community_capacity[s],
-                local_effort[loc], response.ipt3[s])
+            confidence[loc] = rel.relax(confidence[loc], svc.confidence_target(
+                c.community_confidence[s], experience[loc]), svc.CONFIDENCE_RATE)
+            participation[loc] = rel.relax(participation[loc], local.ipt3_participation_target(
+                alliance, place_based, confidence[loc], connectedness, ipt3), svc.PARTICIPATION_RATE)
+            tailoring[loc] = local.ipt3_update_tailoring(tailoring[loc], alliance, place_based, participation[loc],
+                                                         community_capacity, local_effort[loc], ipt3)
             informal = 0.0  # informal cooperation in the locality (month_.local_informal)
             for i in range(P):
                 informal += effort[i] * mean_trust[i] * weights[i, loc]
-            drive = system.ipt1_pathway_drive(alliance, c.need_complexity[s], aligned[loc], local_effort[loc],
-                                              informal, response.ipt1[s])
-            st.formal[s, loc] = system.ipt1_update_pathways(st.formal[s, loc], drive, local_effort[loc])
-        st.whole_system[s] = rel.relax(st.whole_system[s], system.ipt2_whole_system_target(
-            alliance, st.pooled_share[s], _total(effort) / P, response.ipt2[s]), system.WHOLE_SYSTEM_RATE)
+            drive = system.ipt1_pathway_drive(alliance, complexity, aligned[loc], local_effort[loc], informal, ipt1)
+            formal[loc] = system.ipt1_update_pathways(formal[loc], drive, local_effort[loc])
+        st.whole_system[s] = rel.relax(whole_system, system.ipt2_whole_system_target(
+            alliance, pooled_share, _total(effort) / P, response.ipt2[s]), system.WHOLE_SYSTEM_RATE)
         st.arrangements[s] = culture.ipt6_update_arrangements(
-            st.arrangements[s], culture.ipt6_arrangements_target(alliance, plan.senior[s]), c.negativity_bias[s])
+            arrangements, culture.ipt6_arrangements_target(alliance, plan.senior[s]), c.negativity_bias[s])
 
 
 @njit(cache=True, error_model="numpy")

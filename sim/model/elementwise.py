@@ -62,7 +62,7 @@ _stamp_caches_with_model_source()
 def formula(function: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator: a formula that works on numbers and arrays alike (numpy functions, operators) is also
     callable from compiled loops; for Python callers it is the same function, unchanged."""
-    return register_jitable(inline="always")(function)
+    return register_jitable(function)
 
 
 def elementwise(signature: str) -> Callable[[Callable[..., float]], Callable[..., Any]]:
@@ -89,7 +89,7 @@ def elementwise(signature: str) -> Callable[[Callable[..., float]], Callable[...
             return scalar
 
         implementation.__wrapped__ = scalar  # type: ignore[attr-defined]  # numba reads the signature from it
-        overload(apply, inline="always")(implementation)
+        overload(apply)(implementation)
         apply.compiled = compiled  # type: ignore[attr-defined]
         return apply
 
