@@ -129,19 +129,18 @@ def copy_bandwidth(n_bytes: int, repeats: int) -> float:
 
 
 def bytes_per_scenario_step(P: int, L: int, D: int) -> float:
-    """Estimate of bytes read and written per scenario-step by the core's month loop.
+    """Estimate of bytes read and written per scenario-step by the core's month.
 
-    Counted from sim/model/core.py: element-passes (an array element read or written by one numpy
-    operation) per array class, times 8 bytes. Trust-sized ``P x P``: the row-sum product (1 read),
-    informal integration's product (1), update_trust (6 operations: 10 reads, 6 writes) and the
-    new row sums (1) = 19. ``P x L`` (coverage-sized): effort-weighted coverage, its product with
-    trust, the in-place product, the sum over providers, the locality means and the integration
-    seen by each provider, about 14. ``L x D``: two counter-based draws of need (hash, about 40
-    passes over 64-bit words), new need, demand, capacity, flexing, serving, about 90. ``P``: the
-    effort draw (about 40) and about 25 elementwise operations of 2-3 passes each, about 110.
-    ``L``: about 60 operations, about 170 passes.
+    The month runs compiled, one scenario at a time (sim/model/compiled_month.py), so each month it reads
+    and writes a scenario's state once (trust ``P x P``, eight provider arrays, six locality arrays, the
+    ``L x D`` backlog), reads its fixed tables once (locality weights and coverage ``2 P x L``, capacity,
+    need profile and its cumulative form ``3 L x D``, the walk's alias tables ``2 L x D x P``, cross-sector
+    pairs and trust rates ``3 P x P``) and writes what happened (effort ``P``, counts and totals ``17 L``).
+    Everything in between stays in the CPU's cache.
     """
-    return 8.0 * (19 * P * P + 14 * P * L + 90 * L * D + 110 * P + 170 * L)
+    state = P * P + 8 * P + 6 * L + L * D
+    tables = 2 * P * L + 3 * L * D + 2 * L * D * P + 3 * P * P
+    return 8.0 * (2 * state + tables + P + 17 * L)
 
 
 def roofline(quick: bool, core_rate: float) -> None:
@@ -158,8 +157,8 @@ def roofline(quick: bool, core_rate: float) -> None:
           f"{cache / 1e9:6.1f} GB/s")
     print(f"core: {core_rate:,.0f} scenario-steps/s x {per_step / 1e3:.1f} kB = {achieved / 1e9:.1f} GB/s, "
           f"{achieved / dram:.0%} of main-memory and {achieved / cache:.0%} of in-cache copy bandwidth")
-    print(f"memory-bound ceiling at main-memory bandwidth: {dram / per_step:,.0f} scenario-steps/s "
-          "(the working set of a chunk stays in cache, so the core can beat this)")
+    print(f"memory-bound ceiling at main-memory bandwidth: {dram / per_step:,.0f} scenario-steps/s: the core is "
+          "bound by computing (the care-pathway walk, the formulas' exp and log), not by memory")
 
 
 def main() -> None:
