@@ -221,3 +221,19 @@ def test_compiled_response_functions_equal_scipy_and_numpy():
         assert logistic(value) == logistic(np.array([value]))[0]
         assert gate(value, 0.4) == gate(np.array([value]), 0.4)[0]
         assert strength_response(abs(value)) == strength_response(np.array([abs(value)]))[0]
+
+
+def test_compiled_caches_are_stamped_with_the_whole_model_source():
+    """numba stamps a cached function with its own file only; the compiled month inlines formulas from many
+    files, so every cached function of sim.model is stamped with a digest of all of sim/model/ instead."""
+    import sim.model.compiled_month as compiled_month
+    import sim.model.pathways as pathways
+    from sim.model import elementwise
+
+    for dispatcher in (compiled_month.run_month, compiled_month.record_outcomes, pathways._walk_episodes):
+        locator = dispatcher._cache._impl.locator
+        assert type(locator).__name__ == "ModelSourceLocator"
+        assert locator.get_source_stamp() == elementwise.model_source_digest()
+    # the digest covers every source file of the model, theories included
+    files = sorted(p.relative_to(elementwise.MODEL_SOURCES) for p in elementwise.MODEL_SOURCES.rglob("*.py"))
+    assert {"compiled_month.py", "theories/culture.py", "outcomes.py"} <= {str(f) for f in files}
