@@ -132,7 +132,9 @@ def test_row_sweep_merges_to_the_same_table_whatever_the_split(tmp_path):
     rows.to_csv(rows_file, index=False)
     common = ["experiment=rows", f"experiment.rows_file={rows_file}", f"results_root={tmp_path}"]
     run([*common, "name=whole"], tmp_path)
-    run(["-m", *common, "name=split", "experiment.n_chunks=3", "experiment.chunk=0,1,2"], tmp_path, fresh=True)
+    # chunks one after another (basic launcher; row chunks through joblib: tests/test_sensitivity.py)
+    run(["-m", "hydra/launcher=basic", *common, "name=split", "experiment.n_chunks=3", "experiment.chunk=0,1,2"],
+        tmp_path)
     for name in ("whole", "split"):
         collect(tmp_path / name, tmp_path)
     whole = pd.read_parquet(tmp_path / "whole" / "merged.parquet")
