@@ -72,6 +72,19 @@ def test_overrides_reach_the_params_and_defaults_come_from_the_schema():
     assert params_from_config(compose_config([]).params) == Params()
 
 
+def test_t_quantile_is_scipy_stats_t_ppf():
+    from scipy import stats
+
+    from sim.sweeps.paired import interval, t_quantile
+
+    for df in (1, 2, 3, 7, 19, 49, 999, 10**6):
+        for p in (0.5, 0.9, 0.975, 0.995):
+            assert t_quantile(p, df) == stats.t.ppf(p, df), (p, df)
+    values = np.random.default_rng(1).normal(size=12)
+    half = stats.t.ppf(0.975, 11) * values.std(ddof=1) / np.sqrt(12)
+    assert interval(values) == (values.mean(), values.mean() - half, values.mean() + half)
+
+
 def test_single_run_writes_a_complete_tidy_results_folder(tmp_path):
     proc = run(["scenario=austerity", "params.initial_trust=0.2", "seeds=4", f"results_root={tmp_path}"], tmp_path)
     folder = tmp_path / "runs" / "params.initial_trust=0.2,scenario=austerity,seeds=4"
