@@ -110,6 +110,19 @@ def test_single_run_writes_a_complete_tidy_results_folder(tmp_path):
                              f"results_root={tmp_path}"], tmp_path).stdout
 
 
+def test_figure_false_leaves_out_the_figure_only(tmp_path):
+    args = ["seeds=2", "params.horizon=6", f"results_root={tmp_path}"]
+    run([*args, "figure=false", "name=without"], tmp_path)
+    run([*args, "name=with"], tmp_path)
+    without, with_ = (tmp_path / name / "params.horizon=6,seeds=2" for name in ("without", "with"))  # same folder name
+    assert {p.name for p in with_.iterdir()} - {p.name for p in without.iterdir()} == {"figure.png"}
+    for name in ("outcomes.parquet", "summary.csv"):
+        assert (without / name).read_bytes() == (with_ / name).read_bytes(), name
+    identity = [json.loads((f / "manifest.json").read_text())["identity"] for f in (without, with_)]
+    assert identity[0] == identity[1]  # a neutral key: a rerun with the figure reuses the folder
+    assert "skipped" in run([*args, "name=without"], tmp_path).stdout
+
+
 def test_help_lists_groups_and_presets(tmp_path):
     out = run(["--help"], tmp_path).stdout
     assert "scenario:" in out and all(p in out for p in PRESETS) and "experiment:" in out
