@@ -228,7 +228,7 @@ def _completed_runs(root: Path) -> list[str]:
 @pytest.mark.slurm
 @pytest.mark.timeout(300)
 def test_a_sweep_on_slurm_gives_the_local_launchers_tables_and_a_rerun_skips(slurm, tmp_path):
-    sweep = ["-m", "scenario=default,austerity", "seeds=3", "params.horizon=12"]
+    sweep = ["-m", "scenario=default,austerity", "seeds=3", "params.horizon=12", "figure=false"]
     local, cluster = tmp_path / "local", tmp_path / "cluster"
     proc, _ = _entry("run", [*sweep, "hydra/launcher=basic", f"results_root={local}"], tmp_path)  # no SLURM
     assert proc.returncode == 0, proc.stderr[-3000:]
