@@ -27,16 +27,18 @@ run: $(RUN_STAMP)
 	$(PY) experiments/sensitivity.py
 
 # Every test, browser and SLURM ones included, on two pytest-xdist workers; tests sharing a costly fixture
-# (the smoke study, SLURM, the app server) stay on one worker (tests/conftest.py).
+# (the smoke study, SLURM, the app server) stay on one worker (tests/conftest.py). More pytest options:
+# make test PYTEST_ARGS="--durations=25"
 PYTEST_N ?= 2
+PYTEST_ARGS ?=
 test: setup
 	$(PY) -m ruff check sim experiments tests hydra_plugins
-	$(PY) -m pytest -q -n $(PYTEST_N) --dist loadgroup
+	$(PY) -m pytest -q -n $(PYTEST_N) --dist loadgroup $(PYTEST_ARGS)
 
 # The inner loop: everything but slow, browser and SLURM tests (well under 2 minutes).
 test-fast: setup
 	$(PY) -m ruff check sim experiments tests hydra_plugins
-	$(PY) -m pytest -q -n $(PYTEST_N) --dist loadgroup -m "not slow and not browser and not slurm"
+	$(PY) -m pytest -q -n $(PYTEST_N) --dist loadgroup -m "not slow and not browser and not slurm" $(PYTEST_ARGS)
 
 lint: setup
 	$(PY) -m ruff check sim experiments tests hydra_plugins

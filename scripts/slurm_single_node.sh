@@ -4,7 +4,8 @@
 #   bash scripts/slurm_single_node.sh install   # apt-get install slurm-wlm munge, where missing
 #   bash scripts/slurm_single_node.sh start     # munged, slurmctld, slurmd; returns once the node is idle
 #   bash scripts/slurm_single_node.sh status    # exit 0 if this script's cluster is up (node idle or busy)
-#   bash scripts/slurm_single_node.sh stop      # stops, by PID, only what `start` started
+#   bash scripts/slurm_single_node.sh stop      # stops, by PID, only what `start` started (PIDs are checked
+#                                               # to still be those daemons: name and, for SLURM's, our slurm.conf)
 #   bash scripts/slurm_single_node.sh env       # prints `export SLURM_CONF=...` for a shell
 #
 # Everything lives in $ALLIANCE_SLURM_DIR (default /tmp/alliance-sim-slurm): slurm.conf, state, spool, logs and
@@ -22,7 +23,20 @@ WAIT_S=${ALLIANCE_SLURM_WAIT_S:-60}
 die() { echo "slurm_single_node: $*" >&2; exit 1; }
 say() { echo "slurm_single_node: $*"; }
 
-alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Whether PID is still the daemon NAME this script started: a PID file can outlive its process, and the PID
+# may since belong to anything else. slurmctld and slurmd were started with our slurm.conf on their command line.
+ours() {
+    local name=$1 pid=$2
+    [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$name" ]] || return 1
+    [[ $name == munged ]] && return 0
+    local args
+    args=$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ $'\n'$args$'\n' == *$'\n'"$CONF"$'\n'* ]]
+}
+
+# alive DIR/NAME.pid: the PID file exists and names a running NAME of ours.
+alive() { [[ -f $1 ]] && ours "$(basename "$1" .pid)" "$(cat "$1")"; }
 
 node_state() { SLURM_CONF=$CONF timeout 5 sinfo -h -N -o '%T' 2>/dev/null | head -n 1; }
 
@@ -153,12 +167,14 @@ stop() {
         [[ -f $pidfile ]] || continue
         local pid
         pid=$(cat "$pidfile")
-        if kill -0 "$pid" 2>/dev/null; then
+        if ours "$daemon" "$pid"; then  # never a process that merely reuses a stale PID
             kill "$pid" 2>/dev/null || true
             local deadline=$((SECONDS + 10))
-            while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-            kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+            while ours "$daemon" "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+            ours "$daemon" "$pid" && kill -9 "$pid" 2>/dev/null || true
             stopped+=("$daemon($pid)")
+        elif kill -0 "$pid" 2>/dev/null; then
+            say "$pidfile: PID $pid is no longer $daemon ($(cat "/proc/$pid/comm" 2>/dev/null)); left alone"
         fi
         rm -f "$pidfile"
     done

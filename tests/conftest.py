@@ -119,24 +119,73 @@ def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: 
                                            err.read().decode(errors="replace"))
 
 
+def _smoke_paths(factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """The smoke study's folder, its record and its lock, in the run's temporary folder that every pytest-xdist
+    worker shares."""
+    base = factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return shared / "smoke-study", shared / "smoke-study.json", shared / "smoke-study.lock"
+
+
+#: Run by a child process: the smoke study's command, its exit code and output written to the record.
+_BUILD_SMOKE = """
+import json, os, subprocess, sys
+from sim.runtime.processes import die_with_parent_signal
+cmd, cwd, env, record = json.loads(sys.argv[1])
+proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+                      preexec_fn=die_with_parent_signal)
+with open(record + ".tmp", "w") as f:
+    json.dump({"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}, f)
+os.replace(record + ".tmp", record)
+"""
+
+
+def _smoke_command(root: Path) -> tuple[list[str], dict[str, str]]:
+    cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
+           f"results_root={root}", "report=true", "workers=2"]
+    return cmd, {**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start making the smoke study in the background as soon as the tests are collected, if any selected test
+    needs it: the tests that need it then find it made (or wait less) instead of one worker making it while
+    the other waits. The child holds the study's lock until the record is written (see ``smoke_run``)."""
+    if not any("smoke_run" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    root, record, lock_path = _smoke_paths(session.config._tmp_path_factory)
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # another worker has started it
+        if record.is_file() or root.exists():
+            return
+        root.mkdir()
+        cmd, env = _smoke_command(root)
+        from sim.runtime.processes import die_with_parent_signal
+
+        # the child inherits the locked file: the lock is released when the child ends, record written
+        subprocess.Popen([sys.executable, "-c", _BUILD_SMOKE, json.dumps([cmd, str(root), env, str(record)])],
+                         cwd=root, pass_fds=(lock.fileno(),), stdin=subprocess.DEVNULL,
+                         preexec_fn=die_with_parent_signal)
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """The smoke study with its report, made once by the main job's own command in a new interpreter (~25 s)
     and shared by every test that needs a finished study: ``.folder`` (the study), ``.stdout``, ``.stderr``.
 
-    Under pytest-xdist the first worker that needs it makes it in the run's shared temporary folder while the
-    other waits on a lock, so the study is made once per run, not once per worker."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    root, record = shared / "smoke-study", shared / "smoke-study.json"
-    with open(shared / "smoke-study.lock", "w") as lock:
+    It is started in the background when the tests are collected (``pytest_collection_finish``); this waits
+    for it on its lock. Should that not have happened, the first worker that needs it makes it here while the
+    other waits on the lock, so the study is made once per run, not once per worker."""
+    root, record, lock_path = _smoke_paths(tmp_path_factory)
+    with open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         if not record.is_file():
-            root.mkdir()
-            cmd = [sys.executable, str(ROOT / "experiments" / "sensitivity.py"), "study=smoke", "name=smoke",
-                   f"results_root={root}", "report=true", "workers=2"]
-            proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600,
-                                  env={**os.environ, "TMPDIR": str(root), "MPLBACKEND": "Agg"})
+            root.mkdir(exist_ok=True)
+            cmd, env = _smoke_command(root)
+            proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=600, env=env)
             record.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout,
                                           "stderr": proc.stderr}))
         run = SimpleNamespace(**json.loads(record.read_text()), folder=root / "sensitivity" / "smoke")
@@ -176,8 +225,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # session fixture; its tests count the jobs SLURM lists, so they must not overlap) and the app server of the
 # browser tests (~20 s to start). A test file is never split here, so these are named by file.
 # (xdist's own grouping by `xdist_group` marks does nothing with pytest 9.2: pytest-dev/pytest-xdist#1386.)
+#
+# A worker that runs out of work takes the unit with the largest expected time (longest first), so the
+# two workers finish close together: long tests do not start last. Expected seconds of the long tests
+# (on this 2-core machine, both workers busy) are below; any other test counts as UNLISTED_SECONDS. The
+# numbers only order the work: a wrong one makes a run less balanced, never wrong.
 # ------------------------------------------------------------------------------------------------
 SAME_WORKER = {"tests/test_cluster.py": "slurm", "tests/test_app.py": "app-server"}
+EXPECTED_SECONDS = {
+    "tests/test_cluster.py::test_a_smoke_study_through_slurm": 45,
+    "tests/test_cluster.py::test_a_sweep_on_slurm": 35,
+    "tests/test_cluster.py::test_a_job_that_can_never_run": 3,
+    "tests/test_core.py::test_batch_invariance[": 12,
+    "tests/test_faults.py::test_kill_9_of_a_study": 30,
+    "tests/test_faults.py::test_kill_9_of_a_parallel_sweep": 30,
+    "tests/test_sweeps.py::test_killed_sweep": 20,
+    "tests/test_sweeps.py::test_parallel_sweep_and_collect": 25,
+    "tests/test_app.py::test_reset_slider": 35,
+    "tests/test_app.py::test_preset_moves": 12,
+    "tests/test_faults.py::test_twin_sweeps": 15,
+    "tests/test_patterns.py::test_pattern[P9]": 13,
+    "tests/test_core.py::test_equivalence_on_random": 12,
+    "tests/test_faults.py::test_a_full_disk_while_writing_the_report": 10,
+    "tests/test_core.py::test_bench_quick_runs": 7,
+    "tests/test_faults.py::test_a_script_without_a_main_guard": 6,
+}
+UNLISTED_SECONDS = 1.0
+
+
+def expected_seconds(nodeid: str) -> float:
+    return next((s for prefix, s in EXPECTED_SECONDS.items() if nodeid.startswith(prefix)), UNLISTED_SECONDS)
+
+
+class _LongestFirst(dict):
+    """xdist's queue of work units (scope -> {nodeid: done}); ``popitem`` hands out the longest unit."""
+
+    def popitem(self, last: bool = True) -> tuple[str, dict[str, bool]]:
+        scope = max(self, key=lambda s: sum(expected_seconds(n) for n in self[s]))
+        return scope, self.pop(scope)
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: ignored without it
@@ -187,7 +272,11 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     from xdist.scheduler import LoadGroupScheduling
 
     class SharedFixtureScheduling(LoadGroupScheduling):
-        """Per test, except the files of SAME_WORKER; the largest units start first."""
+        """Per test, except the files of SAME_WORKER; the longest units first."""
+
+        def __init__(self, config: pytest.Config, log=None) -> None:
+            super().__init__(config, log)
+            self.workqueue = _LongestFirst()
 
         def _split_scope(self, nodeid: str) -> str:
             return SAME_WORKER.get(nodeid.split("::", 1)[0]) or super()._split_scope(nodeid)

@@ -23,17 +23,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from sim.app.teaching import (
-    RULE_KEY,
-    SLIDER_GROUPS,
-    Preset,
-    TwinModel,
-    control_specs,
-    load_presets,
-    preset_settings,
-    settings_to_params,
-)
 from sim.params import RULE_IDS, Params
+
+# sim.app.teaching (Solara, Mesa's visualisation: ~3.5 s) is imported by the tests that use it, not when
+# pytest collects this file in every worker.
 
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
@@ -44,6 +37,8 @@ STATE_TIMEOUT = 30_000
 
 # --- controls and presets (no browser) ----------------------------------------------------------------
 def test_every_numeric_field_has_a_slider_with_the_schema_range() -> None:
+    from sim.app.teaching import SLIDER_GROUPS, control_specs
+
     controls = control_specs()
     numeric = [s for s in Params.schema() if s.type in (int, float)]
     assert {s.group for s in numeric} <= set(SLIDER_GROUPS)
@@ -65,6 +60,8 @@ def _assert_on_grid(name: str, value: float, control: dict) -> None:
 
 
 def test_preset_values_are_on_the_slider_grid() -> None:
+    from sim.app.teaching import control_specs, load_presets, preset_settings
+
     controls = control_specs()
     for preset in load_presets().values():
         for name, value in preset_settings(preset).items():
@@ -73,6 +70,8 @@ def test_preset_values_are_on_the_slider_grid() -> None:
 
 
 def test_every_rule_has_a_switch_and_switches_feed_disabled() -> None:
+    from sim.app.teaching import RULE_KEY, Preset, control_specs, preset_settings, settings_to_params
+
     controls = control_specs()
     for rule in RULE_IDS:
         switch = controls[RULE_KEY + rule]
@@ -83,6 +82,8 @@ def test_every_rule_has_a_switch_and_switches_feed_disabled() -> None:
 
 
 def test_slider_noise_is_snapped_into_range() -> None:
+    from sim.app.teaching import settings_to_params
+
     params = settings_to_params({"senior_commitment": 0.35000000000000003, "initial_trust": 1.0000000001,
                                  "n_providers": 7.0})
     assert (params.senior_commitment, params.initial_trust, params.n_providers) == (0.35, 1.0, 7)
@@ -91,6 +92,8 @@ def test_slider_noise_is_snapped_into_range() -> None:
 
 
 def test_presets_are_read_generically(tmp_path: Path) -> None:
+    from sim.app.teaching import RULE_KEY, load_presets, preset_settings
+
     (tmp_path / "a.yaml").write_text("description: A test\nparams:\n  initial_trust: 0.2\n"
                                      "  disabled: [IPT6]\n")
     (tmp_path / "bad.yaml").write_text("params:\n  initial_trust: 7\n")  # out of range: left out
@@ -102,6 +105,8 @@ def test_presets_are_read_generically(tmp_path: Path) -> None:
 
 
 def test_repository_presets_all_load() -> None:
+    from sim.app.teaching import load_presets
+
     folder = ROOT / "sim" / "conf" / "scenario"
     presets = load_presets(folder)
     assert "default" in presets
@@ -109,6 +114,8 @@ def test_repository_presets_all_load() -> None:
 
 
 def test_twins_differ_only_in_commissioning_and_stop_at_horizon() -> None:
+    from sim.app.teaching import Preset, TwinModel, preset_settings
+
     model = TwinModel(**{**preset_settings(Preset("d", "")), "horizon": 4, "seed": 3})
     a, t = model.alliance.params.to_dict(), model.traditional.params.to_dict()
     assert {k for k in a if a[k] != t[k]} == {"commissioning"}
@@ -120,6 +127,7 @@ def test_twins_differ_only_in_commissioning_and_stop_at_horizon() -> None:
 
 def test_figures_draw() -> None:
     from sim.app.components import locality_figure, network_figure, outcome_figure
+    from sim.app.teaching import Preset, TwinModel, preset_settings
 
     model = TwinModel(**{**preset_settings(Preset("d", "")), "n_providers": 6})
     model.step()
@@ -303,6 +311,8 @@ def test_reset_slider_step_updates_counter_and_both_charts(page, app_server: dic
 @pytest.mark.browser
 def test_preset_moves_the_sliders_and_resets(page, app_server: dict) -> None:
     from playwright.sync_api import expect
+
+    from sim.app.teaching import control_specs, load_presets, preset_settings
 
     expect(_counter(page, 0)).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Step").click()

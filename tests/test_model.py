@@ -10,8 +10,6 @@ import inspect
 import numpy as np
 import pytest
 from conftest import run_model
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from sim import OUTCOMES, AllianceModel, Params
 from sim.model import relationships as rel
@@ -150,7 +148,9 @@ def test_events_change_the_world_when_they_say():
 
 
 # --- every state stays in range -------------------------------------------------------------------
-def _params_strategy() -> st.SearchStrategy[Params]:
+def _params_strategy():
+    from hypothesis import strategies as st
+
     fields = {}
     for s in Params.schema():
         if s.name in ("horizon", "events"):
@@ -167,9 +167,17 @@ def _params_strategy() -> st.SearchStrategy[Params]:
     return st.fixed_dictionaries(fields).map(lambda d: Params(horizon=24, **d))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(params=_params_strategy(), seed=st.integers(0, 2**63 - 1))
-def test_states_stay_in_range_for_any_valid_parameters(params, seed):
+def test_states_stay_in_range_for_any_valid_parameters():
+    # hypothesis (~1.6 s to import) is imported when this test runs, not when every worker collects the file
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    check = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])(
+        given(params=_params_strategy(), seed=st.integers(0, 2**63 - 1))(_states_stay_in_range))
+    check()
+
+
+def _states_stay_in_range(params, seed):
     model = AllianceModel(params=params, seed=seed)
     for _ in range(params.horizon):
         model.step()

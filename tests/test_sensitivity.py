@@ -13,6 +13,7 @@ from conftest import run_entry
 from SALib.test_functions import Ishigami
 
 from sim.analysis.sensitivity import PairedEffects, morris, noise_share, sobol, study_bounds, theory_group
+from sim.params import Params
 
 ROOT = Path(__file__).resolve().parents[1]
 PI = (-np.pi, np.pi)
@@ -104,6 +105,21 @@ def test_model_effects_use_common_random_numbers_and_match_the_sweep_machinery(t
     swept = PairedEffects(names, outcomes, steps=12, launcher="local", chunks=3, work_dir=str(tmp_path)).run(X, 2)
     for outcome in outcomes:
         np.testing.assert_array_equal(local[outcome], swept[outcome])
+
+
+def test_a_batch_of_designs_gives_each_designs_own_effects():
+    rng = np.random.default_rng(4)
+    names, outcomes = ["initial_trust", "austerity"], ["fragmentation_reduction", "value_gain"]
+    model = PairedEffects(names, outcomes, steps=8, seed=3)
+    designs = [(rng.uniform(size=(5, 2)), None), (rng.uniform(size=(3, 2)), Params(disabled=("IPT6",))),
+               (rng.uniform(size=(1, 2)), Params(commissioning="traditional", n_providers=4))]
+    batch = model.run_batch(designs, 2)
+    assert model.evaluations == (5 + 3 + 1) * 2 * 2
+    for (X, base), effects in zip(designs, batch, strict=True):
+        alone = PairedEffects(names, outcomes, steps=8, seed=3).run(X, 2, base=base)
+        for outcome in outcomes:
+            assert effects[outcome].shape == (len(X), 2)
+            np.testing.assert_array_equal(effects[outcome], alone[outcome])
 
 
 def _study(tmp_path: Path, *overrides: str) -> subprocess.CompletedProcess:

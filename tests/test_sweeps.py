@@ -72,6 +72,19 @@ def test_overrides_reach_the_params_and_defaults_come_from_the_schema():
     assert params_from_config(compose_config([]).params) == Params()
 
 
+def test_t_quantile_is_scipy_stats_t_ppf():
+    from scipy import stats
+
+    from sim.sweeps.paired import interval, t_quantile
+
+    for df in (1, 2, 3, 7, 19, 49, 999, 10**6):
+        for p in (0.5, 0.9, 0.975, 0.995):
+            assert t_quantile(p, df) == stats.t.ppf(p, df), (p, df)
+    values = np.random.default_rng(1).normal(size=12)
+    half = stats.t.ppf(0.975, 11) * values.std(ddof=1) / np.sqrt(12)
+    assert interval(values) == (values.mean(), values.mean() - half, values.mean() + half)
+
+
 def test_single_run_writes_a_complete_tidy_results_folder(tmp_path):
     proc = run(["scenario=austerity", "params.initial_trust=0.2", "seeds=4", f"results_root={tmp_path}"], tmp_path)
     folder = tmp_path / "runs" / "params.initial_trust=0.2,scenario=austerity,seeds=4"
@@ -97,6 +110,19 @@ def test_single_run_writes_a_complete_tidy_results_folder(tmp_path):
                              f"results_root={tmp_path}"], tmp_path).stdout
 
 
+def test_figure_false_leaves_out_the_figure_only(tmp_path):
+    args = ["seeds=2", "params.horizon=6", f"results_root={tmp_path}"]
+    run([*args, "figure=false", "name=without"], tmp_path)
+    run([*args, "name=with"], tmp_path)
+    without, with_ = (tmp_path / name / "params.horizon=6,seeds=2" for name in ("without", "with"))  # same folder name
+    assert {p.name for p in with_.iterdir()} - {p.name for p in without.iterdir()} == {"figure.png"}
+    for name in ("outcomes.parquet", "summary.csv"):
+        assert (without / name).read_bytes() == (with_ / name).read_bytes(), name
+    identity = [json.loads((f / "manifest.json").read_text())["identity"] for f in (without, with_)]
+    assert identity[0] == identity[1]  # a neutral key: a rerun with the figure reuses the folder
+    assert "skipped" in run([*args, "name=without"], tmp_path).stdout
+
+
 def test_help_lists_groups_and_presets(tmp_path):
     out = run(["--help"], tmp_path).stdout
     assert "scenario:" in out and all(p in out for p in PRESETS) and "experiment:" in out
@@ -106,7 +132,7 @@ def test_help_lists_groups_and_presets(tmp_path):
 @pytest.mark.parametrize("launcher", ["local", "submitit_local"])
 def test_parallel_sweep_and_collect(tmp_path, launcher):
     run(["-m", f"hydra/launcher={launcher}", "scenario=default,austerity", "params.n_providers=5,10", "seeds=3",
-         "params.horizon=12", f"results_root={tmp_path}"], tmp_path, fresh=True)
+         "params.horizon=12", "figure=false", f"results_root={tmp_path}"], tmp_path, fresh=True)
     runs = sorted(p.name for p in (tmp_path / "runs").iterdir() if is_complete(p))
     assert runs == sorted(f"params.horizon=12,params.n_providers={n},scenario={s},seeds=3"
                           for n in (5, 10) for s in ("austerity", "default"))
@@ -132,7 +158,9 @@ def test_row_sweep_merges_to_the_same_table_whatever_the_split(tmp_path):
     rows.to_csv(rows_file, index=False)
     common = ["experiment=rows", f"experiment.rows_file={rows_file}", f"results_root={tmp_path}"]
     run([*common, "name=whole"], tmp_path)
-    run(["-m", *common, "name=split", "experiment.n_chunks=3", "experiment.chunk=0,1,2"], tmp_path, fresh=True)
+    # chunks one after another (basic launcher; row chunks through joblib: tests/test_sensitivity.py)
+    run(["-m", "hydra/launcher=basic", *common, "name=split", "experiment.n_chunks=3", "experiment.chunk=0,1,2"],
+        tmp_path)
     for name in ("whole", "split"):
         collect(tmp_path / name, tmp_path)
     whole = pd.read_parquet(tmp_path / "whole" / "merged.parquet")
@@ -145,7 +173,7 @@ def test_row_sweep_merges_to_the_same_table_whatever_the_split(tmp_path):
 @pytest.mark.slow
 def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(tmp_path):
     sweep = ["-m", "hydra/launcher=basic", "scenario=default,austerity,low_trust_start",
-             "params.n_providers=8,12", "seeds=30"]
+             "params.n_providers=8,12", "seeds=30", "figure=false"]  # ~1.3 s a job: killed after 2 of 6
     clean, killed = tmp_path / "clean", tmp_path / "killed"
     run([*sweep, f"results_root={clean}"], tmp_path)
 

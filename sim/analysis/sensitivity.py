@@ -289,21 +289,37 @@ class PairedEffects:
 
     def run(self, X: np.ndarray, replicates: int, base: Params | None = None) -> dict[str, np.ndarray]:
         """Effects of every outcome for every row and replicate: ``{outcome: (rows, replicates)}``."""
-        X = np.atleast_2d(np.asarray(X, dtype=float))
-        rows = self.frame(X, base)
-        n = len(rows)
-        table = pd.concat([rows.assign(commissioning=mode) for mode in ("alliance", "traditional")
-                           for _ in range(replicates)], ignore_index=True)
-        seeds = np.tile(np.repeat(self.seed + np.arange(replicates), n), 2)
+        return self.run_batch([(X, base)], replicates)[0]
+
+    def run_batch(self, designs: Sequence[tuple[np.ndarray, Params | None]],
+                  replicates: int) -> list[dict[str, np.ndarray]]:
+        """:meth:`run` for each ``(X, base)`` of ``designs``, evaluated together as one table (one sweep
+        through a launcher instead of one per design). A scenario's numbers do not depend on what else runs
+        with it, so each result equals its own :meth:`run`."""
+        tables, seeds, sizes = [], [], []
+        for X, base in designs:
+            X = np.atleast_2d(np.asarray(X, dtype=float))
+            rows = self.frame(X, base)
+            n = len(rows)
+            tables.append(pd.concat([rows.assign(commissioning=mode) for mode in ("alliance", "traditional")
+                                     for _ in range(replicates)], ignore_index=True))
+            seeds.append(np.tile(np.repeat(self.seed + np.arange(replicates), n), 2))
+            sizes.append(n)
+        table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
         started = time.perf_counter()
-        final = self._final_values(table, seeds)
+        final = self._final_values(table, np.concatenate(seeds))
         self.seconds += time.perf_counter() - started
         self.evaluations += len(table)
-        out = {}
-        for name, (outcome, sign) in self._effects.items():
-            values = final[outcome].reshape(2, replicates, n)
-            out[name] = (sign * (values[0] - values[1])).T
-        return out
+        results, start = [], 0
+        for n in sizes:
+            stop = start + 2 * replicates * n
+            out = {}
+            for name, (outcome, sign) in self._effects.items():
+                values = final[outcome][start:stop].reshape(2, replicates, n)
+                out[name] = (sign * (values[0] - values[1])).T
+            results.append(out)
+            start = stop
+        return results
 
     def _final_values(self, table: pd.DataFrame, seeds: np.ndarray) -> dict[str, np.ndarray]:
         """End-of-horizon outcomes of every row, in row order, in-process or through the sweep machinery."""

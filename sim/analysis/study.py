@@ -224,9 +224,10 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: 
         sobol_eval = models.new(kept, outcomes)
         kept_bounds = {n: bounds[n] for n in kept}
         index_rows, noise_rows, samples = [], [], []
-        for n in (study.sobol_n // 2, study.sobol_n):
-            sp = sobol_design(kept_bounds, n, seed=seed, second_order=study.second_order)
-            effects = sobol_eval.run(sp.samples, R)
+        sizes = (study.sobol_n // 2, study.sobol_n)
+        designs = [sobol_design(kept_bounds, n, seed=seed, second_order=study.second_order) for n in sizes]
+        evaluated = sobol_eval.run_batch([(sp.samples, None) for sp in designs], R)  # one sweep for both
+        for n, sp, effects in zip(sizes, designs, evaluated, strict=True):
             for outcome in outcomes:
                 table = sobol_indices(sp, effects[outcome].mean(axis=1), seed=seed, second_order=study.second_order)
                 index_rows.append(table.assign(outcome=outcome, N=n).reset_index())
@@ -387,10 +388,12 @@ def _ablation(study: Any, models: _Evaluators, base: Params, bounds: dict, outco
     paired by context and seed, with 95% intervals."""
     contexts, X = _context_sample(study, bounds, study.ablation_contexts)
     evaluator = models.new(contexts, outcomes)
-    reference = evaluator.run(X, study.replicates)
+    variants = (*RULE_IDS, *THEORY_IDS)
+    # the reference and every variant as one sweep
+    reference, *switched_off = evaluator.run_batch(
+        [(X, None), *((X, base.replace(disabled=(variant,))) for variant in variants)], study.replicates)
     rows = []
-    for variant in (*RULE_IDS, *THEORY_IDS):
-        effects = evaluator.run(X, study.replicates, base=base.replace(disabled=(variant,)))
+    for variant, effects in zip(variants, switched_off, strict=True):
         for outcome in outcomes:
             change = (effects[outcome] - reference[outcome]).ravel()
             mean, low, high = interval(change)

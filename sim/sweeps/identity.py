@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 import sim
 
 #: Keys that never change a run's numbers (dotted paths into the resolved config).
-NEUTRAL_KEYS = ("workers", "name", "results_root", "force", "description", "report", "experiment.chunk",
+NEUTRAL_KEYS = ("workers", "name", "results_root", "force", "description", "report", "figure", "experiment.chunk",
                 "experiment.rows_file")
 
 

@@ -171,7 +171,7 @@ def run(cfg: DictConfig, override_dirname: str = "", overrides: list[str] | None
         with atomic_folder(folder) as tmp:
             frame.to_parquet(tmp / "outcomes.parquet", index=False)
             summary.to_csv(tmp / "summary.csv", index=False)
-            if frame["step"].nunique() > 1:
+            if cfg.get("figure", True) and frame["step"].nunique() > 1:
                 plot_paired(frame, tmp / "figure.png", title=_title(cfg))
             (tmp / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
             write_json(tmp / "manifest.json", manifest(
