@@ -66,57 +66,79 @@ def run_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: 
 
     Not for sweeps whose launcher pickles the task function for other processes (joblib's ``local``,
     ``submitit_*``, ``slurm``): the entry module is not importable there. ``hydra/launcher=basic`` is fine."""
+    return start_entry(name, argv, cwd, timeout, env, preexec).wait()
+
+
+class Entry:
+    """A command started by :func:`start_entry`, running in a forked child."""
+
+    def __init__(self, name: str, argv: list[str], pid: int, out, err, timeout: float) -> None:
+        self.name, self.argv, self.pid, self._out, self._err = name, argv, pid, out, err
+        self.deadline = time.monotonic() + timeout
+        self.timeout = timeout
+
+    def wait(self) -> subprocess.CompletedProcess:
+        """Its exit code and output once it has ended (TimeoutError, and the child stopped, after ``timeout``)."""
+        try:
+            while True:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+                if done:
+                    break
+                if time.monotonic() > self.deadline:
+                    os.killpg(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    raise TimeoutError(f"{self.name} {self.argv} did not finish in {self.timeout} s")
+                time.sleep(0.01)
+            self._out.seek(0)
+            self._err.seek(0)
+            return subprocess.CompletedProcess([self.name, *self.argv], os.waitstatus_to_exitcode(status),
+                                               self._out.read().decode(errors="replace"),
+                                               self._err.read().decode(errors="replace"))
+        finally:
+            self._out.close()
+            self._err.close()
+
+
+def start_entry(name: str, argv: list[str], cwd: Path, timeout: float = 300, env: dict[str, str] | None = None,
+                preexec=None) -> Entry:
+    """:func:`run_entry` without waiting: the command runs in a forked child while the test goes on."""
     module = entry_module(name)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        with warnings.catch_warnings():  # the child only runs the command and exits
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # the child: becomes the command, never returns into pytest
-            code = 1
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with warnings.catch_warnings():  # the child only runs the command and exits
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: becomes the command, never returns into pytest
+        code = 1
+        try:
+            os.setpgid(0, 0)  # its own process group, so a timeout can stop all it started
+            os.chdir(cwd)
+            os.environ.pop("ALLIANCE_SIM_OWNER", None)
+            os.environ.pop("ALLIANCE_SIM_SCRATCH", None)
+            os.environ.update(env or {})
+            if preexec is not None:
+                preexec()
+            os.dup2(out.fileno(), 1)
+            os.dup2(err.fileno(), 2)
+            sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), line_buffering=True)
+            sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), line_buffering=True)
+            sys.argv = [str(ENTRIES[name]), *argv]
             try:
-                os.setpgid(0, 0)  # its own process group, so a timeout can stop all it started
-                os.chdir(cwd)
-                os.environ.pop("ALLIANCE_SIM_OWNER", None)
-                os.environ.pop("ALLIANCE_SIM_SCRATCH", None)
-                os.environ.update(env or {})
-                if preexec is not None:
-                    preexec()
-                os.dup2(out.fileno(), 1)
-                os.dup2(err.fileno(), 2)
-                sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), line_buffering=True)
-                sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), line_buffering=True)
-                sys.argv = [str(ENTRIES[name]), *argv]
-                try:
-                    (getattr(module, "cli", None) or module.main)()
-                    code = 0
-                except SystemExit as exc:
-                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                except BaseException:  # noqa: BLE001 - reported like an uncaught exception
-                    traceback.print_exc()
-                    code = 1
+                (getattr(module, "cli", None) or module.main)()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException:  # noqa: BLE001 - reported like an uncaught exception
+                traceback.print_exc()
+                code = 1
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
             finally:
-                try:
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                finally:
-                    os._exit(code)
-        deadline = time.monotonic() + timeout
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            if time.monotonic() > deadline:
-                os.killpg(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                raise TimeoutError(f"{name} {argv} did not finish in {timeout} s")
-            time.sleep(0.01)
-        code = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess([name, *argv], code, out.read().decode(errors="replace"),
-                                           err.read().decode(errors="replace"))
+                os._exit(code)
+    return Entry(name, argv, pid, out, err, timeout)
 
 
 def _smoke_paths(factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
@@ -220,10 +242,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 # ------------------------------------------------------------------------------------------------
-# pytest-xdist: `make test` runs `-n 2 --dist loadgroup`. Each test is its own unit of work except the
-# files below, whose tests share a fixture that must live in one worker: SLURM (started and stopped by its
-# session fixture; its tests count the jobs SLURM lists, so they must not overlap) and the app server of the
-# browser tests (~20 s to start). A test file is never split here, so these are named by file.
+# pytest-xdist: `make test` runs `-n 2 --dist loadgroup`. Each test is its own unit of work except those
+# below (named by the start of their node ids), whose tests share a fixture that must live in one worker:
+# SLURM (started and stopped by its session fixture; its tests count the jobs SLURM lists, so they must not
+# overlap), the app server of the browser tests (~10-20 s to start) and the finished sweeps that collect.py's
+# refusals copy (~4 s, made once per worker that needs them).
 # (xdist's own grouping by `xdist_group` marks does nothing with pytest 9.2: pytest-dev/pytest-xdist#1386.)
 #
 # A worker that runs out of work takes the unit with the largest expected time (longest first), so the
@@ -231,7 +254,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # (on this 2-core machine, both workers busy) are below; any other test counts as UNLISTED_SECONDS. The
 # numbers only order the work: a wrong one makes a run less balanced, never wrong.
 # ------------------------------------------------------------------------------------------------
-SAME_WORKER = {"tests/test_cluster.py": "slurm", "tests/test_app.py": "app-server"}
+SAME_WORKER = {"tests/test_cluster.py": "slurm", "tests/test_app.py": "app-server",
+               "tests/test_bad_inputs.py::test_collect_refuses_bad_folders[": "row-sweep"}
 EXPECTED_SECONDS = {
     "tests/test_cluster.py::test_a_smoke_study_through_slurm": 45,
     "tests/test_cluster.py::test_a_sweep_on_slurm": 35,
@@ -279,6 +303,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
             self.workqueue = _LongestFirst()
 
         def _split_scope(self, nodeid: str) -> str:
-            return SAME_WORKER.get(nodeid.split("::", 1)[0]) or super()._split_scope(nodeid)
+            group = next((g for prefix, g in SAME_WORKER.items() if nodeid.startswith(prefix)), None)
+            return group or super()._split_scope(nodeid)
 
     return SharedFixtureScheduling(config, log)
