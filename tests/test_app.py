@@ -162,9 +162,16 @@ def browser_path() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def app_server(browser_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """scripts/app.sh on a free port; yields its URL and log path; stops it afterwards."""
+@pytest.fixture(scope="module", autouse=True)
+def _app_server_process(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """scripts/app.sh on a free port, started when this file's first test starts (if a browser test is to run
+    and Chromium exists), so that it starts up while the tests without a browser run; stopped afterwards.
+    ``app_server`` waits until it answers."""
+    browser_tests = [item for item in request.session.items
+                     if item.path == request.node.path and item.get_closest_marker("browser")]
+    if not browser_tests or _chromium() is None:
+        yield None
+        return
     port = _free_port()
     log_path = tmp_path_factory.mktemp("app") / "server.log"
     # Solara behaves differently when PYTEST_CURRENT_TEST is set: start the server as a user would.
@@ -176,26 +183,34 @@ def app_server(browser_path: str, tmp_path_factory: pytest.TempPathFactory) -> I
     with open(log_path, "w") as log:
         proc = subprocess.Popen(["bash", str(ROOT / "scripts" / "app.sh")], cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"app server did not start (exit {proc.poll()}):\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.3)
-        yield {"url": url, "log": log_path, "started": started}
+        yield {"proc": proc, "url": f"http://127.0.0.1:{port}/", "log": log_path, "started": started}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)  # our own process group (start_new_session)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def app_server(browser_path: str, _app_server_process: dict | None) -> dict:
+    """The app server once it answers: its URL, log path and start time."""
+    server = _app_server_process
+    assert server is not None  # started for every module with browser tests once Chromium exists
+    proc, url, log_path = server["proc"], server["url"], server["log"]
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"app server did not start (exit {proc.poll()}):\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.3)
+    return {"url": url, "log": log_path, "started": server["started"]}
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import run_entry
+from conftest import run_entry, start_entry
 from hydra import compose, initialize_config_dir
 
 from sim import OUTCOMES, Params, simulate, tidy
@@ -175,7 +175,7 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(tmp_path):
     sweep = ["-m", "hydra/launcher=basic", "scenario=default,austerity,low_trust_start",
              "params.n_providers=8,12", "seeds=30", "figure=false"]  # ~1.3 s a job: killed after 2 of 6
     clean, killed = tmp_path / "clean", tmp_path / "killed"
-    run([*sweep, f"results_root={clean}"], tmp_path)
+    clean_run = start_entry("run", [*sweep, f"results_root={clean}"], tmp_path)  # meanwhile, uninterrupted
 
     proc = subprocess.Popen([*RUN, *sweep, f"results_root={killed}"], cwd=tmp_path, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -190,6 +190,8 @@ def test_killed_sweep_resumes_and_matches_an_uninterrupted_run(tmp_path):
     finished_before = {p.name for p in (killed / "runs").iterdir() if is_complete(p)}
     assert 2 <= len(finished_before) < 6, finished_before
 
+    clean_proc = clean_run.wait()
+    assert clean_proc.returncode == 0, clean_proc.stderr[-3000:]
     rerun = run([*sweep, f"results_root={killed}"], tmp_path)
     assert rerun.stdout.count("skipped") >= len(finished_before)
     assert not list((killed / "runs").glob(".*.tmp-*")), "temporary folders left behind"
