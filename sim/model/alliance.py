@@ -149,8 +149,8 @@ class AllianceModel(mesa.Model):
         self.communities.do("receive_services", month, view)
         if learn:
             boss.observe(month, efforts)
-            fragmentation = np.array([[(c.results["gaps"] + c.results["duplication"] + c.results["discontinuity"])
-                                       / 3.0 for c in self.communities]])
+            fragmentation = np.array([[pathways.fragmentation(c.results["gaps"], c.results["duplication"],
+                                                              c.results["discontinuity"]) for c in self.communities]])
             seen = month_.success_seen(np.stack([p.coverage for p in self.provider_list])[None], fragmentation)[0]
             for provider in self.provider_list:
                 provider.learn(efforts, float(seen[provider.index]))

@@ -249,7 +249,7 @@ def run_month(month, learn, c, response, plan, tb, st, out):  # pragma: no cover
             commissioner_trust[i] = rel.trust_step(commissioner_trust[i], observed, seen_mean, seen_half_spread)
             trust_in_commissioner[i] = rel.relax(trust_in_commissioner[i], commissioner_trust[i], tb.reciprocity[s])
         for loc in range(L):
-            fragmentation[loc] = (gaps[loc] + duplication[loc] + discontinuity[loc]) / 3.0
+            fragmentation[loc] = pathways.fragmentation(gaps[loc], duplication[loc], discontinuity[loc])
         commitment_mean, commitment_half_spread = tb.commitment_mean[s], tb.commitment_half_spread[s]
         for i in range(P):
             seen = covered = 0.0  # joint success the provider sees where it works (month_.success_seen)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.elementwise import formula
+from sim.model.pathways import fragmentation
 from sim.model.services import share
 from sim.model.world import BASE_NEED
 
@@ -73,7 +74,7 @@ def outcome_values(episodes, handoffs, lost, duplicated, discontinuity, multi, c
     gaps = share(lost, handoffs, 0.0)
     duplication = share(duplicated, handoffs, 0.0)
     discontinuity = discontinuity / episodes
-    return ((gaps + duplication + discontinuity) / 3.0, gaps, duplication, discontinuity, share(coc, multi, 1.0),
+    return (fragmentation(gaps, duplication, discontinuity), gaps, duplication, discontinuity, share(coc, multi, 1.0),
             share(upc, multi, 1.0), handoffs / episodes, share(served, served + expired, 1.0), resolved / demand,
             experience_by_need / need, resolved / (budget * capacity_ratio * BASE_NEED * n_localities),
             share(kept, later, 0.0), overhead, low_effort / n_providers,

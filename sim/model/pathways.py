@@ -267,6 +267,12 @@ def locality_fragmentation(counts):
 
 
 @formula
+def fragmentation(gaps, duplication, discontinuity):
+    """Fragmentation (0-1): the mean of its three components, each counted from the care pathways."""
+    return (gaps + duplication + discontinuity) / 3.0
+
+
+@formula
 def fragmentation_shares(episodes, gap_episodes, handoffs, lost, duplicated, discontinuity):
     """A locality's fragmentation from its month's counts: gaps and duplication as shares of handoffs (0 when
     there were none), discontinuity and the share of episodes with a gap per episode."""
