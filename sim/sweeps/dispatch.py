@@ -21,7 +21,6 @@ import logging
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -145,20 +144,6 @@ def _through_submitit(settings: dict[str, Any], jobs: list[tuple]) -> None:
             submitted = checked_submission(settings, submit)
         else:
             submitted = submit()
-        _wait(submitted)
         for job in submitted:
             job.result()
 
-
-def _wait(jobs: list[Any], first: float = 0.05, longest: float = 1.0) -> None:
-    """Until every submitit job is done (its result file written, or the scheduler says it ended).
-
-    ``job.result()`` alone checks once a second, a second lost per evaluation, which is much of a short
-    one's time; this checks every ``first`` seconds, backing off to every ``longest`` (submitit's own pace,
-    kind to a shared file system) within the first few seconds."""
-    pending, delay = list(jobs), first
-    while pending:
-        pending = [job for job in pending if not job.done()]
-        if pending:
-            time.sleep(delay)
-            delay = min(longest, delay * 1.25)
