@@ -89,8 +89,8 @@ class Tables(NamedTuple):
     pooled_capacity: np.ndarray  # (S, L, D)
     need_profile: np.ndarray  # (S, L, D)
     profile_cdf: np.ndarray  # (S, L, D)
-    prob: np.ndarray  # (S, L, D, P) Walker alias tables
-    alias: np.ndarray  # (S, L, D, P)
+    prob: np.ndarray  # (S, L, D, P) Walker alias tables (pathways.choice_table)
+    pick: np.ndarray  # (S, L, D, P, 2)
     cross: np.ndarray  # (S, P, P)
     trust_mean: np.ndarray  # (S, P, P) rates of rel.update_trust between providers
     trust_half_spread: np.ndarray  # (S, P, P)
@@ -157,6 +157,7 @@ def run_month(month, learn, c, response, plan, tb, st, out):  # pragma: no cover
     gaps, duplication, discontinuity, gap_episodes = np.empty(L), np.empty(L), np.empty(L), np.empty(L)
     fragmentation = np.empty(L)
     need, demand, base = np.empty(D), np.empty(D), np.empty(D)
+    workspace = pathways.walk_workspace(L, D)
     for s in range(S):
         # the scenario's numbers, read once (locals let the compiler keep them in registers and move formulas
         # of them alone out of the loops over providers and localities)
@@ -201,9 +202,9 @@ def run_month(month, learn, c, response, plan, tb, st, out):  # pragma: no cover
                 keep[loc, i] = svc.keep_chance(roles[i], tailoring[loc])
         counts[:] = 0.0
         pathways.walk_scenario(
-            seed, month, tb.localities, D, complexity, tb.profile_cdf[s], tb.prob[s], tb.alias[s], keep, trust,
+            seed, month, tb.localities, D, complexity, tb.profile_cdf[s], tb.prob[s], tb.pick[s], keep, trust,
             effort, tb.cross[s], navigation, formal, pressure, com.accountability(alliance, monitoring, pooled_share),
-            whole_system, c.handoff_loss[s], c.reassessment[s], practice, alignment, counts)
+            whole_system, c.handoff_loss[s], c.reassessment[s], practice, alignment, counts, workspace)
         demand_factor, window, gain = plan.demand[s], c.waiting_window[s], c.specialisation_gain[s]
         for loc in range(L):
             gaps[loc], duplication[loc], discontinuity[loc], gap_episodes[loc] = pathways.fragmentation_shares(

@@ -238,13 +238,13 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
                             c["negativity_bias"][:, None, None])
     commissioner_rates = rel.trust_rates(1.0, c["trust_learning_rate"], c["negativity_bias"])
     commitment_rates = rel.commitment_rates(c["negativity_bias"])
-    prob, alias = pathways.choice_table(coverage, st["capacity"])
+    prob, pick = pathways.choice_table(coverage, st["capacity"])
     scenarios = Scenarios(seed, *(f(c[name]) for name in Scenarios._fields[1:]))
     responses = Responses(*(f(response[f"IPT{k}"]) for k in range(1, 8)))
     tables = Tables(
         localities=np.arange(L), coverage=f(coverage), weights=f(svc.locality_weights(coverage)),
         pooled_capacity=f(svc.pooled_capacity(coverage, st["capacity"])), need_profile=f(st["need_profile"]),
-        profile_cdf=f(pathways.profile_table(st["need_profile"])), prob=f(prob), alias=f(alias),
+        profile_cdf=f(pathways.profile_table(st["need_profile"])), prob=f(prob), pick=f(pick),
         cross=f(st["cross"]), trust_mean=f(rates[0]), trust_half_spread=f(rates[1]),
         commissioner_mean=f(commissioner_rates[0]), commissioner_half_spread=f(commissioner_rates[1]),
         commitment_mean=f(commitment_rates[0]), commitment_half_spread=f(commitment_rates[1]),

@@ -59,20 +59,27 @@ COUNTS = ("episodes", "gap_episodes", "components", "duplicated", "handoffs", "k
 
 
 def choice_table(coverage, capacity):
-    """Walker alias tables ``(prob, alias)``, each ``(..., L, D, P)``, for drawing the provider of a component
-    in locality l, domain d in proportion to its capacity there (fixed for a run). One uniform draw
-    picks a provider exactly, in constant time (Walker 1977; Vose 1991)."""
+    """Walker alias tables ``(prob (..., L, D, P), pick (..., L, D, P, 2))`` for drawing the provider of a
+    component in locality l, domain d in proportion to its capacity there (fixed for a run). One uniform
+    draw picks a provider exactly, in constant time (Walker 1977; Vose 1991)."""
     weight = np.swapaxes(coverage, -1, -2)[..., :, None, :] * np.swapaxes(capacity, -1, -2)[..., None, :, :]
     return alias_table(weight)
 
 
 def alias_table(weight):
-    """Alias tables for the last axis of ``weight``: pair the column with least mass with the one with most."""
+    """Alias tables for the last axis of ``weight``: pair the column with least mass with the one with most.
+
+    Returns ``prob`` (the chance of keeping a column) and ``pick``, each column's two outcomes side by side
+    (``[..., c, 0]`` its alias, ``[..., c, 1]`` the column itself), so a draw looks its provider up by the
+    outcome of a comparison instead of branching on it (:func:`_draw_provider`)."""
     P = weight.shape[-1]
     q = np.ascontiguousarray(weight * (P / np.sum(weight, axis=-1, keepdims=True)), dtype=float)
     prob, alias = np.ones(q.shape), np.empty(q.shape, dtype=np.int64)
     _pair_columns(q.reshape(-1, P), prob.reshape(-1, P), alias.reshape(-1, P))
-    return prob, alias
+    pick = np.empty(q.shape + (2,), dtype=np.int64)
+    pick[..., 0] = alias
+    pick[..., 1] = np.arange(P)
+    return prob, pick
 
 
 @njit(cache=True)
@@ -121,7 +128,7 @@ def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, trus
 
     Shapes: ``seed (S,)``, ``localities (L,)`` (their indices, which key the draws),
     ``complexity, whole_system, handoff_loss, reassessment, accountability (S,)``,
-    ``profile_cdf (S, L, D)``, ``choice (prob, alias)`` each ``(S, L, D, P)`` from :func:`choice_table`,
+    ``profile_cdf (S, L, D)``, ``choice (prob, pick)`` from :func:`choice_table`,
     ``keep (S, L, P)``, ``trust, cross (S, P, P)``, ``formal, navigation, pressure (S, L)``,
     ``effort, practice, alignment (S, P)``.
 
@@ -144,106 +151,136 @@ def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, trus
 
 
 @njit(cache=True)
-def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, alias, keep, trust, effort, cross,
+def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, pick, keep, trust, effort, cross,
                    navigation, formal, pressure, accountability, whole_system, handoff_loss, reassessment, practice,
                    alignment, out):  # pragma: no cover - compiled
+    workspace = walk_workspace(len(localities), D)
     for s in range(len(seed)):
-        walk_scenario(seed[s], month, localities, D, complexity[s], profile_cdf[s], prob[s], alias[s], keep[s],
+        walk_scenario(seed[s], month, localities, D, complexity[s], profile_cdf[s], prob[s], pick[s], keep[s],
                       trust[s], effort[s], cross[s], navigation[s], formal[s], pressure[s], accountability[s],
-                      whole_system[s], handoff_loss[s], reassessment[s], practice[s], alignment[s], out[s])
+                      whole_system[s], handoff_loss[s], reassessment[s], practice[s], alignment[s], out[s], workspace)
+
+
+@njit(cache=True)
+def walk_workspace(n_localities, n_domains):  # pragma: no cover - compiled
+    """Scratch arrays for :func:`walk_scenario` (reused from scenario to scenario; contents do not carry over)."""
+    n = n_localities * EPISODES
+    return (np.empty((13, n), dtype=np.int64), np.empty((n, n_domains), dtype=np.int64), np.empty(2, dtype=np.int64),
+            np.empty((3, n_localities)))
 
 
 @njit(cache=True, error_model="numpy")
-def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, alias, keep, trust, effort, cross,
+def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pick, keep, trust, effort, cross,
                   navigation, formal, pressure, accountability, whole_system, handoff_loss, reassessment, practice,
-                  alignment, out):  # pragma: no cover - compiled
+                  alignment, out, workspace):  # pragma: no cover - compiled
     """One scenario's month of episodes: adds its counts into ``out (L, len(COUNTS))``. Arguments are the
-    scenario's own slices of :func:`walk`'s (``profile_cdf (L, D)``, ``prob, alias (L, D, P)``,
+    scenario's own slices of :func:`walk`'s (``profile_cdf (L, D)``, ``prob (L, D, P)``, ``pick (L, D, P, 2)``,
     ``keep (L, P)``, ``trust, cross (P, P)``, ``navigation, formal, pressure (L,)``, ``effort, practice,
-    alignment (P,)``) and its numbers."""
+    alignment (P,)``), its numbers, and scratch arrays from :func:`walk_workspace`.
+
+    The episodes advance together, one contact at a time (every episode's first contact, then the second
+    contact of those with two or more, ...). A contact depends only on the one before it in its own episode,
+    so the processor works on several episodes at once; and no step branches on a draw (a branch on a coin
+    flip is mispredicted half the time), so the choices are made by arithmetic and table lookups. Counts
+    are whole numbers, exact in any order; the continuity sums are added episode by episode, in order."""
     L, E, P = len(localities), EPISODES, prob.shape[2]
-    providers = np.empty(D, dtype=np.int64)
-    # the (seed, purpose, month) part of every key of this scenario's month, hashed once
+    n = L * E
+    ints, providers, either, per_locality = workspace
+    size, first, current, key_of, loc_of, active = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
+    kept, handoffs, lost, repeated, gap = ints[6], ints[7], ints[8], ints[9], ints[10]
+    pairs, usual = ints[11], ints[12]
+    loss_base, unmanaged, shared_base = per_locality[0], per_locality[1], per_locality[2]
     episode_key, contact_key = key_prefix(seed, month, _EPISODE), key_prefix(seed, month, _CONTACT)
     cross_weight = CROSS_SECTOR_PENALTY * (1.0 - whole_system)
     for loc in range(L):
         # what makes a handoff here lost or repeated, before the pair and the draw
-        unmanaged = (1.0 - navigation[loc]) * (1.0 - FORMAL_REACH * formal[loc]) * (1.0 - accountability)
-        loss_base = handoff_loss * (1.0 + PRESSURE_LOSS * pressure[loc])
-        shared_base = SHARED_RECORDS * formal[loc]
+        unmanaged[loc] = (1.0 - navigation[loc]) * (1.0 - FORMAL_REACH * formal[loc]) * (1.0 - accountability)
+        loss_base[loc] = handoff_loss * (1.0 + PRESSURE_LOSS * pressure[loc])
+        shared_base[loc] = SHARED_RECORDS * formal[loc]
+    # each episode: simple, or complex with 2..D components in consecutive domains from a first domain drawn
+    # from the need profile; its first provider drawn in proportion to capacity
+    i = 0
+    for loc in range(L):
+        for e in range(E):
+            key = localities[loc] * E + e
+            u_complex, u_size, u_start = uniform3_from(episode_key, key, 0)
+            size[i] = 1 + (u_complex < complexity) * (1 + int(u_size * (D - 1)))
+            start = 0
+            for d in range(D - 1):
+                start += profile_cdf[loc, d] < u_start
+            first[i] = start
+            provider = _draw_provider(uniform3_from(contact_key, key, 0)[0], prob, pick, loc, start, P)
+            current[i] = provider
+            providers[i, 0] = provider
+            key_of[i], loc_of[i] = key, loc
+            kept[i] = handoffs[i] = lost[i] = repeated[i] = gap[i] = pairs[i] = 0
+            usual[i] = 1
+            i += 1
+    m = 0
+    for i in range(n):
+        active[m] = i
+        m += size[i] > 1
+    # later contacts: kept by the provider that has the person, or drawn afresh, maybe a handoff
+    for k in range(1, D):
+        for a in range(m):
+            i = active[a]
+            loc, prev = loc_of[i], current[i]
+            domain = first[i] + k
+            domain = domain - D if domain >= D else domain
+            u, u_loss, u_repeat = uniform3_from(contact_key, key_of[i], k)
+            stay = keep[loc, prev]
+            is_kept = u < stay
+            drawn = _draw_provider(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), prob, pick, loc, domain, P)
+            either[0], either[1] = drawn, prev
+            now = either[np.int64(is_kept)]
+            handoff = now != prev
+            penalty = 1.0 + cross_weight * cross[prev, now]
+            informal = pair_informal(trust, effort, prev, now)
+            loss = loss_base[loc] * penalty * (1.0 - INFORMAL_REACH * informal) * unmanaged[loc]
+            is_lost = handoff & (u_loss < loss)
+            shared = shared_base[loc] * (0.5 + 0.5 * alignment[now])
+            is_repeat = handoff & ~is_lost & (u_repeat < reassessment * practice[now] * (1.0 - shared) * penalty)
+            kept[i] += is_kept
+            handoffs[i] += handoff
+            lost[i] += is_lost
+            repeated[i] += is_repeat
+            gap[i] |= is_lost
+            same = 0  # earlier contacts of this episode with the same provider
+            for j in range(k):
+                same += providers[i, j] == now
+            pairs[i] += same
+            usual[i] = max(usual[i], same + 1)
+            providers[i, k] = now
+            current[i] = now
+        # those with a contact after this one
+        still = 0
+        for a in range(m):
+            i = active[a]
+            active[still] = i
+            still += size[i] > k + 1
+        m = still
+    # each locality's counts, in the order of COUNTS, episode by episode (the continuity sums are not whole)
+    for loc in range(L):
         episodes = gap_episodes = components = repeats = changes = kept_later = later = multi = 0.0
         coc_sum = upc_sum = discontinuity = losses = 0.0
         for e in range(E):
-            key = localities[loc] * E + e
-            # the episode: simple, or complex with 2..D components in consecutive domains
-            u_complex, u_size, u_start = uniform3_from(episode_key, key, 0)
-            size = 1
-            if u_complex < complexity:
-                size = 2 + int(u_size * (D - 1))
-            first = 0
-            for d in range(D - 1):
-                if profile_cdf[loc, d] < u_start:
-                    first += 1
-            gap = False
-            duplicated = 0.0
-            handoffs = 0.0
-            kept = 0.0
-            lost = 0.0
-            # the first component: a provider drawn in proportion to capacity
-            u, u_loss, u_repeat = uniform3_from(contact_key, key, 0)
-            prev = _draw_provider(u, prob, alias, loc, first, P)
-            providers[0] = prev
-            # later components, written without branches (the choices are coin flips a CPU cannot
-            # predict): kept by the provider that has the person, or drawn afresh, maybe a handoff
-            for k in range(1, size):
-                domain = (first + k) % D
-                u, u_loss, u_repeat = uniform3_from(contact_key, key, k)
-                stay = keep[loc, prev]
-                is_kept = u < stay
-                drawn = _draw_provider(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), prob, alias,
-                                       loc, domain, P)
-                current = prev if is_kept else drawn
-                handoff = current != prev
-                penalty = 1.0 + cross_weight * cross[prev, current]
-                informal = pair_informal(trust, effort, prev, current)
-                loss = loss_base * penalty * (1.0 - INFORMAL_REACH * informal) * unmanaged
-                is_lost = handoff & (u_loss < loss)
-                shared = shared_base * (0.5 + 0.5 * alignment[current])
-                is_repeat = handoff & ~is_lost & (u_repeat < reassessment * practice[current] * (1.0 - shared)
-                                                  * penalty)
-                kept += is_kept
-                handoffs += handoff
-                lost += is_lost
-                duplicated += is_repeat
-                gap |= is_lost
-                providers[k] = current
-                prev = current
+            i = loc * E + e
+            s = size[i]
             episodes += 1.0
-            components += size
-            gap_episodes += gap
-            if size == 1:
-                continue
-            repeats += duplicated
-            changes += handoffs
-            kept_later += kept
-            later += size - 1.0
-            losses += lost
-            # continuity of the contact sequence: same-provider pairs (COC) and the usual provider (UPC)
-            pairs = 0.0
-            usual = 1.0
-            for i in range(size):
-                with_i = 1.0
-                for j in range(i + 1, size):
-                    if providers[j] == providers[i]:
-                        with_i += 1.0
-                        pairs += 1.0
-                usual = max(usual, with_i)
-            coc = 2.0 * pairs / (size * (size - 1.0))
-            multi += 1.0
-            coc_sum += coc
-            upc_sum += usual / size
-            discontinuity += 1.0 - coc
-        # this locality's counts, in the order of COUNTS (kept in registers above, not in memory)
+            components += s
+            gap_episodes += gap[i]
+            repeats += repeated[i]
+            changes += handoffs[i]
+            kept_later += kept[i]
+            later += s - 1.0
+            losses += lost[i]
+            # a simple episode adds 0.0 (x + 0.0 is x): no branch on the episode's size
+            weight = float(min(s - 1, 1))
+            coc = 2.0 * pairs[i] / max(s * (s - 1.0), 1.0)
+            multi += weight
+            coc_sum += weight * coc
+            upc_sum += weight * (usual[i] / s)
+            discontinuity += weight * (1.0 - coc)
         row = out[loc]
         for k, value in enumerate((episodes, gap_episodes, components, repeats, changes, kept_later, later, multi,
                                    coc_sum, upc_sum, discontinuity, losses)):
@@ -251,11 +288,12 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, ali
 
 
 @njit(cache=True, inline="always")
-def _draw_provider(u, prob, alias, loc, domain, P):  # pragma: no cover - compiled
-    """Walker alias draw of the provider of a component in (locality, domain) from one uniform."""
+def _draw_provider(u, prob, pick, loc, domain, P):  # pragma: no cover - compiled
+    """Walker alias draw of the provider of a component in (locality, domain) from one uniform: the column,
+    or its alias, looked up rather than chosen by a branch."""
     x = u * P
     column = min(int(x), P - 1)
-    return column if x - column < prob[loc, domain, column] else alias[loc, domain, column]
+    return pick[loc, domain, column, np.int64(x - column < prob[loc, domain, column])]
 
 
 def locality_fragmentation(counts):
