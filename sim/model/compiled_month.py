@@ -28,6 +28,7 @@ from sim.model import pathways
 from sim.model import relationships as rel
 from sim.model import services as svc
 from sim.model.draws import Purpose, _shock_draw
+from sim.model.memory import prefetch_rows
 from sim.model.outcomes import outcome_values
 from sim.model.theories import culture, local, system
 from sim.model.world import new_need
@@ -159,6 +160,8 @@ def run_month(month, learn, c, response, plan, tb, st, out):  # pragma: no cover
     need, demand, base = np.empty(D), np.empty(D), np.empty(D)
     workspace = pathways.walk_workspace(L, D)
     for s in range(S):
+        if s + 1 < S:  # the next scenario's walk tables travel to the cache while this one runs (no number changes)
+            prefetch_rows((tb.prob, tb.pick, tb.cross, st.trust), s + 1)
         # the scenario's numbers, read once (locals let the compiler keep them in registers and move formulas
         # of them alone out of the loops over providers and localities)
         seed, step = c.seed[s], np.int64(month)
