@@ -138,12 +138,12 @@ def bytes_per_scenario_step(P: int, L: int, D: int) -> float:
     The month runs compiled, one scenario at a time (sim/model/compiled_month.py), so each month it reads
     and writes a scenario's state once (trust ``P x P``, eight provider arrays, six locality arrays, the
     ``L x D`` backlog), reads its fixed tables once (locality weights and coverage ``2 P x L``, capacity,
-    need profile and its cumulative form ``3 L x D``, the walk's alias tables ``3 L x D x P``, cross-sector
+    need profile and its cumulative form ``3 L x D``, the walk's alias tables ``1.5 L x D x P``, cross-sector
     pairs and trust rates ``3 P x P``) and writes what happened (effort ``P``, counts and totals ``17 L``).
     Everything in between stays in the CPU's cache.
     """
     state = P * P + 8 * P + 6 * L + L * D
-    tables = 2 * P * L + 3 * L * D + 3 * L * D * P + 3 * P * P
+    tables = 2 * P * L + 3 * L * D + 1.5 * L * D * P + 3 * P * P
     return 8.0 * (2 * state + tables + P + 17 * L)
 
 

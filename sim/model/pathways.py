@@ -71,12 +71,13 @@ def alias_table(weight):
 
     Returns ``prob`` (the chance of keeping a column) and ``pick``, each column's two outcomes side by side
     (``[..., c, 0]`` its alias, ``[..., c, 1]`` the column itself), so a draw looks its provider up by the
-    outcome of a comparison instead of branching on it (:func:`_draw_provider`)."""
+    outcome of a comparison instead of branching on it (:func:`_draw_provider`). ``pick`` is int16 (the
+    schema allows at most 100 providers), so a scenario's tables take less of the cache."""
     P = weight.shape[-1]
     q = np.ascontiguousarray(weight * (P / np.sum(weight, axis=-1, keepdims=True)), dtype=float)
     prob, alias = np.ones(q.shape), np.empty(q.shape, dtype=np.int64)
     _pair_columns(q.reshape(-1, P), prob.reshape(-1, P), alias.reshape(-1, P))
-    pick = np.empty(q.shape + (2,), dtype=np.int64)
+    pick = np.empty(q.shape + (2,), dtype=np.int16)
     pick[..., 0] = alias
     pick[..., 1] = np.arange(P)
     return prob, pick
