@@ -255,8 +255,8 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
                          **{name: np.zeros((S, L)) for name in ("need", "demand", "served", "expired", "resolved")},
                          overhead=np.zeros(S))
 
-    out = {name: np.empty((S, len(keep))) for name in OUTCOMES}
-    values = np.empty((S, len(OUTCOMES)))
+    # month-major, so each kept month's outcomes are written in one contiguous block where they stay
+    by_month = np.empty((len(keep), S, len(OUTCOMES)))
     keep_at = {int(m): k for k, m in enumerate(keep)}
     for month in range(steps + 1):
         # --- 1. events: a provider leaves ---
@@ -278,10 +278,8 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
             replace_providers(arrays, leaving, seed, month, c["initial_trust"])
 
         if month in keep_at:
-            record_outcomes(state, result, this.budget, c["capacity_ratio"], values)
-            for k, name in enumerate(OUTCOMES):
-                out[name][:, keep_at[month]] = values[:, k]
-    return out
+            record_outcomes(state, result, this.budget, c["capacity_ratio"], by_month[keep_at[month]])
+    return {name: by_month[:, :, k].T for k, name in enumerate(OUTCOMES)}
 
 
 # ------------------------------------------------------------------------------------------------
