@@ -344,11 +344,11 @@ def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
         return
     import multiprocessing as mp
 
-    # forkserver: workers fork from a clean single-threaded server that has already imported the core,
-    # so they start fast without forking this (multi-threaded, BLAS) process
+    # forkserver: workers fork from a clean single-threaded server that has already imported the core and
+    # loaded its compiled code (sim.model.worker_start), so they start fast without forking this process
     if "forkserver" in mp.get_all_start_methods():
         context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["sim.model.core"])
+        context.set_forkserver_preload(["sim.model.worker_start"])
     else:
         context = mp.get_context("spawn")
     from concurrent.futures.process import BrokenProcessPool

@@ -95,7 +95,11 @@ def _in_pool(jobs: list[tuple], n_jobs: int) -> None:
     import multiprocessing as mp
 
     n_jobs = (os.cpu_count() or 1) if n_jobs < 0 else max(n_jobs, 1)
-    context = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    if "forkserver" in mp.get_all_start_methods():
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["sim.model.worker_start"])  # workers start with the compiled core
+    else:
+        context = mp.get_context("spawn")
     # the pool's workers die with this process, even after kill -9 (sim.runtime.processes)
     with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), mp_context=context, initializer=pool_initializer,
                              initargs=(os.getpid(), start_time(os.getpid()))) as pool:
