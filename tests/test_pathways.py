@@ -1,0 +1,92 @@
+"""The care-pathway walk against a plain reference written straight from its description.
+
+The compiled walk (:func:`sim.model.pathways.walk_scenario`) is shared by the Mesa model and the core, so
+their agreement cannot catch a mistake in it. Here a slow, obvious version, one episode at a time with
+ordinary branches and numpy's specification of the draws, must give the same counts exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.model import pathways as pw
+from sim.model.draws import Purpose, uniform3
+
+S, L, P = 6, 3, 7
+
+
+def reference_walk(seed, month, complexity, profile_cdf, prob, alias, keep, trust, effort, cross, navigation, formal,
+                   pressure, accountability, whole_system, handoff_loss, reassessment, practice, alignment, D):
+    """One scenario's counts ``(L, len(COUNTS))``, episode by episode (the pathways module's docstring)."""
+    counts = np.zeros((L, len(pw.COUNTS)))
+
+    def draw(u, loc, domain):
+        x = u * P
+        column = min(int(x), P - 1)
+        return column if x - column < prob[loc, domain, column] else int(alias[loc, domain, column])
+
+    for loc in range(L):
+        for e in range(pw.EPISODES):
+            key = loc * pw.EPISODES + e
+            u_complex, u_size, u_start = (float(v) for v in uniform3(np.uint64(seed), month, Purpose.EPISODE, key, 0))
+            size = 2 + int(u_size * (D - 1)) if u_complex < complexity else 1
+            first = int(np.sum(profile_cdf[loc, :D - 1] < u_start))
+            contacts = [draw(float(uniform3(np.uint64(seed), month, Purpose.CONTACT, key, 0)[0]), loc, first)]
+            kept = handoffs = lost = repeated = 0
+            for k in range(1, size):
+                u, u_loss, u_repeat = (float(v) for v in uniform3(np.uint64(seed), month, Purpose.CONTACT, key, k))
+                prev, stay = contacts[-1], keep[loc, contacts[-1]]
+                if u < stay:
+                    now, kept = prev, kept + 1
+                else:
+                    now = draw(min((u - stay) / (1.0 - stay), 1.0), loc, (first + k) % D)
+                if now != prev:
+                    handoffs += 1
+                    penalty = 1.0 + pw.CROSS_SECTOR_PENALTY * (1.0 - whole_system) * cross[prev, now]
+                    informal = 0.5 * (trust[prev, now] + trust[now, prev]) * effort[prev] * effort[now]
+                    unmanaged = (1 - navigation[loc]) * (1 - pw.FORMAL_REACH * formal[loc]) * (1 - accountability)
+                    loss = (handoff_loss * (1 + pw.PRESSURE_LOSS * pressure[loc]) * penalty
+                            * (1 - pw.INFORMAL_REACH * informal))
+                    if u_loss < loss * unmanaged:
+                        lost += 1
+                    elif u_repeat < (reassessment * practice[now] * penalty
+                                     * (1 - pw.SHARED_RECORDS * formal[loc] * (0.5 + 0.5 * alignment[now]))):
+                        repeated += 1
+                contacts.append(now)
+            row = dict.fromkeys(pw.COUNTS, 0.0)
+            row.update(episodes=1, gap_episodes=lost > 0, components=size)
+            if size > 1:
+                n_j = np.unique(contacts, return_counts=True)[1]
+                coc = (np.sum(n_j**2) - size) / (size * (size - 1))
+                row.update(duplicated=repeated, handoffs=handoffs, kept=kept, later=size - 1, multi=1, coc=coc,
+                           upc=n_j.max() / size, discontinuity=1 - coc, lost=lost)
+            counts[loc] += [row[name] for name in pw.COUNTS]
+    return counts
+
+
+@pytest.mark.parametrize("D", [2, 4, 6])
+def test_compiled_walk_equals_the_reference(D):
+    rng = np.random.default_rng(D)
+    coverage = rng.random((S, P, L)) < 0.7
+    coverage[:, 0, :] = True  # every locality has a provider
+    capacity = rng.uniform(0.1, 1.0, (S, P, D))
+    prob, pick = pw.choice_table(coverage.astype(float), capacity)
+    need = rng.dirichlet(np.ones(D), (S, L))
+    sector = rng.integers(0, 2, (S, P))
+    inputs = dict(
+        complexity=rng.uniform(0.2, 1.0, S), profile_cdf=pw.profile_table(need),
+        keep=rng.uniform(0.0, 0.6, (S, L, P)), trust=rng.random((S, P, P)), effort=rng.random((S, P)),
+        cross=(sector[:, :, None] != sector[:, None, :]).astype(float), navigation=rng.uniform(0, 0.6, (S, L)),
+        formal=rng.random((S, L)), pressure=rng.uniform(0, 0.5, (S, L)), accountability=rng.uniform(0, 0.5, S),
+        whole_system=rng.random(S), handoff_loss=rng.uniform(0.05, 0.5, S), reassessment=rng.uniform(0.1, 0.9, S),
+        practice=rng.random((S, P)), alignment=rng.random((S, P)))
+    seeds = rng.integers(0, 2**40, S).astype(np.uint64)
+    for month in (0, 7):
+        got = pw.walk(seeds, month, np.arange(L), choice=(prob, pick), n_domains=D, **inputs)
+        for s in range(S):
+            expected = reference_walk(seeds[s], month, D=D, prob=prob[s], alias=pick[s, ..., 0],
+                                      **{k: (v[s] if np.ndim(v) else v) for k, v in inputs.items()})
+            for k, name in enumerate(pw.COUNTS):
+                np.testing.assert_allclose(got[name][s], expected[:, k], rtol=1e-12, atol=0, err_msg=name)
+            assert got["handoffs"][s].sum() > 0 and got["multi"][s].sum() > 0  # the test exercised handoffs
