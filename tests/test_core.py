@@ -259,3 +259,16 @@ def test_bench_quick_runs():
     assert result.returncode == 0, result.stderr
     for heading in ("Mesa vs core", "Scaling", "Workers", "Peak memory", "Memory roofline", "Targets"):
         assert heading in result.stdout, heading
+
+
+def test_worker_processes_fork_with_the_compiled_core_loaded():
+    # the fork server imports sim.model.worker_start; it must leave the compiled month loaded (its failure
+    # is swallowed there, so this is where it would show), in a process that had not run the core before
+    import subprocess
+    import sys
+
+    code = ("from sim.model import compiled_month, pathways\n"
+            "assert not compiled_month.run_month.signatures\n"
+            "import sim.model.worker_start\n"
+            "assert compiled_month.run_month.signatures and compiled_month.record_outcomes.signatures\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=600)
