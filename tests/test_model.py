@@ -67,10 +67,16 @@ def test_compiled_draws_equal_numpys_bit_for_bit():
 
     seeds = rng.integers(0, 2**63, size=(40, 1, 1), dtype=np.int64).astype(np.uint64)
     a, b = np.arange(7)[None, :, None], rng.integers(0, 2**31, size=(1, 1, 5))
-    spec = ((_hash(seeds, 37, int(Purpose.EFFORT), a, b) >> np.uint64(11)).astype(float) + 0.5) / 2.0**53
+    spec = np.minimum(((_hash(seeds, 37, int(Purpose.EFFORT), a, b) >> np.uint64(11)).astype(float) + 0.5) / 2.0**53,
+                      1.0 - 2.0**-53)
     assert np.array_equal(uniform(seeds, 37, Purpose.EFFORT, a, b), spec)
     logit = np.log(spec / (1.0 - spec)) * (np.sqrt(3.0) / np.pi)
     assert np.allclose(shock(seeds, 37, Purpose.EFFORT, a, b), logit, rtol=1e-15, atol=1e-15)  # libm vs numpy
+    # the one key (found by inverting the hash) whose 53 top bits are all ones: its midpoint would round to
+    # 1.0 and its shock to infinity; the draw stays strictly below 1
+    top = (np.uint64(12345), 3, Purpose.EFFORT, 1429247062, 1554220429)
+    assert int(_hash(*top[:2], int(top[2]), *top[3:]) >> np.uint64(11)) == 2**53 - 1
+    assert uniform(*top) == 1.0 - 2.0**-53 and np.isfinite(shock(*top))
 
 
 def test_every_rule_documents_its_cmo_and_citation():

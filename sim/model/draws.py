@@ -113,6 +113,7 @@ def uniform3(seed, step, purpose: Purpose, a=0, b=0) -> tuple[np.ndarray, np.nda
 
 
 _G, _K1, _K2 = (np.uint64(k) for k in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB))
+_BELOW_ONE = 1.0 - 2.0**-53  # the largest double below 1
 
 
 @njit(cache=True, inline="always")
@@ -154,10 +155,12 @@ def uniform3_one(seed, step, purpose, a, b):  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def _uniform_of_key(seed, step, purpose, a, b):  # pragma: no cover - compiled
-    """:func:`uniform` for one key: the 53 top bits of the hash, on (0, 1)."""
+    """:func:`uniform` for one key: the 53 top bits of the hash, on (0, 1). The one top value, whose midpoint
+    ``1 - 2**-54`` rounds to 1.0, is held just below 1 (the largest double below 1), so every draw is
+    strictly inside (0, 1) and a shock is always finite."""
     h = key_prefix(seed, step, purpose)
     h = _mix_one(h + (_G + ((np.uint64(a) << np.uint64(32)) | np.uint64(b)) * _K2))
-    return (float(np.int64(h >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0)
+    return min((float(np.int64(h >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0), _BELOW_ONE)
 
 
 @elementwise("float64(uint64, int64, int64, int64, int64)")

@@ -138,6 +138,9 @@ def walk(seed, month, localities, *, complexity, profile_cdf, choice, keep, trus
     same arithmetic in the same order; its draws are :func:`sim.model.draws.uniform3` (compiled:
     :func:`sim.model.draws.uniform3_from`) keyed by (seed, month, locality x episode, component).
     """
+    if int(n_domains) < 2:
+        raise ValueError(f"n_domains={n_domains}: a care pathway needs at least 2 need domains (a complex "
+                         "episode spans 2 or more)")
     S, L = len(seed), len(localities)
     out = np.zeros((S, L, len(COUNTS)))
     f, shape = np.ascontiguousarray, (S, L)
@@ -181,8 +184,9 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pic
 
     The episodes advance together, one contact at a time (every episode's first contact, then the second
     contact of those with two or more, ...). A contact depends only on the one before it in its own episode,
-    so the processor works on several episodes at once; and no step branches on a draw (a branch on a coin
-    flip is mispredicted half the time), so the choices are made by arithmetic and table lookups. Counts
+    so the processor works on several episodes at once; and the steps are written so that none need branch
+    on a draw (a branch on a coin flip is mispredicted half the time): choices are made by arithmetic and
+    table lookups. Counts
     are whole numbers, exact in any order; the continuity sums are added episode by episode, in order."""
     L, E, P = len(localities), EPISODES, prob.shape[2]
     n = L * E

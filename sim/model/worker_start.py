@@ -5,6 +5,8 @@ their workers from a fork server that imports this module once. Importing it run
 month, so numba's machine code for the compiled month, the walk and the formulas' ufuncs is loaded from
 its cache there, once, and every worker forked afterwards starts with it instead of loading it again
 (about half a second per worker, which on a short chunk was much of the run).
+
+Importing this module runs a simulation, by design: import it only to warm a process up.
 """
 
 from __future__ import annotations
