@@ -334,6 +334,26 @@ def _check_run_args(steps: int | None, keep: Any, workers: int, chunk_size: int 
     return int(steps), months.astype(np.int64)
 
 
+def worker_pool(max_workers: int) -> ProcessPoolExecutor:
+    """The process pool of a parallel run (``simulate(workers=...)``, a study's local sweep).
+
+    Workers fork from a fork server (spawn where there is none): a clean process that has already imported
+    the core and loaded its compiled code (:mod:`sim.model.worker_start`), so they start in a fraction of a
+    second without forking the caller. Each worker dies with the process that owns it, even after kill -9
+    (:func:`sim.runtime.processes.pool_initializer`)."""
+    import multiprocessing as mp
+
+    from sim.runtime.processes import pool_initializer, start_time
+
+    if "forkserver" in mp.get_all_start_methods():
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["sim.model.worker_start"])
+    else:
+        context = mp.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=pool_initializer,
+                               initargs=(os.getpid(), start_time(os.getpid())))
+
+
 def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
              chunk_size: int | None) -> Iterator[tuple[_Chunk, dict[str, np.ndarray]]]:
     chunks = list(_chunks(table, chunk_size))
@@ -342,22 +362,10 @@ def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
         for ch, job in zip(chunks, jobs, strict=True):
             yield ch, _run_chunk(job)
         return
-    import multiprocessing as mp
-
-    # forkserver: workers fork from a clean single-threaded server that has already imported the core and
-    # loaded its compiled code (sim.model.worker_start), so they start fast without forking this process
-    if "forkserver" in mp.get_all_start_methods():
-        context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["sim.model.worker_start"])
-    else:
-        context = mp.get_context("spawn")
     from concurrent.futures.process import BrokenProcessPool
 
-    from sim.runtime.processes import pool_initializer, start_time
-
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=pool_initializer,
-                                 initargs=(os.getpid(), start_time(os.getpid()))) as pool:
+        with worker_pool(workers) as pool:
             yield from zip(chunks, pool.map(_run_chunk, jobs), strict=True)
     except BrokenProcessPool:
         raise RuntimeError(

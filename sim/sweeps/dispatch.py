@@ -23,7 +23,6 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.runtime.processes import OWNER_ENV, owner_token, pool_initializer, start_time
+from sim.runtime.processes import OWNER_ENV, owner_token
 from sim.runtime.temporaries import disk_full
 from sim.sweeps.cluster import ClusterError, is_slurm, launcher_config
 from sim.sweeps.rows import merge, run_chunk_file
@@ -92,17 +91,10 @@ def _run(settings: dict[str, Any], jobs: list[tuple]) -> None:
 
 
 def _in_pool(jobs: list[tuple], n_jobs: int) -> None:
-    import multiprocessing as mp
+    from sim.model.core import worker_pool
 
     n_jobs = (os.cpu_count() or 1) if n_jobs < 0 else max(n_jobs, 1)
-    if "forkserver" in mp.get_all_start_methods():
-        context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["sim.model.worker_start"])  # workers start with the compiled core
-    else:
-        context = mp.get_context("spawn")
-    # the pool's workers die with this process, even after kill -9 (sim.runtime.processes)
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), mp_context=context, initializer=pool_initializer,
-                             initargs=(os.getpid(), start_time(os.getpid()))) as pool:
+    with worker_pool(min(n_jobs, len(jobs))) as pool:
         for _ in pool.map(run_chunk_file, *zip(*jobs, strict=True)):
             pass
 
