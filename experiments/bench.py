@@ -19,6 +19,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,16 @@ def best_time(run: Callable[[], object], repeats: int, min_seconds: float = 0.0)
     return best
 
 
+def best_in_rounds(runs: dict[Any, Callable[[], object]], rounds: int) -> dict[Any, float]:
+    """Best wall time of each run over ``rounds`` rounds of one call each, the runs taking turns within a
+    round: a burst of load on a shared machine hits them alike, so their ratios hold."""
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(rounds):
+        for key, run in runs.items():
+            best[key] = min(best[key], best_time(run, 1))
+    return best
+
+
 def mesa_vs_core(quick: bool) -> tuple[float, float, float]:
     """Ratios of core to Mesa scenario-steps/s (every step kept, final step kept) and the core's rate."""
     p = Params(horizon=12) if quick else Params()
@@ -54,12 +65,10 @@ def mesa_vs_core(quick: bool) -> tuple[float, float, float]:
 
     seeds = np.arange(batch)
     simulate([p] * 2, seeds[:2])  # compiled code loaded before timing
-    # rounds interleave the three timings, so a burst of load on a shared machine hits them alike
-    mesa = core_all = core_last = float("inf")
-    for _ in range(2 if quick else 5):
-        mesa = min(mesa, best_time(run_mesa, 1) / (n_mesa * steps))
-        core_all = min(core_all, best_time(lambda: simulate([p] * batch, seeds), 1) / (batch * steps))
-        core_last = min(core_last, best_time(lambda: simulate([p] * batch, seeds, keep="last"), 1) / (batch * steps))
+    best = best_in_rounds({"mesa": run_mesa, "all": lambda: simulate([p] * batch, seeds),
+                           "last": lambda: simulate([p] * batch, seeds, keep="last")}, 2 if quick else 5)
+    mesa, core_all, core_last = best["mesa"] / (n_mesa * steps), best["all"] / (batch * steps), \
+        best["last"] / (batch * steps)
     print(f"\n## Mesa vs core (default size: {p.n_providers} providers, {p.n_localities} localities, "
           f"{p.n_domains} domains, {steps} months)")
     print(f"{'run':<44}{'s / scenario-step':>20}{'scenario-steps/s':>18}{'ratio':>9}")
@@ -91,11 +100,8 @@ def scaling(quick: bool) -> tuple[dict[tuple[int, int], float], list[int]]:
 def workers(quick: bool) -> float:
     batch, steps = (400, 6) if quick else (20_000, 60)
     frame, seeds = pd.DataFrame({"horizon": [steps] * batch}), np.arange(batch)
-    # rounds alternate the two counts, so a burst of load on a shared machine hits both alike
-    times = {1: float("inf"), 2: float("inf")}
-    for _ in range(1 if quick else 3):
-        for w in times:
-            times[w] = min(times[w], best_time(lambda w=w: simulate(frame, seeds, keep="last", workers=w), 1))
+    times = best_in_rounds({w: lambda w=w: simulate(frame, seeds, keep="last", workers=w) for w in (1, 2)},
+                           1 if quick else 3)
     print(f"\n## Workers: {batch:,} default scenarios x {steps} months, keep='last'")
     print(f"{'workers':>8}{'seconds':>10}{'scenario-steps/s':>18}{'speed-up':>10}")
     for w, t in times.items():
