@@ -169,8 +169,7 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, pi
 def walk_workspace(n_localities, n_domains):  # pragma: no cover - compiled
     """Scratch arrays for :func:`walk_scenario` (reused from scenario to scenario; contents do not carry over)."""
     n = n_localities * EPISODES
-    return (np.empty((13, n), dtype=np.int64), np.empty((n, n_domains), dtype=np.int64), np.empty(2, dtype=np.int64),
-            np.empty((3, n_localities)))
+    return np.empty((14, n), dtype=np.int64), np.empty((n, n_domains), dtype=np.int64), np.empty((3, n_localities))
 
 
 @njit(cache=True, error_model="numpy")
@@ -182,18 +181,18 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pic
     ``keep (L, P)``, ``trust, cross (P, P)``, ``navigation, formal, pressure (L,)``, ``effort, practice,
     alignment (P,)``), its numbers, and scratch arrays from :func:`walk_workspace`.
 
-    The episodes advance together, one contact at a time (every episode's first contact, then the second
-    contact of those with two or more, ...). A contact depends only on the one before it in its own episode,
-    so the processor works on several episodes at once; and the steps are written so that none need branch
-    on a draw (a branch on a coin flip is mispredicted half the time): choices are made by arithmetic and
-    table lookups. Counts
-    are whole numbers, exact in any order; the continuity sums are added episode by episode, in order."""
+    Only complex episodes are walked (a simple one counts one episode and one component, whatever its
+    provider). They advance together, one contact at a time (the first contact of every complex episode, then
+    the second, then the third of those with three or more, ...). A contact depends only on the one before it
+    in its own episode, so the processor works on several episodes at once; and the steps are written so that
+    none need branch on a draw (a branch on a coin flip is mispredicted half the time): choices are made by
+    arithmetic and table lookups. Counts are whole numbers, exact in any order; the continuity sums are added
+    episode by episode, in order."""
     L, E, P = len(localities), EPISODES, prob.shape[2]
-    n = L * E
-    ints, providers, either, per_locality = workspace
+    ints, providers, per_locality = workspace
     size, first, current, key_of, loc_of, active = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
     kept, handoffs, lost, repeated, gap = ints[6], ints[7], ints[8], ints[9], ints[10]
-    pairs, usual = ints[11], ints[12]
+    pairs, usual, complex_episodes = ints[11], ints[12], ints[13]
     loss_base, unmanaged, shared_base = per_locality[0], per_locality[1], per_locality[2]
     episode_key, contact_key = key_prefix(seed, month, _EPISODE), key_prefix(seed, month, _CONTACT)
     cross_weight = CROSS_SECTOR_PENALTY * (1.0 - whole_system)
@@ -202,29 +201,36 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pic
         unmanaged[loc] = (1.0 - navigation[loc]) * (1.0 - FORMAL_REACH * formal[loc]) * (1.0 - accountability)
         loss_base[loc] = handoff_loss * (1.0 + PRESSURE_LOSS * pressure[loc])
         shared_base[loc] = SHARED_RECORDS * formal[loc]
-    # each episode: simple, or complex with 2..D components in consecutive domains from a first domain drawn
-    # from the need profile; its first provider drawn in proportion to capacity
-    i = 0
+    # each episode: simple (one component), or complex with 2..D components in consecutive domains; only a
+    # complex episode has a pathway to walk, so only its first domain and provider are drawn (a simple one's
+    # would count nothing: every draw has its own key, so skipping them changes no other number)
+    m = 0
     for loc in range(L):
         for e in range(E):
+            i = loc * E + e
             key = localities[loc] * E + e
-            u_complex, u_size, u_start = uniform3_from(episode_key, key, 0)
+            u_complex, u_size = uniform3_from(episode_key, key, 0)[:2]
             size[i] = 1 + (u_complex < complexity) * (1 + int(u_size * (D - 1)))
-            start = 0
-            for d in range(D - 1):
-                start += profile_cdf[loc, d] < u_start
-            first[i] = start
-            provider = _draw_provider(uniform3_from(contact_key, key, 0)[0], prob, pick, loc, start, P)
-            current[i] = provider
-            providers[i, 0] = provider
             key_of[i], loc_of[i] = key, loc
-            kept[i] = handoffs[i] = lost[i] = repeated[i] = gap[i] = pairs[i] = 0
-            usual[i] = 1
-            i += 1
-    m = 0
-    for i in range(n):
-        active[m] = i
-        m += size[i] > 1
+            active[m] = i
+            m += size[i] > 1
+    n_complex = m
+    # a complex episode's first domain, drawn from the need profile, and its first provider, drawn in
+    # proportion to capacity
+    for a in range(m):
+        i = active[a]
+        complex_episodes[a] = i
+        loc, key = loc_of[i], key_of[i]
+        u_start = uniform3_from(episode_key, key, 0)[2]
+        start = 0
+        for d in range(D - 1):
+            start += profile_cdf[loc, d] < u_start
+        first[i] = start
+        provider = _draw_provider(uniform3_from(contact_key, key, 0)[0], prob, pick, loc, start, P)
+        current[i] = provider
+        providers[i, 0] = provider
+        kept[i] = handoffs[i] = lost[i] = repeated[i] = gap[i] = pairs[i] = 0
+        usual[i] = 1
     # later contacts: kept by the provider that has the person, or drawn afresh, maybe a handoff
     for k in range(1, D):
         for a in range(m):
@@ -234,10 +240,9 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pic
             domain = domain - D if domain >= D else domain
             u, u_loss, u_repeat = uniform3_from(contact_key, key_of[i], k)
             stay = keep[loc, prev]
-            is_kept = u < stay
+            is_kept = np.int64(u < stay)
             drawn = _draw_provider(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), prob, pick, loc, domain, P)
-            either[0], either[1] = drawn, prev
-            now = either[np.int64(is_kept)]
+            now = drawn + (prev - drawn) * is_kept
             handoff = now != prev
             penalty = 1.0 + cross_weight * cross[prev, now]
             informal = pair_informal(trust, effort, prev, now)
@@ -264,28 +269,30 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pic
             active[still] = i
             still += size[i] > k + 1
         m = still
-    # each locality's counts, in the order of COUNTS, episode by episode (the continuity sums are not whole)
+    # each locality's counts, in the order of COUNTS: a simple episode counts one episode and one component
+    # and adds nothing else (its continuity terms are exactly 0.0); the complex ones, episode by episode, in
+    # order (the continuity sums are not whole)
+    a = 0
     for loc in range(L):
-        episodes = gap_episodes = components = repeats = changes = kept_later = later = multi = 0.0
-        coc_sum = upc_sum = discontinuity = losses = 0.0
-        for e in range(E):
-            i = loc * E + e
+        episodes = components = float(E)
+        gap_episodes = repeats = changes = kept_later = later = multi = coc_sum = upc_sum = discontinuity = 0.0
+        losses = 0.0
+        while a < n_complex and loc_of[complex_episodes[a]] == loc:
+            i = complex_episodes[a]
             s = size[i]
-            episodes += 1.0
-            components += s
+            components += s - 1.0
             gap_episodes += gap[i]
             repeats += repeated[i]
             changes += handoffs[i]
             kept_later += kept[i]
             later += s - 1.0
             losses += lost[i]
-            # a simple episode adds 0.0 (x + 0.0 is x): no branch on the episode's size
-            weight = float(min(s - 1, 1))
-            coc = 2.0 * pairs[i] / max(s * (s - 1.0), 1.0)
-            multi += weight
-            coc_sum += weight * coc
-            upc_sum += weight * (usual[i] / s)
-            discontinuity += weight * (1.0 - coc)
+            coc = 2.0 * pairs[i] / (s * (s - 1.0))
+            multi += 1.0
+            coc_sum += coc
+            upc_sum += usual[i] / s
+            discontinuity += 1.0 - coc
+            a += 1
         row = out[loc]
         for k, value in enumerate((episodes, gap_episodes, components, repeats, changes, kept_later, later, multi,
                                    coc_sum, upc_sum, discontinuity, losses)):
