@@ -101,3 +101,34 @@ def test_a_walk_needs_two_domains():
                 formal=0.0, navigation=0.0, pressure=0.0, accountability=0.0, cross=np.zeros((1, 2, 2)),
                 whole_system=0.0, handoff_loss=0.1, reassessment=0.1, practice=np.zeros((1, 2)),
                 alignment=np.zeros((1, 2)), n_domains=1)
+
+
+def reference_pairing(weight):
+    """Vose's pairing written plainly (``alias_table``'s docstring): ``(prob, alias)`` of one row."""
+    P = len(weight)
+    q = list(weight * (P / np.sum(weight)))
+    prob, alias, unfinished = [1.0] * P, list(range(P)), list(range(P))
+    for _ in range(P - 1):
+        small = min(unfinished, key=lambda j: q[j])  # min and max return the first of ties
+        large = max(unfinished, key=lambda j: q[j])
+        prob[small], alias[small] = min(q[small], 1.0), large
+        q[large] -= 1.0 - q[small]
+        unfinished.remove(small)
+    return np.array(prob), np.array(alias)
+
+
+@pytest.mark.parametrize("P", [1, 2, 3, 10, 37])
+def test_alias_tables_equal_the_plain_pairing_and_draw_in_proportion(P):
+    rng = np.random.default_rng(P)
+    weight = np.concatenate([rng.uniform(0.01, 1.0, (40, P)), rng.integers(0, 3, (40, P)) + 0.0,  # ties, zeros
+                             rng.pareto(1.0, (40, P))])
+    weight[:, 0] += 0.5  # no row without weight
+    prob, pick = pw.alias_table(weight)
+    for r in range(len(weight)):
+        expected_prob, expected_alias = reference_pairing(weight[r])
+        np.testing.assert_array_equal(prob[r], expected_prob)
+        np.testing.assert_array_equal(pick[r, :, 0], expected_alias)
+        np.testing.assert_array_equal(pick[r, :, 1], np.arange(P))
+        # a uniform draw lands in column c with chance 1/P, keeps it with chance prob[c], else takes its alias
+        chance = prob[r] / P + np.bincount(pick[r, :, 0], weights=(1.0 - prob[r]) / P, minlength=P)
+        np.testing.assert_allclose(chance, weight[r] / weight[r].sum(), rtol=0, atol=1e-12)
