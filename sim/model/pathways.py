@@ -173,7 +173,8 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, pi
 def walk_workspace(n_localities, n_domains):  # pragma: no cover - compiled
     """Scratch arrays for :func:`walk_scenario` (reused from scenario to scenario; contents do not carry over)."""
     n = n_localities * EPISODES
-    return np.empty((14, n), dtype=np.int64), np.empty((n, n_domains), dtype=np.int64), np.empty((3, n_localities))
+    return (np.empty((15, n), dtype=np.int64), np.empty((n, n_domains), dtype=np.int64), np.empty((3, n_localities)),
+            np.empty((2, n)))
 
 
 @njit(cache=True, error_model="numpy")
@@ -193,7 +194,8 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pic
     arithmetic and table lookups. Counts are whole numbers, exact in any order; the continuity sums are added
     episode by episode, in order."""
     L, E, P = len(localities), EPISODES, prob.shape[2]
-    ints, providers, per_locality = workspace
+    ints, providers, per_locality, draws = workspace
+    next_provider, loss_draw, repeat_draw = ints[14], draws[0], draws[1]
     size, first, current, key_of, loc_of, active = ints[0], ints[1], ints[2], ints[3], ints[4], ints[5]
     kept, handoffs, lost, repeated, gap = ints[6], ints[7], ints[8], ints[9], ints[10]
     pairs, usual, complex_episodes = ints[11], ints[12], ints[13]
@@ -235,26 +237,32 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pic
         providers[i, 0] = provider
         kept[i] = handoffs[i] = lost[i] = repeated[i] = gap[i] = pairs[i] = 0
         usual[i] = 1
-    # later contacts: kept by the provider that has the person, or drawn afresh, maybe a handoff
+    # later contacts: kept by the provider that has the person, or drawn afresh, maybe a handoff. Each
+    # contact in two passes over the episodes (the draws and who serves it; then what the handoff does),
+    # each with a short chain of dependent steps, so the processor overlaps more episodes at once.
     for k in range(1, D):
         for a in range(m):
             i = active[a]
             loc, prev = loc_of[i], current[i]
             domain = first[i] + k
             domain = domain - D if domain >= D else domain
-            u, u_loss, u_repeat = uniform3_from(contact_key, key_of[i], k)
+            u, loss_draw[a], repeat_draw[a] = uniform3_from(contact_key, key_of[i], k)
             stay = keep[loc, prev]
             is_kept = np.int64(u < stay)
             drawn = _draw_provider(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), prob, pick, loc, domain, P)
-            now = drawn + (prev - drawn) * is_kept
+            next_provider[a] = drawn + (prev - drawn) * is_kept
+            kept[i] += is_kept
+        for a in range(m):
+            i = active[a]
+            loc, prev, now = loc_of[i], current[i], next_provider[a]
             handoff = now != prev
             penalty = 1.0 + cross_weight * cross[prev, now]
             informal = pair_informal(trust, effort, prev, now)
             loss = loss_base[loc] * penalty * (1.0 - INFORMAL_REACH * informal) * unmanaged[loc]
-            is_lost = handoff & (u_loss < loss)
+            is_lost = handoff & (loss_draw[a] < loss)
             shared = shared_base[loc] * (0.5 + 0.5 * alignment[now])
-            is_repeat = handoff & ~is_lost & (u_repeat < reassessment * practice[now] * (1.0 - shared) * penalty)
-            kept[i] += is_kept
+            is_repeat = handoff & ~is_lost & (
+                repeat_draw[a] < reassessment * practice[now] * (1.0 - shared) * penalty)
             handoffs[i] += handoff
             lost[i] += is_lost
             repeated[i] += is_repeat
