@@ -171,7 +171,9 @@ def _walk_episodes(seed, month, localities, D, complexity, profile_cdf, prob, pi
 
 @njit(cache=True)
 def walk_workspace(n_localities, n_domains):  # pragma: no cover - compiled
-    """Scratch arrays for :func:`walk_scenario` (reused from scenario to scenario; contents do not carry over)."""
+    """Scratch arrays for :func:`walk_scenario` (reused from scenario to scenario; contents do not carry over):
+    15 integer rows of one value per episode (named where :func:`walk_scenario` unpacks them), each episode's
+    providers, three per-locality numbers and two draws per episode."""
     n = n_localities * EPISODES
     return (np.empty((15, n), dtype=np.int64), np.empty((n, n_domains), dtype=np.int64), np.empty((3, n_localities)),
             np.empty((2, n)))
@@ -227,6 +229,7 @@ def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pic
         i = active[a]
         complex_episodes[a] = i
         loc, key = loc_of[i], key_of[i]
+        # the episode's hash again: cheaper than storing its third field for all episodes (measured)
         u_start = uniform3_from(episode_key, key, 0)[2]
         start = 0
         for d in range(D - 1):
