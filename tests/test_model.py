@@ -218,10 +218,11 @@ def test_bad_model_input():
 
 
 def test_compiled_response_functions_equal_scipy_and_numpy():
-    """logistic, gate and strength_response are compiled ufuncs; they must equal the numpy/scipy formulas."""
+    """logistic, gate, saturation and strength_response are compiled ufuncs; they must equal the numpy/scipy
+    formulas."""
     from scipy.special import expit
 
-    from sim.model.logistic import GATE_SLOPE, gate, logistic, strength_response
+    from sim.model.logistic import GATE_SLOPE, gate, logistic, saturation, strength_response
 
     x = np.random.default_rng(3).normal(0.0, 8.0, 100_000)
     assert np.array_equal(logistic(x), expit(x))
@@ -230,11 +231,14 @@ def test_compiled_response_functions_equal_scipy_and_numpy():
     assert np.array_equal(gate(c, t), (expit(GATE_SLOPE * (c - t)) - low) / (high - low))
     s = np.linspace(0.0, 2.0, 201)
     assert np.array_equal(strength_response(s), -np.expm1(-s) / -np.expm1(-1.0))
+    assert np.array_equal(saturation(s), 1.0 - np.exp(-s))
+    assert np.max(np.abs(saturation(s) + np.expm1(-s))) < 2e-16
     # single numbers take the plain-Python path; it must give the compiled path's numbers
     for value in (-3.0, 0.0, 0.2, 0.7, 4.5):
         assert logistic(value) == logistic(np.array([value]))[0]
         assert gate(value, 0.4) == gate(np.array([value]), 0.4)[0]
         assert strength_response(abs(value)) == strength_response(np.array([abs(value)]))[0]
+        assert saturation(value) == saturation(np.array([value]))[0]
 
 
 def test_compiled_caches_are_stamped_with_the_whole_model_source():

@@ -37,6 +37,16 @@ def gate(context, threshold):
 
 
 @elementwise("float64(float64)")
+def saturation(x):
+    """1 - exp(-x): how far a response with diminishing returns has gone toward its ceiling of 1.
+
+    Written with ``exp``, not ``-expm1(-x)``: equal within 1.2e-16 (the rules' arguments are never so
+    small that the relative error matters), and libm's ``exp`` is several times faster; it runs for every
+    provider every month."""
+    return 1.0 - math.exp(-x)
+
+
+@elementwise("float64(float64)")
 def strength_response(strength):
     """How strongly a mechanism responds at a given strength: 1 at the reference strength 1, saturating
     (0.35 at 0.25, 1.37 at 2)."""

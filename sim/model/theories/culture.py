@@ -6,11 +6,9 @@ innovation and collaborative working across services.
 
 from __future__ import annotations
 
-import numpy as np
-
 from sim.model import relationships as rel
 from sim.model.elementwise import formula
-from sim.model.logistic import gate
+from sim.model.logistic import gate, saturation
 
 #: Culture readiness at which innovation, and the cultural shift, are half-switched on (assumed).
 READINESS_THRESHOLD = 0.45
@@ -95,8 +93,8 @@ def ipt7_orientation_target(alliance, commitment, culture_readiness, response):
       rule switched off), commitment still brings a little orientation.
     """
     transformation = gate(commitment, COMMITMENT_THRESHOLD)
-    shift = (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD)) * -np.expm1(
-        -2.0 * response * transformation)
+    shift = (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD)) * saturation(
+        2.0 * response * transformation)
     return 1.0 - (1.0 - alliance * shift) * (1.0 - BILATERAL_ORIENTATION * commitment)
 
 

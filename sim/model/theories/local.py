@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.elementwise import formula
-from sim.model.logistic import gate
+from sim.model.logistic import gate, saturation
 
 #: Place-based working at which an alliance's tailoring is half-switched on (assumed).
 PLACE_THRESHOLD = 0.3
@@ -87,5 +87,5 @@ def ipt4_alignment_target(alliance, mean_trust, response):
       ``experience`` and ``value``. Without a common aim (separate contracts, or the rule switched off),
       trust still brings a little alignment through familiarity.
     """
-    common_aim = alliance * -np.expm1(-2.0 * response * gate(mean_trust, TRUST_THRESHOLD))
+    common_aim = alliance * saturation(2.0 * response * gate(mean_trust, TRUST_THRESHOLD))
     return 1.0 - (1.0 - common_aim) * (1.0 - BILATERAL_ALIGNMENT * mean_trust)

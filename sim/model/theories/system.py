@@ -6,10 +6,8 @@ system fragmentation and provides services that meet local population need.
 
 from __future__ import annotations
 
-import numpy as np
-
 from sim.model.elementwise import formula
-from sim.model.logistic import gate
+from sim.model.logistic import gate, saturation
 
 #: Need complexity at which the complex-needs pathway work is half-switched on (assumed).
 COMPLEXITY_THRESHOLD = 0.35
@@ -70,8 +68,7 @@ def ipt2_whole_system_target(alliance, pooled_share, mean_effort, response):
       (``gaps``, ``duplication``) and (c) ends the activity-payment incentive to repeat assessments.
     """
     joint_work = gate(mean_effort, EFFORT_THRESHOLD)
-    return alliance * gate(pooled_share, POOLED_THRESHOLD) * -np.expm1(-2.0 * response
-                                                                      * joint_work)
+    return alliance * gate(pooled_share, POOLED_THRESHOLD) * saturation(2.0 * response * joint_work)
 
 
 @formula
