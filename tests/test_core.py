@@ -267,8 +267,8 @@ def test_worker_processes_fork_with_the_compiled_core_loaded():
     import subprocess
     import sys
 
-    code = ("from sim.model import compiled_month, pathways\n"
-            "assert not compiled_month.run_month.signatures\n"
+    code = ("from sim.model import compiled_month\n"
+            "assert not compiled_month.run_scenarios.signatures\n"
             "import sim.model.worker_start\n"
-            "assert compiled_month.run_month.signatures and compiled_month.record_outcomes.signatures\n")
+            "assert compiled_month.run_scenarios.signatures\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=600)

@@ -248,7 +248,7 @@ def test_compiled_caches_are_stamped_with_the_whole_model_source():
     import sim.model.pathways as pathways
     from sim.model import elementwise
 
-    for dispatcher in (compiled_month.run_month, compiled_month.record_outcomes, pathways._walk_episodes):
+    for dispatcher in (compiled_month.run_scenarios, compiled_month.scenario_month, pathways._walk_episodes):
         locator = dispatcher._cache._impl.locator
         assert type(locator).__name__ == "ModelSourceLocator"
         assert locator.get_source_stamp() == elementwise.model_source_digest()

@@ -25,7 +25,7 @@ from sim.model import pathways
 from sim.model import services as svc
 from sim.model.agents import CommissionerAgent, CommunityAgent, ProviderAgent
 from sim.model.outcomes import OUTCOMES, system_outcomes
-from sim.model.world import STRANGER_TRUST, fresh_provider, initial_world
+from sim.model.world import PROVIDER_STATES, STRANGER_TRUST, fresh_provider, initial_world
 from sim.params import Params
 
 __all__ = ["AllianceModel", "ProviderView"]
@@ -129,7 +129,7 @@ class AllianceModel(mesa.Model):
         stranger = STRANGER_TRUST * p.initial_trust
         new.trust = np.where(np.arange(p.n_providers) == index, 0.0, stranger)
         new.trust_in_commissioner = p.initial_trust
-        for key in ("commitment", "alignment", "orientation", "role_flexibility", "practice"):
+        for key in PROVIDER_STATES:
             setattr(new, key, float(fresh_provider(np.uint64(self.scenario_seed), month, index, key)))
         new.innovation, new.effort = 0.0, 0.0
         old.remove()

@@ -113,19 +113,20 @@ def reciprocity_rate(alliance):
 @formula
 def is_review_month(month, contract_length):
     """Contract reviews happen at the end of each term."""
-    return (month > 0) & (np.mod(month, contract_length) == 0)
+    return (month > 0) and (month % contract_length == 0)
 
 
+@formula
 def retender_choice(alliance, commissioner_trust, review):
-    """Provider to re-tender ``(...,)`` (-1 for none): under separate contracts, at a review, the provider
-    the commissioner trusts least, if below :data:`REVIEW_THRESHOLD`."""
-    worst = np.argmin(commissioner_trust, axis=-1)
-    lowest = np.min(commissioner_trust, axis=-1)
-    act = (alliance < 0.5) & review & (lowest < REVIEW_THRESHOLD)
-    return np.where(act, worst, -1)
+    """Provider to re-tender (-1 for none), from the commissioner's trust in each provider ``(P,)``: under
+    separate contracts, at a review, the provider the commissioner trusts least (the first if tied), if below
+    :data:`REVIEW_THRESHOLD`."""
+    act = (alliance < 0.5) and review and (np.min(commissioner_trust) < REVIEW_THRESHOLD)
+    return int(np.argmin(commissioner_trust)) if act else -1
 
 
+@formula
 def review_pooled_share(alliance, pooled_share, mean_commissioner_trust, review):
     """An alliance reviewed as performing poorly moves risk back to its providers: the pooled share halves."""
-    cut = (alliance > 0.5) & review & (mean_commissioner_trust < REVIEW_THRESHOLD)
-    return np.where(cut, 0.5 * pooled_share, pooled_share)
+    cut = (alliance > 0.5) and review and (mean_commissioner_trust < REVIEW_THRESHOLD)
+    return 0.5 * pooled_share if cut else pooled_share

@@ -27,19 +27,9 @@ from sim.model import month as month_
 from sim.model import pathways
 from sim.model import relationships as rel
 from sim.model import services as svc
-from sim.model.compiled_month import (
-    MonthResult,
-    Plan,
-    Responses,
-    Scenarios,
-    State,
-    Tables,
-    record_outcomes,
-    run_month,
-)
-from sim.model.draws import Purpose, uniform
-from sim.model.outcomes import OUTCOMES, row_sum
-from sim.model.world import STRANGER_TRUST, fresh_provider, initial_world
+from sim.model.compiled_month import Plan, Responses, Scenarios, State, Tables, run_scenarios
+from sim.model.outcomes import OUTCOMES
+from sim.model.world import initial_world
 from sim.params import Params
 from sim.params.events import check_events
 
@@ -194,34 +184,14 @@ def _columns(table: pd.DataFrame) -> dict[str, np.ndarray]:
     return cols
 
 
-def replace_providers(state: dict[str, np.ndarray], leaving: np.ndarray, seed: np.ndarray, month: int,
-                      initial_trust: np.ndarray) -> None:
-    """A newcomer takes the place of provider ``leaving[s]`` (-1: none) in each scenario, in place: no
-    relationships (trust at the stranger level both ways), fresh commitment and inherited practices.
-    As :meth:`sim.model.alliance.AllianceModel.replace_provider`."""
-    rows = np.flatnonzero(leaving >= 0)
-    if len(rows) == 0:
-        return
-    j = leaving[rows]
-    P = state["trust"].shape[-1]
-    stranger = (STRANGER_TRUST * initial_trust[rows])[:, None] * (np.arange(P)[None, :] != j[:, None])
-    state["trust"][rows, j, :] = stranger
-    state["trust"][rows, :, j] = stranger
-    state["commissioner_trust"][rows, j] = initial_trust[rows]
-    state["trust_in_commissioner"][rows, j] = initial_trust[rows]
-    for key in ("commitment", "alignment", "orientation", "role_flexibility", "practice"):
-        state[key][rows, j] = fresh_provider(seed[rows], month, j, key)
-    state["innovation"][rows, j] = 0.0
-
-
 def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np.ndarray]:
     """Run scenarios that share numbers of providers, localities and domains.
 
-    Returns each outcome as an array ``(scenarios, len(keep))`` for the months in ``keep``. Each month,
-    events and exits take effect here (numpy, over the batch); the month itself runs compiled, scenario by
-    scenario (:func:`sim.model.compiled_month.run_month`: the same formulas, in the same order, as the Mesa
-    agents); then the commissioner's contract review, and the outcomes of the months kept. A scenario's
-    numbers do not depend on its batch.
+    Returns each outcome as an array ``(scenarios, len(keep))`` for the months in ``keep``. Sets up what is
+    fixed for the run (numpy, over the batch), then runs every scenario through every month compiled, one
+    scenario at a time (:func:`sim.model.compiled_month.run_scenarios`: the same formulas, in the same order,
+    as the Mesa agents; events, exits and the contract review included). A scenario's numbers do not depend
+    on its batch.
     """
     P, L, D = (int(table[n].iloc[0]) for n in ("n_providers", "n_localities", "n_domains"))
     c = _columns(table)
@@ -250,35 +220,13 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
         commitment_mean=f(commitment_rates[0]), commitment_half_spread=f(commitment_rates[1]),
         reciprocity=f(com.reciprocity_rate(alliance)))
     state = State(*(f(st[name], dtype=float) for name in State._fields))
-    arrays = state._asdict()  # the same arrays by name, for replace_providers
-    result = MonthResult(effort=np.zeros((S, P)), counts=np.zeros((S, L, len(pathways.COUNTS))),
-                         **{name: np.zeros((S, L)) for name in ("need", "demand", "served", "expired", "resolved")},
-                         overhead=np.zeros(S))
+    events = Plan(*(f(plan[key], dtype=float) for key in Plan._fields))
 
-    # month-major, so each kept month's outcomes are written in one contiguous block where they stay
+    # month-major, so each kept month's outcomes sit in one contiguous block
     by_month = np.empty((len(keep), S, len(OUTCOMES)))
-    keep_at = {int(m): k for k, m in enumerate(keep)}
-    for month in range(steps + 1):
-        # --- 1. events: a provider leaves ---
-        if month > 0:
-            exits = plan["exit"][:, month] > 0
-            if exits.any():
-                u = uniform(seed, month, Purpose.EXIT)
-                replace_providers(arrays, np.where(exits, month_.exit_choice(u, P), -1), seed, month,
-                                  c["initial_trust"])
-        # --- 1-4. the month, compiled ---
-        this = Plan(*(f(plan[key][:, month]) for key in ("budget", "demand", "senior")))
-        run_month(month, month > 0, scenarios, responses, this, tables, state, result)
-        # --- 5. contract review at the end of a term ---
-        review = com.is_review_month(month, c["contract_length"])
-        if review.any():
-            state.pooled_share[:] = com.review_pooled_share(alliance, state.pooled_share,
-                                                            row_sum(state.commissioner_trust) / P, review)
-            leaving = com.retender_choice(alliance, state.commissioner_trust, review)
-            replace_providers(arrays, leaving, seed, month, c["initial_trust"])
-
-        if month in keep_at:
-            record_outcomes(state, result, this.budget, c["capacity_ratio"], by_month[keep_at[month]])
+    kept = np.full(steps + 1, -1, dtype=np.int64)
+    kept[keep] = np.arange(len(keep))
+    run_scenarios(steps, kept, scenarios, responses, events, tables, state, by_month)
     return {name: by_month[:, :, k].T for k, name in enumerate(OUTCOMES)}
 
 

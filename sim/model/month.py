@@ -118,6 +118,7 @@ def local_informal(weights, effort, mean_trust):
     return ((effort * mean_trust)[..., None, :] @ weights)[..., 0, :]
 
 
+@formula
 def exit_choice(u, n_providers):
     """Provider who leaves in a ``provider_exit`` event: drawn uniformly from a key of (seed, month)."""
-    return np.minimum(np.floor(u * n_providers).astype(np.int64), n_providers - 1)
+    return min(int(u * n_providers), n_providers - 1)

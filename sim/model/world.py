@@ -54,15 +54,28 @@ def cross_sector(sector: np.ndarray) -> np.ndarray:
     return ((sector[:, :, None] != sector[:, None, :]) & (outside[:, :, None] | outside[:, None, :])).astype(float)
 
 
+#: A provider's inherited states, in the order of :data:`PROVIDER_DRAWS`.
+PROVIDER_STATES = ("commitment", "alignment", "orientation", "role_flexibility", "practice")
+_PURPOSE = {"commitment": Purpose.COMMITMENT0, "alignment": Purpose.ALIGNMENT0, "orientation": Purpose.ORIENTATION0}
+#: ``(base, spread, purpose)`` of each of :data:`PROVIDER_STATES`, from :data:`INHERITED` (spread 0: the same
+#: for every provider, no draw): a tuple of numbers that compiled code (a newcomer in the core) reads as constants.
+PROVIDER_DRAWS = tuple((float(INHERITED[k][0]), float(INHERITED[k][1]), int(_PURPOSE[k])) if k in _PURPOSE
+                       else (float(INHERITED[k]), 0.0, 0) for k in PROVIDER_STATES)
+
+
+@formula
+def inherited_value(base, spread, u):
+    """A provider's starting value of an inherited state: ``base`` plus up to ``spread``, by the draw ``u``."""
+    return base + spread * u
+
+
 def fresh_provider(seed, month, index, key: str) -> np.ndarray:
     """A provider's starting value of an inherited state (drawn per provider where it varies); ``month``
     0 at the start, or the month a newcomer arrives."""
-    spec = INHERITED[key]
-    if isinstance(spec, tuple):
-        purpose = {"commitment": Purpose.COMMITMENT0, "alignment": Purpose.ALIGNMENT0,
-                   "orientation": Purpose.ORIENTATION0}[key]
-        return spec[0] + spec[1] * uniform(seed, month, purpose, index)
-    return np.full(np.broadcast(np.asarray(seed), np.asarray(index)).shape, float(spec))
+    base, spread, purpose = PROVIDER_DRAWS[PROVIDER_STATES.index(key)]
+    if spread:
+        return inherited_value(base, spread, uniform(seed, month, purpose, index))
+    return np.full(np.broadcast(np.asarray(seed), np.asarray(index)).shape, base)
 
 
 def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int, n_localities: int,
@@ -99,8 +112,7 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
         "sector": sector, "capacity": capacity, "coverage": coverage, "interaction": interaction,
         "cross": cross, "trust": trust,
         "commissioner_trust": start.copy(), "trust_in_commissioner": start.copy(),
-        **{k: fresh_provider(s2, 0, i[None, :], k) for k in ("commitment", "alignment", "orientation",
-                                                             "role_flexibility", "practice")},
+        **{k: fresh_provider(s2, 0, i[None, :], k) for k in PROVIDER_STATES},
         "innovation": np.zeros((S, P)),
         "need_profile": profile / profile.sum(axis=-1, keepdims=True),
         "participation": np.full((S, L), INHERITED["participation"]),
