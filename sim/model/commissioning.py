@@ -121,8 +121,11 @@ def retender_choice(alliance, commissioner_trust, review):
     """Provider to re-tender (-1 for none), from the commissioner's trust in each provider ``(P,)``: under
     separate contracts, at a review, the provider the commissioner trusts least (the first if tied), if below
     :data:`REVIEW_THRESHOLD`."""
-    act = (alliance < 0.5) and review and (np.min(commissioner_trust) < REVIEW_THRESHOLD)
-    return int(np.argmin(commissioner_trust)) if act else -1
+    worst = 0
+    for i in range(1, len(commissioner_trust)):
+        if commissioner_trust[i] < commissioner_trust[worst]:
+            worst = i
+    return worst if (alliance < 0.5) and review and (commissioner_trust[worst] < REVIEW_THRESHOLD) else -1
 
 
 @formula

@@ -155,18 +155,20 @@ _ZERO = np.int64(0)
                                               "lost", "multi", "coc", "upc", "kept", "later"))
 
 
-@njit(cache=True, error_model="numpy")
-def run_scenarios(steps, kept, c, response, plan, tb, st, values):  # pragma: no cover - compiled
+@njit(cache=True, error_model="numpy", _nrt=False)
+def run_scenarios(steps, kept, c, response, plan, tb, st, out, workspace, values):  # pragma: no cover - compiled
     """Every scenario of a batch from month 0 to ``steps``, in place on ``st``. ``kept[month]`` is the row of
     ``values (months kept, S, len(OUTCOMES))`` that month's outcomes go to, or -1. Arguments:
-    :class:`Scenarios`, :class:`Responses`, :class:`Plan`, :class:`Tables`, :class:`State`.
+    :class:`Scenarios`, :class:`Responses`, :class:`Plan`, :class:`Tables`, :class:`State`, and scratch: a
+    :class:`MonthResult` of one scenario's shapes and :func:`month_workspace`.
 
     Each month, in the Mesa model's order: a provider leaves if an event says so; the month
-    (:func:`scenario_month`); at the end of a contract term the commissioner's review; the outcomes."""
-    S, P, L, D = st.trust.shape[0], st.trust.shape[1], st.formal.shape[1], st.backlog.shape[2]
-    out = MonthResult(np.empty(P), np.empty((L, len(pathways.COUNTS))), np.empty(L), np.empty(L), np.empty(L),
-                      np.empty(L), np.empty(L), np.empty(1))
-    workspace = month_workspace(P, L, D)
+    (:func:`scenario_month`); at the end of a contract term the commissioner's review; the outcomes.
+
+    Compiled without numba's reference counting (``_nrt=False``, inherited by what it calls): every view of
+    a scenario's rows would otherwise cost two atomic operations on the array's counter, about a sixth of
+    the time. Nothing here allocates; the caller owns every array."""
+    S, P = st.trust.shape[0], st.trust.shape[1]
     for s in range(S):
         seed, alliance, initial_trust = c.seed[s], c.alliance[s], c.initial_trust[s]
         for month in range(steps + 1):
@@ -189,7 +191,8 @@ def run_scenarios(steps, kept, c, response, plan, tb, st, values):  # pragma: no
 
 @njit(cache=True)
 def month_workspace(P, L, D):  # pragma: no cover - compiled
-    """Scratch arrays of :func:`scenario_month` (reused from month to month; contents do not carry over)."""
+    """Scratch arrays of :func:`scenario_month` and :func:`record_outcomes`, allocated once per batch (reused
+    from month to month; contents do not carry over)."""
     return (np.empty((3, P)), np.empty((10, L)), np.empty((L, P)), np.empty((3, D)), pathways.walk_workspace(L, D),
             np.empty(len(pathways.COUNTS)))
 

@@ -27,7 +27,16 @@ from sim.model import month as month_
 from sim.model import pathways
 from sim.model import relationships as rel
 from sim.model import services as svc
-from sim.model.compiled_month import Plan, Responses, Scenarios, State, Tables, run_scenarios
+from sim.model.compiled_month import (
+    MonthResult,
+    Plan,
+    Responses,
+    Scenarios,
+    State,
+    Tables,
+    month_workspace,
+    run_scenarios,
+)
 from sim.model.outcomes import OUTCOMES
 from sim.model.world import initial_world
 from sim.params import Params
@@ -226,7 +235,8 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
     by_month = np.empty((len(keep), S, len(OUTCOMES)))
     kept = np.full(steps + 1, -1, dtype=np.int64)
     kept[keep] = np.arange(len(keep))
-    run_scenarios(steps, kept, scenarios, responses, events, tables, state, by_month)
+    out = MonthResult(np.empty(P), np.empty((L, len(pathways.COUNTS))), *(np.empty(L) for _ in range(5)), np.empty(1))
+    run_scenarios(steps, kept, scenarios, responses, events, tables, state, out, month_workspace(P, L, D), by_month)
     return {name: by_month[:, :, k].T for k, name in enumerate(OUTCOMES)}
 
 
