@@ -197,7 +197,7 @@ def month_workspace(P, L, D):  # pragma: no cover - compiled
             np.empty(len(pathways.COUNTS)))
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def replace_provider(st, s, j, seed, month, initial_trust):  # pragma: no cover - compiled
     """A newcomer takes the place of provider ``j`` in scenario ``s``: no relationships (trust at the stranger
     level both ways), fresh commitment and inherited practices, as
@@ -207,6 +207,7 @@ def replace_provider(st, s, j, seed, month, initial_trust):  # pragma: no cover 
     for k in range(trust.shape[0]):
         trust[j, k] = trust[k, j] = stranger * (k != j)
     st.commissioner_trust[s, j] = st.trust_in_commissioner[s, j] = initial_trust
+    # in the order of PROVIDER_STATES
     states = (st.commitment[s], st.alignment[s], st.orientation[s], st.role_flexibility[s], st.practice[s])
     for k in range(len(PROVIDER_DRAWS)):
         base, spread, purpose = PROVIDER_DRAWS[k]

@@ -39,7 +39,7 @@ def _prefetch(typingctx, array, offset):  # pragma: no cover - compiled
     return types.void(array, types.intp), codegen
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def prefetch_rows(arrays, s):  # pragma: no cover - compiled
     """Prefetch row ``s`` (along the first axis) of each C-contiguous array in the tuple ``arrays``, a cache
     line at a time, at most :data:`ROW_LIMIT` bytes of each."""

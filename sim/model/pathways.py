@@ -179,7 +179,7 @@ def walk_workspace(n_localities, n_domains):  # pragma: no cover - compiled
             np.empty((2, n)))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)  # no reference counting: see compiled_month.run_scenarios
 def walk_scenario(seed, month, localities, D, complexity, profile_cdf, prob, pick, keep, trust, effort, cross,
                   navigation, formal, pressure, accountability, whole_system, handoff_loss, reassessment, practice,
                   alignment, out, workspace):  # pragma: no cover - compiled

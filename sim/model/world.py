@@ -54,11 +54,11 @@ def cross_sector(sector: np.ndarray) -> np.ndarray:
     return ((sector[:, :, None] != sector[:, None, :]) & (outside[:, :, None] | outside[:, None, :])).astype(float)
 
 
-#: A provider's inherited states, in the order of :data:`PROVIDER_DRAWS`.
+# A provider's inherited states, and (derived from INHERITED, not constants of their own) each one's
+# (base, spread, purpose of its draw; spread 0: the same for every provider, no draw): numbers that compiled
+# code (a newcomer in the core) reads as constants.
 PROVIDER_STATES = ("commitment", "alignment", "orientation", "role_flexibility", "practice")
 _PURPOSE = {"commitment": Purpose.COMMITMENT0, "alignment": Purpose.ALIGNMENT0, "orientation": Purpose.ORIENTATION0}
-#: ``(base, spread, purpose)`` of each of :data:`PROVIDER_STATES`, from :data:`INHERITED` (spread 0: the same
-#: for every provider, no draw): a tuple of numbers that compiled code (a newcomer in the core) reads as constants.
 PROVIDER_DRAWS = tuple((float(INHERITED[k][0]), float(INHERITED[k][1]), int(_PURPOSE[k])) if k in _PURPOSE
                        else (float(INHERITED[k]), 0.0, 0) for k in PROVIDER_STATES)
 
