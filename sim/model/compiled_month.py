@@ -157,8 +157,8 @@ _ZERO = np.int64(0)
 
 @njit(cache=True, error_model="numpy", _nrt=False)
 def run_scenarios(steps, kept, c, response, plan, tb, st, out, workspace, values):  # pragma: no cover - compiled
-    """Every scenario of a batch from month 0 to ``steps``, in place on ``st``. ``kept[month]`` is the row of
-    ``values (months kept, S, len(OUTCOMES))`` that month's outcomes go to, or -1. Arguments:
+    """Every scenario of a batch from month 0 to ``steps``, in place on ``st``. ``kept[month]`` is the column of
+    ``values (len(OUTCOMES), S, months kept)`` that month's outcomes go to, or -1. Arguments:
     :class:`Scenarios`, :class:`Responses`, :class:`Plan`, :class:`Tables`, :class:`State`, and scratch: a
     :class:`MonthResult` of one scenario's shapes and :func:`month_workspace`.
 
@@ -185,7 +185,7 @@ def run_scenarios(steps, kept, c, response, plan, tb, st, out, workspace, values
                 if leaving >= 0:
                     replace_provider(st, s, leaving, seed, month, initial_trust)
             if kept[month] >= 0:
-                record_outcomes(st, s, out, plan.budget[s, month], c.capacity_ratio[s], values[kept[month], s],
+                record_outcomes(st, s, out, plan.budget[s, month], c.capacity_ratio[s], values, kept[month],
                                 workspace[5])
 
 
@@ -358,8 +358,8 @@ def scenario_month(s, month, c, response, plan, tb, st, out, workspace):  # prag
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def record_outcomes(st, s, out, budget, capacity_ratio, row, totals):  # pragma: no cover - compiled
-    """Scenario ``s``'s outcomes into ``row (len(OUTCOMES),)``: the month's totals over localities and providers
+def record_outcomes(st, s, out, budget, capacity_ratio, values, m, totals):  # pragma: no cover - compiled
+    """Scenario ``s``'s outcomes into ``values[:, s, m]``: the month's totals over localities and providers
     (:class:`State` after the contract review, :class:`MonthResult`) through
     :func:`sim.model.outcomes.outcome_values`, the formula the Mesa model records with. ``totals`` is scratch."""
     P, L = st.trust.shape[1], st.formal.shape[1]
@@ -372,14 +372,14 @@ def record_outcomes(st, s, out, budget, capacity_ratio, row, totals):  # pragma:
     for i in range(P):
         trust += _total(st.trust[s, i])
         low_effort += out.effort[i] < 0.5
-    values = outcome_values(
+    outcomes = outcome_values(
         totals[_EPISODES], totals[_HANDOFFS], totals[_LOST], totals[_DUPLICATED], totals[_DISCONTINUITY],
         totals[_MULTI], totals[_COC], totals[_UPC], totals[_KEPT], totals[_LATER], _total(out.served),
         _total(out.expired), _total(out.resolved), _total(out.demand), experience_by_need,
         _total(out.need), budget, capacity_ratio, L, trust, _total(st.commitment[s]),
         _total(st.alignment[s]), low_effort, P, out.overhead[0])
-    for k, value in enumerate(values):
-        row[k] = value
+    for k, value in enumerate(outcomes):
+        values[k, s, m] = value
 
 
 @njit(inline="always")

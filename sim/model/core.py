@@ -231,13 +231,14 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
     state = State(*(f(st[name], dtype=float) for name in State._fields))
     events = Plan(*(f(plan[key], dtype=float) for key in Plan._fields))
 
-    # month-major, so each kept month's outcomes sit in one contiguous block
-    by_month = np.empty((len(keep), S, len(OUTCOMES)))
+    # outcome-major: each outcome's (scenario, month) table is one contiguous block, handed on without a copy
+    by_outcome = np.empty((len(OUTCOMES), S, len(keep)))
     kept = np.full(steps + 1, -1, dtype=np.int64)
     kept[keep] = np.arange(len(keep))
     out = MonthResult(np.empty(P), np.empty((L, len(pathways.COUNTS))), *(np.empty(L) for _ in range(5)), np.empty(1))
-    run_scenarios(steps, kept, scenarios, responses, events, tables, state, out, month_workspace(P, L, D), by_month)
-    return {name: by_month[:, :, k].T for k, name in enumerate(OUTCOMES)}
+    run_scenarios(steps, kept, scenarios, responses, events, tables, state, out, month_workspace(P, L, D),
+                  by_outcome)
+    return dict(zip(OUTCOMES, by_outcome, strict=True))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -367,10 +368,15 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
     check_fits(f"steps={steps!r}, keep={keep!r} for {len(table):,} scenarios", len(table), len(months),
                len(OUTCOMES) + len(table.columns),
                "keep fewer steps (keep='last') or stream the results with simulate_to_parquet")
-    data = {name: np.full((len(table), len(months)), np.nan) for name in OUTCOMES}
+    data: dict[str, np.ndarray] = {}
     results = _iterate(table, steps_, months, workers, chunk_size)
     for chunk, values in _progress(results, len(table), progress):
+        if len(chunk.rows) == len(table):  # one chunk of every scenario, in order: its tables are the result
+            data = values
+            continue
         for name in OUTCOMES:
+            if name not in data:  # every scenario is in exactly one chunk: each row is written once
+                data[name] = np.empty((len(table), len(months)))
             data[name][chunk.rows] = values[name]
     if steps is None:
         beyond = months[None, :] > table["horizon"].to_numpy()[:, None]
