@@ -141,24 +141,24 @@ def copy_bandwidth(n_bytes: int, repeats: int) -> float:
     return 2 * n_bytes / t
 
 
-def bytes_per_scenario_step(P: int, L: int, D: int) -> float:
-    """Estimate of bytes read and written per scenario-step by the core's month.
+def bytes_per_scenario_step(P: int, L: int, D: int, months: int) -> float:
+    """Estimate of bytes moved to and from main memory per scenario-step by the core's compiled run.
 
-    The month runs compiled, one scenario at a time (sim/model/compiled_month.py), so each month it reads
-    and writes a scenario's state once (trust ``P x P``, eight provider arrays, six locality arrays, the
-    ``L x D`` backlog), reads its fixed tables once (locality weights and coverage ``2 P x L``, capacity,
-    need profile and its cumulative form ``3 L x D``, the walk's alias tables ``1.5 L x D x P``, cross-sector
-    pairs and trust rates ``3 P x P``) and writes what happened (effort ``P``, counts and totals ``17 L``).
-    Everything in between stays in the CPU's cache.
+    The run is compiled and takes one scenario at a time through all its months
+    (sim/model/compiled_month.py), so a scenario's state (trust ``P x P``, eight provider arrays, six locality
+    arrays, the ``L x D`` backlog) is read and written once per run, and its fixed tables (locality weights and
+    coverage ``2 P x L``, capacity, need profile and its cumulative form ``3 L x D``, the walk's alias tables
+    ``1.5 L x D x P``, cross-sector pairs and trust rates ``3 P x P``) read once; in between they stay in the
+    processor's nearest caches. Each month kept writes its 17 outcomes.
     """
     state = P * P + 8 * P + 6 * L + L * D
     tables = 2 * P * L + 3 * L * D + 1.5 * L * D * P + 3 * P * P
-    return 8.0 * (2 * state + tables + P + 17 * L)
+    return 8.0 * ((2 * state + tables) / (months + 1) + 17)
 
 
 def roofline(quick: bool, core_rate: float) -> None:
     p = Params()
-    per_step = bytes_per_scenario_step(p.n_providers, p.n_localities, p.n_domains)
+    per_step = bytes_per_scenario_step(p.n_providers, p.n_localities, p.n_domains, p.horizon)
     dram = copy_bandwidth(64 * 2**20 if quick else 512 * 2**20, 2 if quick else 3)
     chunk_bytes = 1000 * p.n_providers**2 * 8  # one chunk's trust array
     cache = copy_bandwidth(chunk_bytes, 5)

@@ -44,11 +44,13 @@ from sim.params.events import check_events
 
 __all__ = ["simulate", "simulate_to_parquet", "scenario_table", "tidy"]
 
-#: Target number of trust-matrix cells per chunk: keeps a chunk's working set in cache.
+#: Target number of trust-matrix cells per chunk: bounds the arrays of a chunk's set-up (its starting world
+#: and fixed tables, built in numpy over the chunk) and gives parallel runs pieces to share.
 CELLS_PER_CHUNK = 100_000
 #: Most months one run may simulate (about 83,000 years).
 MAX_STEPS = 1_000_000
-#: Fewest scenarios per chunk: below this, Python overhead per month outweighs cache misses (50 providers).
+#: Fewest scenarios per chunk: below this, a chunk's fixed cost (its numpy set-up calls) outweighs its work
+#: (50 providers).
 MIN_CHUNK = 256
 
 
