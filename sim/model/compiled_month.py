@@ -14,8 +14,9 @@ localities and domains, and the sums and weighted means that join them.
 Why compiled, and why a scenario at a time: a scenario's month is a few hundred small formulas over 10
 providers, 5 localities and 4 domains. As numpy passes over a batch, each formula costs a pass through memory
 and a Python call. Here a scenario's whole state and tables stay in the processor's nearest caches for all
-its months (a month-by-month sweep over a thousand scenarios went out to slower memory for each of them,
-~15 % of the time). Each scenario is computed alone, so its numbers never depend on its batch.
+its months (a month-by-month sweep over a thousand scenarios fetched each one's from slower memory every
+month), and Python is called once per batch, not once per month. Each scenario is computed alone, so its
+numbers never depend on its batch.
 """
 
 from __future__ import annotations
