@@ -148,8 +148,7 @@ class MonthResult(NamedTuple):
     overhead: np.ndarray  # (1,)
 
 
-_EFFORT, _NEED, _OBSERVE, _EXIT, _NEWCOMER = (np.int64(p) for p in (Purpose.EFFORT, Purpose.NEED, Purpose.OBSERVE,
-                                                                        Purpose.EXIT, Purpose.NEWCOMER))
+_EFFORT, _NEED, _OBSERVE, _EXIT = (np.int64(p) for p in (Purpose.EFFORT, Purpose.NEED, Purpose.OBSERVE, Purpose.EXIT))
 _ZERO = np.int64(0)
 (_EPISODES, _GAP_EPISODES, _DUPLICATED, _HANDOFFS, _DISCONTINUITY, _LOST, _MULTI, _COC, _UPC, _KEPT,
  _LATER) = (pathways.COUNTS.index(k) for k in ("episodes", "gap_episodes", "duplicated", "handoffs", "discontinuity",
