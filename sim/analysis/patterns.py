@@ -30,10 +30,8 @@ from sim.model.core import simulate
 from sim.model.outcomes import OUTCOMES
 from sim.params import Params
 
-#: Contexts the seed names, whose top must favour the alliance (P5).
-SEED_CONTEXTS: tuple[str, ...] = ("need_complexity", "sector_mix", "pooled_share", "place_based",
-                                  "community_confidence", "community_capacity", "community_connectedness",
-                                  "initial_trust", "culture_readiness", "senior_commitment", "monitoring")
+#: Contexts the seed names, whose top must favour the alliance (P5): the schema's parameters with direction "+".
+SEED_CONTEXTS: tuple[str, ...] = tuple(s.name for s in Params.schema() if s.direction == "+")
 
 
 @dataclass

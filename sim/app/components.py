@@ -20,6 +20,7 @@ from matplotlib.ticker import MaxNLocator
 from mesa.visualization.utils import update_counter
 
 from sim.model.outcomes import OUTCOMES
+from sim.model.outcomes import outcome as outcome_spec
 from sim.model.world import SECTORS
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 MODE_COLOURS = {"alliance": "#0072B2", "traditional": "#D55E00"}
 SECTOR_COLOURS = dict(zip(SECTORS, ("#0072B2", "#009E73", "#E69F00", "#CC79A7"), strict=True))
 COLOUR_BY = ("sector", "commitment")
-LOWER_IS_BETTER = frozenset({"fragmentation", "gaps", "duplication", "discontinuity"})
 _DPI = 80
 
 
@@ -54,8 +54,8 @@ def outcome_figure(model: TwinModel, outcome: str) -> Figure:
     ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))  # value can exceed 1; every other outcome is a 0-1 share
     ax.set_xlabel("month")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    better = "lower" if outcome in LOWER_IS_BETTER else "higher"
-    ax.set_title(f"{outcome.replace('_', ' ').capitalize()} ({better} is better)", fontsize=11)
+    spec = outcome_spec(outcome)
+    ax.set_title(f"{spec.label[0].upper() + spec.label[1:]} ({spec.direction})", fontsize=11)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=9, frameon=False)
     return fig

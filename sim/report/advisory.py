@@ -40,6 +40,8 @@ import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim.analysis.sensitivity import parse_effect, study_bounds, theory_group  # noqa: E402
+from sim.model.outcomes import OUTCOMES  # noqa: E402
+from sim.model.outcomes import outcome as outcome_spec  # noqa: E402
 from sim.model.theories import RULE_INFO  # noqa: E402
 from sim.params import RULE_IDS, THEORY_IDS, THEORY_RULES, Params  # noqa: E402
 from sim.runtime.errors import ReportError  # noqa: E402
@@ -62,15 +64,6 @@ KIND_NAMES = {"context": "local context", "lever": "commissioning lever", "mecha
               "scale": "size and timing", "events": "events", "ablation": "switch"}
 DUMMY_LABEL = "dummy (does nothing; noise floor)"
 
-PLAIN_OUTCOMES = {
-    "fragmentation": "fragmentation", "gaps": "gaps in care", "duplication": "duplication",
-    "discontinuity": "discontinuity of care", "access": "access", "needs_met": "needs met",
-    "experience": "service users' experience", "value": "value for money", "systemic_change": "systemic change",
-    "mean_trust": "trust between providers", "mean_commitment": "commitment to joint working",
-    "goal_alignment": "shared goals", "coc": "continuity of care (COC)", "upc": "usual-provider continuity",
-    "handoffs": "handoffs between providers", "governance_cost": "governance cost",
-    "low_effort": "low-effort providers",
-}
 RULE_TITLES = {r.id: r.title for r in RULE_INFO}
 CONVERGENCE_GUIDE = 0.02  # sim/conf/study/full.yaml: ST should move < 0.02 between N/2 and N
 SIGNIFICANT_QP = 0.05  # PRIM restriction counts as a main condition below this quasi-p value
@@ -93,7 +86,7 @@ def param_label(name: str) -> str:
 
 
 def outcome_label(outcome: str) -> str:
-    return PLAIN_OUTCOMES.get(outcome, outcome.replace("_", " "))
+    return outcome_spec(outcome).label if outcome in OUTCOMES else outcome.replace("_", " ")
 
 
 def effect_label(effect: str) -> str:
