@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SIM = ROOT / "sim"
 #: Each subpackage's layer: a module may import from its own layer and those below, never above.
-LAYERS = {"runtime": 0, "conf": 0, "params": 1, "model": 2, "sweeps": 3, "analysis": 4, "report": 5, "app": 5}
+LAYERS = {"runtime": 0, "conf": 0, "params": 1, "model": 2, "engine": 2, "sweeps": 3, "analysis": 4, "report": 5,
+          "app": 5}
 
 
 def _run(code: str) -> subprocess.CompletedProcess:

@@ -32,7 +32,7 @@ def random_params(rng: np.random.Generator, k: int, *, max_providers: int = 40, 
             values[spec.name] = spec.choices[k % 2]
         elif spec.name == "disabled":
             values[spec.name] = ABLATIONS[(k // 2) % len(ABLATIONS)]
-        elif spec.name == "events":
+        elif spec.name in ("events", "constants"):
             continue
         elif spec.type is int:
             high = {"n_providers": max_providers, "n_localities": max_localities}.get(spec.name, spec.high)
@@ -262,13 +262,13 @@ def test_bench_quick_runs():
 
 
 def test_worker_processes_fork_with_the_compiled_core_loaded():
-    # the fork server imports sim.model.worker_start; it must leave the compiled month loaded (its failure
+    # the fork server imports sim.engine.worker_start; it must leave the compiled month loaded (its failure
     # is swallowed there, so this is where it would show), in a process that had not run the core before
     import subprocess
     import sys
 
-    code = ("from sim.model import compiled_month\n"
-            "assert not compiled_month.run_scenarios.signatures\n"
-            "import sim.model.worker_start\n"
-            "assert compiled_month.run_scenarios.signatures\n")
+    code = ("from sim.engine import batch\n"
+            "assert not batch.run_scenarios.signatures\n"
+            "import sim.engine.worker_start\n"
+            "assert batch.run_scenarios.signatures\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=600)

@@ -1,6 +1,6 @@
 """The care-pathway walk against a plain reference written straight from its description.
 
-The compiled walk (:func:`sim.model.pathways.walk_scenario`) is shared by the Mesa model and the core, so
+The compiled walk (:func:`sim.engine.walk.walk_scenario`) is shared by the Mesa model and the core, so
 their agreement cannot catch a mistake in it. Here a slow, obvious version, one episode at a time with
 ordinary branches and numpy's specification of the draws, must give the same counts exactly.
 """
@@ -10,10 +10,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.engine import walk as engine
+from sim.model import constants as kc
 from sim.model import pathways as pw
 from sim.model.draws import Purpose, uniform3
 
 S, L, P = 6, 3, 7
+K = kc.constant_matrix([()])[0]  # the registry's constants
+
+
+def constant(name: str) -> float:
+    return float(K[kc.index(name)])
 
 
 def reference_walk(seed, month, complexity, profile_cdf, prob, alias, keep, trust, effort, cross, navigation, formal,
@@ -43,15 +50,17 @@ def reference_walk(seed, month, complexity, profile_cdf, prob, alias, keep, trus
                     now = draw(min((u - stay) / (1.0 - stay), 1.0), loc, (first + k) % D)
                 if now != prev:
                     handoffs += 1
-                    penalty = 1.0 + pw.CROSS_SECTOR_PENALTY * (1.0 - whole_system) * cross[prev, now]
+                    penalty = 1.0 + constant("cross_sector_penalty") * (1.0 - whole_system) * cross[prev, now]
                     informal = 0.5 * (trust[prev, now] + trust[now, prev]) * effort[prev] * effort[now]
-                    unmanaged = (1 - navigation[loc]) * (1 - pw.FORMAL_REACH * formal[loc]) * (1 - accountability)
-                    loss = (handoff_loss * (1 + pw.PRESSURE_LOSS * pressure[loc]) * penalty
-                            * (1 - pw.INFORMAL_REACH * informal))
+                    unmanaged = ((1 - navigation[loc]) * (1 - constant("formal_reach") * formal[loc])
+                                 * (1 - accountability))
+                    loss = (handoff_loss * (1 + constant("pressure_loss") * pressure[loc]) * penalty
+                            * (1 - constant("informal_reach") * informal))
+                    sharing = constant("unaligned_sharing_share")
                     if u_loss < loss * unmanaged:
                         lost += 1
-                    elif u_repeat < (reassessment * practice[now] * penalty
-                                     * (1 - pw.SHARED_RECORDS * formal[loc] * (0.5 + 0.5 * alignment[now]))):
+                    elif u_repeat < (reassessment * practice[now] * penalty * (
+                            1 - constant("shared_records") * formal[loc] * (sharing + (1 - sharing) * alignment[now]))):
                         repeated += 1
                 contacts.append(now)
             row = dict.fromkeys(pw.COUNTS, 0.0)
@@ -71,11 +80,11 @@ def test_compiled_walk_equals_the_reference(D):
     coverage = rng.random((S, P, L)) < 0.7
     coverage[:, 0, :] = True  # every locality has a provider
     capacity = rng.uniform(0.1, 1.0, (S, P, D))
-    prob, pick = pw.choice_table(coverage.astype(float), capacity)
+    prob, pick = engine.choice_table(coverage.astype(float), capacity)
     need = rng.dirichlet(np.ones(D), (S, L))
     sector = rng.integers(0, 2, (S, P))
     inputs = dict(
-        complexity=rng.uniform(0.2, 1.0, S), profile_cdf=pw.profile_table(need),
+        complexity=rng.uniform(0.2, 1.0, S), profile_cdf=engine.profile_table(need),
         keep=rng.uniform(0.0, 0.6, (S, L, P)), trust=rng.random((S, P, P)), effort=rng.random((S, P)),
         cross=(sector[:, :, None] != sector[:, None, :]).astype(float), navigation=rng.uniform(0, 0.6, (S, L)),
         formal=rng.random((S, L)), pressure=rng.uniform(0, 0.5, (S, L)), accountability=rng.uniform(0, 0.5, S),
@@ -83,7 +92,7 @@ def test_compiled_walk_equals_the_reference(D):
         practice=rng.random((S, P)), alignment=rng.random((S, P)))
     seeds = rng.integers(0, 2**40, S).astype(np.uint64)
     for month in (0, 7):
-        got = pw.walk(seeds, month, np.arange(L), choice=(prob, pick), n_domains=D, **inputs)
+        got = engine.walk(np.tile(K, (S, 1)), seeds, month, np.arange(L), choice=(prob, pick), n_domains=D, **inputs)
         for s in range(S):
             expected = reference_walk(seeds[s], month, D=D, prob=prob[s], alias=pick[s, ..., 0],
                                       **{k: (v[s] if np.ndim(v) else v) for k, v in inputs.items()})
@@ -94,9 +103,9 @@ def test_compiled_walk_equals_the_reference(D):
 
 def test_a_walk_needs_two_domains():
     # the schema forbids n_domains < 2; the public walk() says so too, rather than counting wrongly
-    prob, pick = pw.choice_table(np.ones((1, 2, 1)), np.ones((1, 2, 1)))
+    prob, pick = engine.choice_table(np.ones((1, 2, 1)), np.ones((1, 2, 1)))
     with pytest.raises(ValueError, match="n_domains=1: a care pathway needs at least 2 need domains"):
-        pw.walk(np.zeros(1, dtype=np.uint64), 0, np.arange(1), complexity=0.5, profile_cdf=np.ones((1, 1, 1)),
+        engine.walk(K[None], np.zeros(1, dtype=np.uint64), 0, np.arange(1), complexity=0.5, profile_cdf=np.ones((1, 1, 1)),
                 choice=(prob, pick), keep=np.zeros((1, 1, 2)), trust=np.zeros((1, 2, 2)), effort=np.zeros((1, 2)),
                 formal=0.0, navigation=0.0, pressure=0.0, accountability=0.0, cross=np.zeros((1, 2, 2)),
                 whole_system=0.0, handoff_loss=0.1, reassessment=0.1, practice=np.zeros((1, 2)),
@@ -123,7 +132,7 @@ def test_alias_tables_equal_the_plain_pairing_and_draw_in_proportion(P):
     weight = np.concatenate([rng.uniform(0.01, 1.0, (40, P)), rng.integers(0, 3, (40, P)) + 0.0,  # ties, zeros
                              rng.pareto(1.0, (40, P))])
     weight[:, 0] += 0.5  # no row without weight
-    prob, pick = pw.alias_table(weight)
+    prob, pick = engine.alias_table(weight)
     for r in range(len(weight)):
         expected_prob, expected_alias = reference_pairing(weight[r])
         np.testing.assert_array_equal(prob[r], expected_prob)

@@ -20,12 +20,15 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from sim.engine.walk import walk_workspace
+from sim.model import constants as kc
 from sim.model import month as month_
-from sim.model import pathways
-from sim.model import services as svc
+from sim.model import phases as ph
 from sim.model.agents import CommissionerAgent, CommunityAgent, ProviderAgent
-from sim.model.outcomes import OUTCOMES, system_outcomes
-from sim.model.world import PROVIDER_STATES, STRANGER_TRUST, fresh_provider, initial_world
+from sim.model.draws import Purpose, uniform
+from sim.model.outcomes import OUTCOMES
+from sim.model.records import response_row, scenario_row
+from sim.model.setup import prepare
 from sim.params import Params
 
 __all__ = ["AllianceModel", "ProviderView"]
@@ -42,12 +45,11 @@ def check_seed(seed: object, name: str = "seed") -> int:
 
 @dataclass
 class ProviderView:
-    """What the communities see of the providers this month: stacked provider arrays (a batch of one)
-    and their capacity-weighted means in each locality."""
+    """What the communities see of the providers this month: their trust, effort, practices and roles ``(P,)``,
+    and capacity-weighted means in each locality ``(L,)`` (:func:`sim.model.phases.locality_mean`)."""
 
-    trust: np.ndarray  # (1, P, P): informal cooperation of a handoff's pair is formed from it in the walk
+    trust: np.ndarray  # (P, P)
     effort: np.ndarray
-    cross: np.ndarray
     role_flexibility: np.ndarray
     practice: np.ndarray
     alignment: np.ndarray
@@ -69,23 +71,22 @@ class AllianceModel(mesa.Model):
         super().__init__(rng=self.scenario_seed)
         self.params = params
         self.month = 0
-        arrays = {name: np.array([getattr(params, name)], dtype=float) for name in Params.numeric_names()}
-        arrays["alliance"] = np.array([1.0 if params.alliance else 0.0])
-        world = initial_world(arrays, np.array([self.scenario_seed]), params.n_providers, params.n_localities,
-                              params.n_domains)
-        self._responses = {k: float(v[0]) for k, v in month_.rule_responses(arrays, [params.disabled]).items()}
-        self._plan = month_.schedule([params.events], params.horizon, arrays["austerity"],
-                                     arrays["senior_commitment"])
-        self._cross = world["cross"]
-        self._weights = svc.locality_weights(world["coverage"])
-        tables = {"profile_cdf": pathways.profile_table(world["need_profile"]),
-                  "choice": pathways.choice_table(world["coverage"], world["capacity"]),
-                  "pooled_capacity": svc.pooled_capacity(world["coverage"], world["capacity"])}
+        columns = {name: np.array([getattr(params, name)], dtype=float) for name in Params.numeric_names()}
+        columns["alliance"] = np.array([1.0 if params.alliance else 0.0])
+        run = prepare(columns, np.array([self.scenario_seed]), [params.disabled], [params.events],
+                      [params.constants], params.horizon, params.n_providers, params.n_localities, params.n_domains)
+        self.c, self.r = scenario_row(run.c, 0), response_row(run.r, 0)  # the scenario's parameters, rule responses
+        self.k = run.constants[0]  # its constants row
+        self._plan = run.plan
+        self.tables = {name: value[0] for name, value in run.tables.items()}
+        self.walk_space = walk_workspace(1, params.n_domains)
+        self.domain_space = np.empty((3, params.n_domains))
+        world = run.world
         self.commissioner = CommissionerAgent(self, world)
         self.provider_list = [ProviderAgent(self, i, world) for i in range(params.n_providers)]
         self.providers = mesa.agent.AgentSet(self.provider_list, random=self.random)
         self.communities = mesa.agent.AgentSet(
-            [CommunityAgent(self, k, world, tables) for k in range(params.n_localities)], random=self.random)
+            [CommunityAgent(self, k, world) for k in range(params.n_localities)], random=self.random)
         self.outcomes: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, name=name: m.outcomes[name]) for name in OUTCOMES})
@@ -107,85 +108,88 @@ class AllianceModel(mesa.Model):
 
     def response(self, rule: str) -> float:
         """How strongly a programme theory's rule responds (0 when switched off; :func:`month_.rule_responses`)."""
-        return self._responses[rule]
+        return float(getattr(self.r, rule.lower()))
 
     def plan(self, month: int) -> dict[str, np.ndarray]:
         """The per-month event schedule, extended if the model is run past its horizon."""
         if month >= self._plan["budget"].shape[1]:
-            arrays = {k: np.array([getattr(self.params, k)], dtype=float) for k in ("austerity", "senior_commitment")}
-            self._plan = month_.schedule([self.params.events], 2 * month, arrays["austerity"],
-                                         arrays["senior_commitment"])
+            p = self.params
+            self._plan = month_.schedule([p.events], 2 * month, np.array([p.austerity]),
+                                         np.array([p.senior_commitment]), self.k[[kc.BUDGET_CUT_RATE]])
         return self._plan
 
+    def leaving_provider(self, month: int) -> int:
+        """The provider who leaves in a ``provider_exit`` event this month: drawn uniformly from (seed, month)."""
+        u = uniform(np.uint64(self.scenario_seed), month, Purpose.EXIT)
+        return int(month_.exit_choice(u, self.params.n_providers))
+
     def replace_provider(self, index: int, month: int) -> None:
-        """A newcomer takes provider ``index``'s contract: same capacity and localities, no relationships
-        (trust at the stranger level both ways), fresh commitment and inherited practices."""
+        """A newcomer (:func:`sim.model.phases.newcomer`) takes provider ``index``'s contract: same capacity and
+        localities, no relationships (trust at the stranger level both ways), fresh commitment and inherited
+        practices."""
         old = self.provider_list[index]
-        p = self.params
         new = ProviderAgent.__new__(ProviderAgent)
         mesa.Agent.__init__(new, self)
-        new.index, new.sector, new.capacity, new.coverage, new.interaction = (
-            index, old.sector, old.capacity, old.coverage, old.interaction)
-        stranger = STRANGER_TRUST * p.initial_trust
-        new.trust = np.where(np.arange(p.n_providers) == index, 0.0, stranger)
-        new.trust_in_commissioner = p.initial_trust
-        for key in PROVIDER_STATES:
-            setattr(new, key, float(fresh_provider(np.uint64(self.scenario_seed), month, index, key)))
-        new.innovation, new.effort = 0.0, 0.0
+        new.index, new.sector, new.coverage = index, old.sector, old.coverage
+        (stranger, self.commissioner.trust_in_providers[index], new.trust_in_commissioner, new.commitment,
+         new.alignment, new.orientation, new.role_flexibility, new.practice, new.innovation) = (
+            float(v) for v in ph.newcomer(self.k, self.c.seed, month, index, self.c.initial_trust))
+        new.trust = np.where(np.arange(self.params.n_providers) == index, 0.0, stranger)
+        new.effort = 0.0
         old.remove()
         for other in self.provider_list:
-            other.trust[index] = 0.0 if other is old else stranger
+            if other is not old:
+                other.trust[index] = stranger
         self.provider_list[index] = new
         self.providers = mesa.agent.AgentSet(self.provider_list, random=self.random)
-        self.commissioner.trust_in_providers[index] = p.initial_trust
 
     # ------------------------------------------------------------------------------------------
     def _month(self, *, learn: bool) -> None:
+        """The month's phases (:data:`sim.model.phases.MONTH`), in the compiled run's order."""
         month, boss = self.month, self.commissioner
-        boss.start_month(month)
-        self.providers.do("choose_effort", month)
+        boss.start_month(month)  # commissioner_sets_month
+        self.providers.do("choose_effort", month)  # provider_effort
         efforts = self._provider_array("effort")
         view = self._view(efforts)
-        self.communities.do("receive_services", month, view)
+        self.communities.do("receive_services", month, view)  # pathway_conditions, walk, locality_services
         if learn:
-            boss.observe(month, efforts)
-            fragmentation = np.array([[pathways.fragmentation(c.results["gaps"], c.results["duplication"],
-                                                              c.results["discontinuity"]) for c in self.communities]])
-            seen = month_.success_seen(np.stack([p.coverage for p in self.provider_list])[None], fragmentation)[0]
-            for provider in self.provider_list:
-                provider.learn(efforts, float(seen[provider.index]))
-            self.communities.do("respond", view)
-            boss.learn(month, efforts)
-            boss.review(month)
-        self._record(efforts)
+            boss.observe(month, efforts)  # commissioner_observes
+            fragmentation = np.array([ph.pathways.fragmentation(c.results["gaps"], c.results["duplication"],
+                                                                c.results["discontinuity"]) for c in self.communities])
+            for provider in self.provider_list:  # provider_learns
+                provider.learn(efforts, float(ph.success_seen(provider.coverage, fragmentation)))
+            self.communities.do("respond", view)  # locality_responds
+            boss.learn(month, efforts)  # commissioner_learns
+            boss.review(month)  # commissioner_reviews
+        self._record(efforts)  # month_outcomes
 
     def _view(self, efforts: np.ndarray) -> ProviderView:
-        trust = np.stack([p.trust for p in self.provider_list])[None]
-        alignment = self._provider_array("alignment")[None]
-        role = self._provider_array("role_flexibility")[None]
-        innovation = self._provider_array("innovation")[None]
-        effort = efforts[None]
-        aligned, effort_local, innovation_local, role_local = np.moveaxis(svc.locality_means(
-            np.stack([alignment, effort, innovation, role], axis=-2), self._weights), -2, 0)
-        mean_trust = np.array([[p.mean_trust for p in self.provider_list]])
+        weights, L = self.tables["weights"], self.params.n_localities
+        alignment, innovation = self._provider_array("alignment"), self._provider_array("innovation")
+        roles = self._provider_array("role_flexibility")
+        mean_trust = self._provider_array("mean_trust")
+
+        def by_locality(values: np.ndarray) -> np.ndarray:
+            return np.array([ph.locality_mean(values, weights, loc) for loc in range(L)])
+
         return ProviderView(
-            trust=trust, effort=effort, cross=self._cross, role_flexibility=role,
-            practice=self._provider_array("practice")[None], alignment=alignment, aligned=aligned[0],
-            effort_local=effort_local[0], innovation_local=innovation_local[0], role_flexibility_local=role_local[0],
-            informal_local=month_.local_informal(self._weights, effort, mean_trust)[0])
+            trust=np.stack([p.trust for p in self.provider_list]), effort=efforts, role_flexibility=roles,
+            practice=self._provider_array("practice"), alignment=alignment, aligned=by_locality(alignment),
+            effort_local=by_locality(efforts), innovation_local=by_locality(innovation),
+            role_flexibility_local=by_locality(roles),
+            informal_local=np.array([ph.local_informal(efforts, mean_trust, weights, loc) for loc in range(L)]))
 
     def _record(self, efforts: np.ndarray) -> None:
         communities = list(self.communities)
-        counts = {k: np.array([[c.counts[k] for c in communities]]) for k in pathways.COUNTS}
-        local = {k: np.array([[c.results[k] for c in communities]]) for k in ("need", "served", "expired",
-                                                                              "resolved", "demand")}
-        boss = self.commissioner
-        self.outcomes = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in system_outcomes(
-            counts=counts, **local, experience=np.array([[c.experience for c in communities]]),
-            budget=np.array([boss.budget]), capacity_ratio=np.array([self.params.capacity_ratio]),
-            n_localities=self.params.n_localities, trust=np.stack([p.trust for p in self.provider_list])[None],
-            commitment=self._provider_array("commitment")[None], alignment=self._provider_array("alignment")[None],
-            effort=efforts[None], overhead=np.array([boss.overhead])).items()}
+        local = {k: np.array([c.results[k] for c in communities]) for k in ("need", "served", "expired",
+                                                                            "resolved", "demand")}
+        counts = np.array([[c.counts[k] for k in ph.pathways.COUNTS] for c in communities])
+        values = ph.month_outcomes(
+            self.k, counts, local["need"], local["served"], local["expired"], local["resolved"], local["demand"],
+            np.array([c.experience for c in communities]), self.commissioner.budget, self.c.capacity_ratio,
+            np.stack([p.trust for p in self.provider_list]), self._provider_array("commitment"),
+            self._provider_array("alignment"), efforts, self.commissioner.overhead, np.empty(len(ph.pathways.COUNTS)))
+        self.outcomes = {name: float(v) for name, v in zip(OUTCOMES, values, strict=True)}
 
     def _provider_array(self, name: str) -> np.ndarray:
         return np.array([getattr(p, name) for p in self.provider_list])

@@ -26,41 +26,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.elementwise import formula
+from sim.engine.compiled import formula
+from sim.model import constants as kc
 
-#: Capacity share the commissioner's monitoring takes at full intensity, in either mode (assumed).
-MONITORING_COST = 0.02
-#: Share of coordination cost that full trust saves (trust substitutes for monitoring; assumed, Gulati 1995).
-TRUST_SUBSTITUTION = 0.8
-#: Share of coordination cost that established senior-backed arrangements save (assumed).
-ADMIN_RELIEF = 0.5
-#: Partner pairs at which the coordination cost is half its ceiling (10 providers: 45 pairs; assumed).
-HALF_COST_PAIRS = 45.0
-#: Noise of the commissioner's view of a provider's performance with no monitoring (sd; assumed).
-OBSERVATION_NOISE = 0.5
-#: Monthly rate at which providers' trust in the commissioner follows the commissioner's trust in them
-#: (reciprocity), in an alliance and under separate contracts (assumed; the seed: reciprocity matters more
-#: in alliances).
-RECIPROCITY_RATE = {"alliance": 0.05, "traditional": 0.02}
-#: Share of handoff losses that fully monitored, fully individual contracts prevent (assumed).
-ACCOUNTABILITY = 0.3
-#: Share of individual accountability that a fully pooled budget diffuses (assumed).
-DIFFUSION = 0.5
-#: Commissioner's trust in a provider below which it is re-tendered, or (mean) the alliance's pooled share
-#: is halved at a review (assumed).
-REVIEW_THRESHOLD = 0.35
+#: Constants (costs, reaches, noise, rates, the review threshold) are in the registry, :mod:`sim.model.constants`.
 
 
 @formula
-def accountability(alliance, monitoring, pooled_share):
+def accountability(k, alliance, monitoring, pooled_share):
     """Share of handoff losses that someone is made to answer for (0-1). Monitored contracts name who owns
     each referral; in an alliance, the pooled part of payment answers only to shared outcomes, so
     individual accountability diffuses ("everyone's job is no one's") until joint pathways replace it."""
-    return ACCOUNTABILITY * monitoring * (1.0 - DIFFUSION * alliance * pooled_share)
+    return k[kc.ACCOUNTABILITY] * monitoring * (1.0 - k[kc.DIFFUSION] * alliance * pooled_share)
 
 
 @formula
-def own_priorities_pull(alliance, monitoring, arrangements, own_priorities, austerity):
+def own_priorities_pull(k, alliance, monitoring, arrangements, own_priorities, austerity):
     """How far each organisation's own priorities pull its effort away from joint work.
 
     Under separate contracts the pull is the commissioner's performance management against
@@ -69,45 +50,48 @@ def own_priorities_pull(alliance, monitoring, arrangements, own_priorities, aust
     leaders (IPT6) make joint work the priority. Budget pressure sharpens self-interest in both.
     """
     agenda = (1.0 - alliance) * monitoring + alliance * (1.0 - arrangements)
-    return own_priorities * agenda * (1.0 + 0.5 * austerity)
+    return own_priorities * agenda * (1.0 + k[kc.AUSTERITY_SELF_INTEREST] * austerity)
 
 
 @formula
-def coordination_cost(alliance, cost, n_providers, mean_trust, arrangements):
+def coordination_cost(k, alliance, cost, n_providers, mean_trust, arrangements):
     """Share of capacity spent on alliance governance: boards, shared decisions, joint planning.
 
     ``cost`` at ten partners, no trust and no established arrangements; it grows with the number of
-    partner pairs n(n-1)/2 toward twice that, trust saves up to :data:`TRUST_SUBSTITUTION` of it, and
-    senior-backed arrangements (administrative capacity at the centre) up to :data:`ADMIN_RELIEF`
+    partner pairs n(n-1)/2 toward twice that, trust saves up to ``trust_substitution`` of it, and
+    senior-backed arrangements (administrative capacity at the centre) up to ``admin_relief``
     (without it, collaboration hits administrative bottlenecks: Bitterman & Koliba 2020).
     """
     pairs = n_providers * (n_providers - 1.0) / 2.0
-    return (alliance * cost * (2.0 * pairs / (pairs + HALF_COST_PAIRS)) * (1.0 - TRUST_SUBSTITUTION * mean_trust)
-            * (1.0 - ADMIN_RELIEF * arrangements))
+    return (alliance * cost * (2.0 * pairs / (pairs + k[kc.HALF_COST_PAIRS]))
+            * (1.0 - k[kc.TRUST_SUBSTITUTION] * mean_trust) * (1.0 - k[kc.ADMIN_RELIEF] * arrangements))
 
 
 @formula
-def overhead(alliance, monitoring, cost, n_providers, mean_trust, arrangements):
+def overhead(k, alliance, monitoring, cost, n_providers, mean_trust, arrangements):
     """Share of capacity that governance takes this month: monitoring (both modes) plus coordination."""
-    return MONITORING_COST * monitoring + coordination_cost(alliance, cost, n_providers, mean_trust, arrangements)
+    return k[kc.MONITORING_COST] * monitoring + coordination_cost(k, alliance, cost, n_providers, mean_trust,
+                                                                  arrangements)
 
 
 @formula
-def productivity(innovation, role_flexibility, specialisation_gain, innovation_gain):
+def productivity(k, innovation, role_flexibility, specialisation_gain):
     """Output per unit of capacity: innovation raises it (IPT5); specialisation raises it as far as roles
     stay within their specialism (the counterfactual's strength, lost as roles become fluid)."""
-    return (1.0 + innovation_gain * innovation) * (1.0 + specialisation_gain * (1.0 - role_flexibility))
+    return (1.0 + k[kc.INNOVATION_PRODUCTIVITY] * innovation) * (1.0 + specialisation_gain * (1.0 - role_flexibility))
 
 
 @formula
-def observed_performance(effort, monitoring, shock):
+def observed_performance(k, effort, monitoring, shock):
     """What the commissioner sees of each provider's cooperation (0-1): effort plus noise that monitoring cuts."""
-    return np.minimum(np.maximum(effort + OBSERVATION_NOISE * (1.0 - monitoring) * shock, 0.0), 1.0)
+    return np.minimum(np.maximum(effort + k[kc.OBSERVATION_NOISE] * (1.0 - monitoring) * shock, 0.0), 1.0)
 
 
 @formula
-def reciprocity_rate(alliance):
-    return alliance * RECIPROCITY_RATE["alliance"] + (1.0 - alliance) * RECIPROCITY_RATE["traditional"]
+def reciprocity_rate(alliance, rate_alliance, rate_traditional):
+    """Monthly rate at which providers' trust in the commissioner follows the commissioner's trust in them: faster
+    in an alliance (the seed: reciprocity matters more there)."""
+    return alliance * rate_alliance + (1.0 - alliance) * rate_traditional
 
 
 @formula
@@ -117,19 +101,19 @@ def is_review_month(month, contract_length):
 
 
 @formula
-def retender_choice(alliance, commissioner_trust, review):
+def retender_choice(k, alliance, commissioner_trust, review):
     """Provider to re-tender (-1 for none), from the commissioner's trust in each provider ``(P,)``: under
     separate contracts, at a review, the provider the commissioner trusts least (the first if tied), if below
-    :data:`REVIEW_THRESHOLD`."""
+    ``review_threshold``."""
     worst = 0
     for i in range(1, len(commissioner_trust)):
         if commissioner_trust[i] < commissioner_trust[worst]:
             worst = i
-    return worst if (alliance < 0.5) and review and (commissioner_trust[worst] < REVIEW_THRESHOLD) else -1
+    return worst if (alliance < 0.5) and review and (commissioner_trust[worst] < k[kc.REVIEW_THRESHOLD]) else -1
 
 
 @formula
-def review_pooled_share(alliance, pooled_share, mean_commissioner_trust, review):
+def review_pooled_share(k, alliance, pooled_share, mean_commissioner_trust, review):
     """An alliance reviewed as performing poorly moves risk back to its providers: the pooled share halves."""
-    cut = (alliance > 0.5) and review and (mean_commissioner_trust < REVIEW_THRESHOLD)
-    return 0.5 * pooled_share if cut else pooled_share
+    cut = (alliance > 0.5) and review and (mean_commissioner_trust < k[kc.REVIEW_THRESHOLD])
+    return k[kc.REVIEW_POOLED_CUT] * pooled_share if cut else pooled_share

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -22,27 +21,17 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from sim.model import commissioning as com
-from sim.model import month as month_
+from sim.engine.batch import MonthResult, Plan, State, Tables, month_workspace, run_scenarios
 from sim.model import pathways
-from sim.model import relationships as rel
-from sim.model import services as svc
-from sim.model.compiled_month import (
-    MonthResult,
-    Plan,
-    Responses,
-    Scenarios,
-    State,
-    Tables,
-    month_workspace,
-    run_scenarios,
-)
 from sim.model.outcomes import OUTCOMES
-from sim.model.world import initial_world
+from sim.model.setup import prepare
 from sim.params import Params
 from sim.params.events import check_events
 
-__all__ = ["simulate", "simulate_to_parquet", "scenario_table", "tidy"]
+__all__ = ["simulate", "simulate_to_parquet", "scenario_table", "tidy", "constants_text"]
+
+#: Fields whose value is a sequence, not a number or a choice.
+SEQUENCE_FIELDS = ("events", "disabled", "constants")
 
 #: Target number of trust-matrix cells per chunk: bounds the arrays of a chunk's set-up (its starting world
 #: and fixed tables, built in numpy over the chunk) and gives parallel runs pieces to share.
@@ -122,13 +111,15 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for spec in Params.schema():
         if spec.name not in frame.columns:
-            out[spec.name] = [spec.default] * len(frame) if spec.name in ("disabled", "events") else spec.default
+            out[spec.name] = [spec.default] * len(frame) if spec.name in SEQUENCE_FIELDS else spec.default
             continue
         col = frame[spec.name]
         if spec.name == "disabled":
             out[spec.name] = [_disabled_value(v, k) for k, v in zip(frame.index, col, strict=True)]
         elif spec.name == "events":
             out[spec.name] = [_events_value(v, k) for k, v in zip(frame.index, col, strict=True)]
+        elif spec.name == "constants":
+            out[spec.name] = [_constants_value(v, k) for k, v in zip(frame.index, col, strict=True)]
         elif spec.choices is not None:
             bad = ~col.isin(spec.choices)
             if bad.any():
@@ -174,6 +165,31 @@ def _events_value(value: Any, row: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _constants_value(value: Any, row: Any) -> tuple[tuple[str, float], ...]:
+    """A row's model constants: a mapping, pairs, or the text form ``"name=value,name=value"`` of a table."""
+    if isinstance(value, str):
+        pairs = []
+        for item in (v.strip() for v in value.split(",") if v.strip()):
+            name, _, number = item.partition("=")
+            try:
+                pairs.append((name.strip(), float(number)))
+            except ValueError:
+                raise ValueError(f"params column 'constants', row {row}: {item!r} is not 'name=value' with a "
+                                 "number") from None
+        value = pairs
+    elif value is None or (isinstance(value, float) and math.isnan(value)):
+        value = ()
+    try:
+        return Params(constants=value).constants
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"params column 'constants', row {row}: {err}") from None
+
+
+def constants_text(constants: tuple[tuple[str, float], ...]) -> str:
+    """The text form of a scenario's model constants in a table: ``"name=value,..."`` (empty: the registry's)."""
+    return ",".join(f"{name}={value!r}" for name, value in constants)
+
+
 def _disabled_value(value: Any, row: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = tuple(v.strip() for v in value.split(",") if v.strip())
@@ -199,47 +215,26 @@ def run_group(table: pd.DataFrame, steps: int, keep: np.ndarray) -> dict[str, np
     """Run scenarios that share numbers of providers, localities and domains.
 
     Returns each outcome as an array ``(scenarios, len(keep))`` for the months in ``keep``. Sets up what is
-    fixed for the run (numpy, over the batch), then runs every scenario through every month compiled, one
-    scenario at a time (:func:`sim.model.compiled_month.run_scenarios`: the same formulas, in the same order,
-    as the Mesa agents; events, exits and the contract review included). A scenario's numbers do not depend
-    on its batch.
+    fixed for the run (:func:`sim.model.setup.prepare`, numpy over the batch), then runs every scenario through
+    every month compiled, one scenario at a time (:func:`sim.engine.batch.run_scenarios`: the phases the Mesa
+    agents call, in the same order; events, exits and the contract review included). A scenario's numbers do not
+    depend on its batch.
     """
     P, L, D = (int(table[n].iloc[0]) for n in ("n_providers", "n_localities", "n_domains"))
-    c = _columns(table)
-    seed = table["seed"].to_numpy(dtype=np.uint64)
-    S = len(seed)
-    st = initial_world(c, seed, P, L, D)
-    response = month_.rule_responses(c, list(table["disabled"]))
-    plan = month_.schedule([tuple(e) for e in table["events"]], steps, c["austerity"], c["senior_commitment"])
-
-    # --- constants of the run ---
-    alliance, f = c["alliance"], np.ascontiguousarray
-    coverage = st["coverage"]
-    rates = rel.trust_rates(st["interaction"], c["trust_learning_rate"][:, None, None],
-                            c["negativity_bias"][:, None, None])
-    commissioner_rates = rel.trust_rates(1.0, c["trust_learning_rate"], c["negativity_bias"])
-    commitment_rates = rel.commitment_rates(c["negativity_bias"])
-    prob, pick = pathways.choice_table(coverage, st["capacity"])
-    scenarios = Scenarios(seed, *(f(c[name]) for name in Scenarios._fields[1:]))
-    responses = Responses(*(f(response[f"IPT{k}"]) for k in range(1, 8)))
-    tables = Tables(
-        localities=np.arange(L), coverage=f(coverage), weights=f(svc.locality_weights(coverage)),
-        pooled_capacity=f(svc.pooled_capacity(coverage, st["capacity"])), need_profile=f(st["need_profile"]),
-        profile_cdf=f(pathways.profile_table(st["need_profile"])), prob=f(prob), pick=f(pick),
-        cross=f(st["cross"]), trust_mean=f(rates[0]), trust_half_spread=f(rates[1]),
-        commissioner_mean=f(commissioner_rates[0]), commissioner_half_spread=f(commissioner_rates[1]),
-        commitment_mean=f(commitment_rates[0]), commitment_half_spread=f(commitment_rates[1]),
-        reciprocity=f(com.reciprocity_rate(alliance)))
-    state = State(*(f(st[name], dtype=float) for name in State._fields))
-    events = Plan(*(f(plan[key], dtype=float) for key in Plan._fields))
+    S, f = len(table), np.ascontiguousarray
+    run = prepare(_columns(table), table["seed"].to_numpy(dtype=np.uint64), list(table["disabled"]),
+                  [tuple(e) for e in table["events"]], list(table["constants"]), steps, P, L, D)
+    tables = Tables(constants=f(run.constants), localities=np.arange(L),
+                    **{name: f(run.tables[name]) for name in Tables._fields[2:]})
+    state = State(*(f(run.world[name], dtype=float) for name in State._fields))
+    events = Plan(*(f(run.plan[key], dtype=float) for key in Plan._fields))
 
     # outcome-major: each outcome's (scenario, month) table is one contiguous block, handed on without a copy
     by_outcome = np.empty((len(OUTCOMES), S, len(keep)))
     kept = np.full(steps + 1, -1, dtype=np.int64)
     kept[keep] = np.arange(len(keep))
     out = MonthResult(np.empty(P), np.empty((L, len(pathways.COUNTS))), *(np.empty(L) for _ in range(5)), np.empty(1))
-    run_scenarios(steps, kept, scenarios, responses, events, tables, state, out, month_workspace(P, L, D),
-                  by_outcome)
+    run_scenarios(steps, kept, run.c, run.r, events, tables, state, out, month_workspace(P, L, D), by_outcome)
     return dict(zip(OUTCOMES, by_outcome, strict=True))
 
 
@@ -295,26 +290,6 @@ def _check_run_args(steps: int | None, keep: Any, workers: int, chunk_size: int 
     return int(steps), months.astype(np.int64)
 
 
-def worker_pool(max_workers: int) -> ProcessPoolExecutor:
-    """The process pool of a parallel run (``simulate(workers=...)``, a study's local sweep).
-
-    Workers fork from a fork server (spawn where there is none): a clean process that has already imported
-    the core and loaded its compiled code (:mod:`sim.model.worker_start`), so they start in a fraction of a
-    second without forking the caller. Each worker dies with the process that owns it, even after kill -9
-    (:func:`sim.runtime.processes.pool_initializer`)."""
-    import multiprocessing as mp
-
-    from sim.runtime.processes import pool_initializer, start_time
-
-    if "forkserver" in mp.get_all_start_methods():
-        context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["sim.model.worker_start"])
-    else:
-        context = mp.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=max_workers, mp_context=context, initializer=pool_initializer,
-                               initargs=(os.getpid(), start_time(os.getpid())))
-
-
 def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
              chunk_size: int | None) -> Iterator[tuple[_Chunk, dict[str, np.ndarray]]]:
     chunks = list(_chunks(table, chunk_size))
@@ -326,6 +301,8 @@ def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
     from concurrent.futures.process import BrokenProcessPool
 
     try:
+        from sim.engine.workers import worker_pool
+
         with worker_pool(workers) as pool:
             yield from zip(chunks, pool.map(_run_chunk, jobs), strict=True)
     except BrokenProcessPool:
@@ -389,6 +366,8 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
         values = table[col].to_numpy()
         if col in ("disabled", "events"):
             values = np.array([",".join(v) for v in values], dtype=object)
+        elif col == "constants":
+            values = np.array([constants_text(v) for v in values], dtype=object)
         coords[col] = ("scenario", values)
     ds = xr.Dataset({name: (("scenario", "step"), data[name]) for name in OUTCOMES}, coords=coords)
     for name, meaning in OUTCOMES.items():
@@ -455,7 +434,8 @@ def _stream_parts(table: pd.DataFrame, steps: int | None, steps_: int, months: n
     results = _iterate(table, steps_, months, workers, chunk_size)
     for k, (chunk, values) in enumerate(_progress(results, len(table), progress)):
         part = table.iloc[chunk.rows].assign(disabled=lambda t: t["disabled"].map(",".join),
-                                             events=lambda t: t["events"].map(",".join))
+                                             events=lambda t: t["events"].map(",".join),
+                                             constants=lambda t: t["constants"].map(constants_text))
         part.insert(0, "scenario", chunk.rows)
         frame = part.loc[part.index.repeat(len(months))].reset_index(drop=True)
         frame["step"] = np.tile(months, len(chunk.rows))

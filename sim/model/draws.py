@@ -14,7 +14,7 @@ from enum import IntEnum
 import numpy as np
 from numba import njit
 
-from sim.model.elementwise import elementwise
+from sim.engine.compiled import elementwise
 
 __all__ = ["Purpose", "uniform", "uniform3", "uniform3_one", "shock"]
 

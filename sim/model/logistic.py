@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import math
 
-from sim.model.elementwise import elementwise
+from sim.engine.compiled import elementwise, formula
+from sim.model import constants as kc
 
-#: Steepness of every context gate (assumed; the gates' thresholds are per rule).
-GATE_SLOPE = 12.0
-
-# Compiled for arrays (sim.model.elementwise): the same arithmetic as scipy's expit and numpy's expm1, bit for bit
+# Compiled for arrays (sim.engine.compiled): the same arithmetic as scipy's expit and numpy's expm1, within an ulp
 # (a test checks).
 
 
@@ -28,12 +26,26 @@ def logistic(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
+@formula
+def gate(k, context, threshold):
+    """How present a context is (0-1): a logistic step of steepness ``gate_slope`` at the constant ``threshold``
+    (its index in the scenario's constants ``k``), rescaled to 0 at 0 and 1 at 1. The rescaling's ends depend on
+    the constants alone, so they are computed once per scenario (:func:`gate_low`, :func:`gate_high`) and read
+    from ``k``."""
+    low, high = k[kc.GATE_LOW + threshold], k[kc.GATE_HIGH + threshold]
+    return (1.0 / (1.0 + math.exp(-(k[kc.GATE_SLOPE] * (context - k[threshold])))) - low) / (high - low)
+
+
 @elementwise("float64(float64, float64)")
-def gate(context, threshold):
-    """How present a context is (0-1): a logistic step at ``threshold``, rescaled to 0 at 0 and 1 at 1."""
-    low = 1.0 / (1.0 + math.exp(GATE_SLOPE * threshold))
-    high = 1.0 / (1.0 + math.exp(-(GATE_SLOPE * (1.0 - threshold))))
-    return (1.0 / (1.0 + math.exp(-(GATE_SLOPE * (context - threshold)))) - low) / (high - low)
+def gate_low(threshold, slope):
+    """The logistic step's value at context 0, which :func:`gate` rescales to 0 (fixed by the constants)."""
+    return 1.0 / (1.0 + math.exp(slope * threshold))
+
+
+@elementwise("float64(float64, float64)")
+def gate_high(threshold, slope):
+    """The logistic step's value at context 1, which :func:`gate` rescales to 1 (fixed by the constants)."""
+    return 1.0 / (1.0 + math.exp(-(slope * (1.0 - threshold))))
 
 
 @elementwise("float64(float64)")

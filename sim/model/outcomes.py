@@ -3,8 +3,8 @@
 Fragmentation and its components come from the care pathways walked this month (:mod:`sim.model.pathways`),
 access and needs met from the queue, value from what was resolved for the money, systemic change
 from how later parts of care pathways were delivered. Trust, commitment and alignment are the
-mechanisms' own state, reported as such. The same function serves the Mesa model (a batch of one)
-and the vectorised core. Formulas are written out in ``docs/ODD.md``.
+mechanisms' own state, reported as such. The Mesa model and the compiled run both record them through
+:func:`sim.model.phases.month_outcomes`. Formulas are written out in ``docs/ODD.md``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Literal
 
 import numpy as np
 
-from sim.model.elementwise import formula
+from sim.engine.compiled import formula
+from sim.model import constants as kc
 from sim.model.pathways import fragmentation
 from sim.model.services import share
-from sim.model.world import BASE_NEED
 
 
 @dataclass(frozen=True)
@@ -93,32 +93,8 @@ def outcome(name: str) -> Outcome:
     raise KeyError(f"outcome={name!r}: not an outcome; allowed: {', '.join(OUTCOMES)}")
 
 
-def row_sum(x):
-    """Sum over the last axis. For a batch, a stacked product with a vector of ones: faster than
-    ``np.sum`` on short rows, and computed row by row, so a scenario's sum never depends on the batch
-    it is in (a single 2-D product would)."""
-    x = np.asarray(x, dtype=float)
-    if x.ndim < 2:
-        return np.sum(x, axis=-1)
-    return (x[..., None, :] @ np.ones(x.shape[-1]))[..., 0]
-
-
-def system_outcomes(*, counts, need, served, expired, resolved, demand, experience, budget, capacity_ratio,
-                    n_localities, trust, commitment, alignment, effort, overhead) -> dict[str, np.ndarray]:
-    """Aggregate pathway counts and locality ``(..., L)`` and provider ``(..., P)`` quantities into outcomes."""
-    total = {k: row_sum(v) for k, v in counts.items()}
-    n_providers = np.shape(trust)[-1]
-    values = outcome_values(
-        total["episodes"], total["handoffs"], total["lost"], total["duplicated"], total["discontinuity"],
-        total["multi"], total["coc"], total["upc"], total["kept"], total["later"], row_sum(served),
-        row_sum(expired), row_sum(resolved), row_sum(demand), row_sum(experience * need), row_sum(need), budget,
-        capacity_ratio, n_localities, row_sum(row_sum(trust)), row_sum(commitment), row_sum(alignment),
-        row_sum(np.asarray(effort) < 0.5), n_providers, np.asarray(overhead, dtype=float))
-    return dict(zip(OUTCOMES, values, strict=True))
-
-
 @formula
-def outcome_values(episodes, handoffs, lost, duplicated, discontinuity, multi, coc, upc, kept, later, served,
+def outcome_values(k, episodes, handoffs, lost, duplicated, discontinuity, multi, coc, upc, kept, later, served,
                    expired, resolved, demand, experience_by_need, need, budget, capacity_ratio, n_localities,
                    trust, commitment, alignment, low_effort, n_providers, overhead):
     """The outcomes, in the order of :data:`OUTCOMES`, from a month's totals over localities (pathway counts;
@@ -129,7 +105,7 @@ def outcome_values(episodes, handoffs, lost, duplicated, discontinuity, multi, c
     discontinuity = discontinuity / episodes
     return (fragmentation(gaps, duplication, discontinuity), gaps, duplication, discontinuity, share(coc, multi, 1.0),
             share(upc, multi, 1.0), handoffs / episodes, share(served, served + expired, 1.0), resolved / demand,
-            experience_by_need / need, resolved / (budget * capacity_ratio * BASE_NEED * n_localities),
+            experience_by_need / need, resolved / (budget * capacity_ratio * k[kc.BASE_NEED] * n_localities),
             share(kept, later, 0.0), overhead, low_effort / n_providers,
             trust / (n_providers * (n_providers - 1.0)), commitment / n_providers, alignment / n_providers)
 
@@ -137,7 +113,7 @@ def outcome_values(episodes, handoffs, lost, duplicated, discontinuity, multi, c
 def _check_registry() -> None:
     """Every registered outcome has a formula: :func:`outcome_values` returns exactly one value per entry (a
     name without a formula would otherwise leave the core's row uninitialised)."""
-    values = outcome_values(*([2.0] * outcome_values.__code__.co_argcount))
+    values = outcome_values(np.ones(kc.ROW_LENGTH), *([2.0] * (outcome_values.__code__.co_argcount - 1)))
     if len(values) != len(OUTCOME_REGISTRY):
         raise ImportError(f"sim.model.outcomes: outcome_values returns {len(values)} values but the registry "
                           f"lists {len(OUTCOME_REGISTRY)} outcomes ({', '.join(OUTCOMES)}): give each outcome "

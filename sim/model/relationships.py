@@ -19,42 +19,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.elementwise import elementwise, formula
+from sim.engine.compiled import elementwise, formula
+from sim.model import constants as kc
 from sim.model.logistic import logistic
 
-#: Log-odds slope of effort and commitment in their drivers (assumed).
-EFFORT_SLOPE = 4.0
-COMMITMENT_SLOPE = 4.0
-#: Drive at which effort is even odds (assumed; calibrated so separate contracts are stationary).
-EFFORT_THRESHOLD = 0.1
-#: Monthly rate at which commitment moves toward its target (assumed; slow, so benefits take years).
-COMMITMENT_RATE = 0.08
-#: Drive at which commitment is even odds (assumed; separate contracts settle near 0.4).
-COMMITMENT_THRESHOLD = 0.45
-#: Commitment drive of a fully pooled budget (a stake in shared outcomes; assumed).
-STAKE = 0.15
-#: Share of free-riding that full monitoring of joint work holds back (assumed).
-MONITORING_RESTRAINT = 0.9
-#: Share of free-riding that mutual trust holds back (assumed).
-TRUST_RESTRAINT = 1.0
+#: Constants of these mechanisms (slopes, thresholds, weights, rates, restraints) are in the registry,
+#: :mod:`sim.model.constants`; each formula reads them from the scenario's constants ``k``.
 
 
 @formula
-def free_riding_pull(alliance, pooled_share, temptation, austerity, monitoring, mean_trust):
+def free_riding_pull(k, alliance, pooled_share, temptation, austerity, monitoring, mean_trust):
     """How strongly pooled reward tempts a provider to let partners carry the joint work.
 
     Zero under separate contracts (nothing is pooled); grows with the pooled share and with budget
     pressure; monitoring makes shirking visible and trust makes it feel like betrayal, so both hold it back.
     """
-    return (alliance * temptation * pooled_share * (1.0 + austerity) * (1.0 - MONITORING_RESTRAINT * monitoring)
-            * (1.0 - TRUST_RESTRAINT * mean_trust))
+    return (alliance * temptation * pooled_share * (1.0 + austerity) * (1.0 - k[kc.MONITORING_RESTRAINT] * monitoring)
+            * (1.0 - k[kc.TRUST_RESTRAINT] * mean_trust))
 
 
 @formula
-def effort_propensity(commitment, mean_trust, trust_in_commissioner, leadership, pull):
+def effort_propensity(k, commitment, mean_trust, trust_in_commissioner, leadership, pull):
     """Log-odds that a provider puts full effort into joint work this month."""
-    drive = 0.4 * commitment + 0.2 * mean_trust + 0.1 * trust_in_commissioner + leadership - pull - EFFORT_THRESHOLD
-    return EFFORT_SLOPE * drive
+    drive = (k[kc.EFFORT_WEIGHT_COMMITMENT] * commitment + k[kc.EFFORT_WEIGHT_TRUST] * mean_trust
+             + k[kc.EFFORT_WEIGHT_COMMISSIONER] * trust_in_commissioner + leadership - pull - k[kc.EFFORT_THRESHOLD])
+    return k[kc.EFFORT_SLOPE] * drive
 
 
 @formula
@@ -110,7 +99,7 @@ def trust_step(trust, observed, mean, half_spread):
 
 
 @formula
-def commitment_target(mean_trust, success_seen, trust_in_commissioner, leadership, stake):
+def commitment_target(k, mean_trust, success_seen, trust_in_commissioner, leadership, stake):
     """Commitment to joint working (0-1) a provider moves toward: the trust-commitment-small-wins loop.
 
     Trust in partners and in the commissioner, and the joint successes a provider sees in the care
@@ -118,23 +107,18 @@ def commitment_target(mean_trust, success_seen, trust_in_commissioner, leadershi
     gap, a repeat or a change of provider), build commitment; senior leadership (IPT6) and a stake in a
     pooled budget add to it.
     """
-    drive = (0.4 * mean_trust + 0.4 * success_seen + 0.2 * trust_in_commissioner + leadership + 0.3 * stake
-             - 0.65)
-    return logistic(COMMITMENT_SLOPE * drive)
+    drive = (k[kc.COMMITMENT_WEIGHT_TRUST] * mean_trust + k[kc.COMMITMENT_WEIGHT_SUCCESS] * success_seen
+             + k[kc.COMMITMENT_WEIGHT_COMMISSIONER] * trust_in_commissioner + leadership
+             + k[kc.COMMITMENT_WEIGHT_STAKE] * stake - k[kc.COMMITMENT_OFFSET])
+    return logistic(k[kc.COMMITMENT_SLOPE] * drive)
 
 
 @formula
-def update_commitment(commitment, target, negativity_bias):
-    """Commitment after a month: built at :data:`COMMITMENT_RATE` toward its target and eroded faster when
-    the target falls (the same negativity bias as trust: disappointment weighs more than success)."""
-    mean, half_spread = commitment_rates(negativity_bias)
-    return trust_step(commitment, target, mean, half_spread)
-
-
-@formula
-def commitment_rates(negativity_bias):
-    """:func:`update_commitment`'s rates (:func:`trust_rates` at :data:`COMMITMENT_RATE`), fixed for a run."""
-    return trust_rates(1.0, COMMITMENT_RATE, negativity_bias)
+def commitment_rates(negativity_bias, commitment_rate):
+    """Rates of a provider's commitment update, fixed for a run: :func:`trust_rates` at ``commitment_rate``.
+    Commitment is built at that rate toward its target and eroded faster when the target falls (the same
+    negativity bias as trust: disappointment weighs more than success)."""
+    return trust_rates(1.0, commitment_rate, negativity_bias)
 
 
 @elementwise("float64(float64, float64, float64)")

@@ -8,36 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.elementwise import elementwise, formula
+from sim.engine.compiled import elementwise, formula
+from sim.model import constants as kc
 
-#: Share of need that a fully participating, fully capable community meets itself (assumed).
-SELF_HELP = 0.15
-#: Productivity gain at full innovation (assumed).
-INNOVATION_PRODUCTIVITY = 0.2
-#: Share of an innovation's effect that goes into shared assessment tools (fewer repeats; assumed).
-INNOVATION_TOOLS = 0.3
-#: Capacity a duplicated component wastes, as a share of a component (assumed).
-DUPLICATION_WASTE = 0.5
-#: Share of a later component that a locality team keeps at full tailoring (assumed).
-LOCALITY_TEAM = 0.2
-#: Most of a later component that a fully flexible provider can take on itself (assumed).
-ROLE_REACH = 0.2
-#: Monthly rates at which experience, participation and confidence move toward their targets (assumed).
-EXPERIENCE_RATE = 0.2
-PARTICIPATION_RATE = 0.08
-CONFIDENCE_RATE = 0.05
-#: How far a locality's confidence moves with its experience of services (voice; assumed).
-VOICE = 0.5
+#: Constants (self-help, waste, reaches, rates, weights) are in the registry, :mod:`sim.model.constants`.
 
 
 def locality_weights(coverage):
     """Each provider's share ``(..., P, L)`` of a locality's capacity (columns sum to 1); fixed for a run."""
     return coverage / np.sum(coverage, axis=-2, keepdims=True)
-
-
-def locality_means(stacked, weights):
-    """Capacity-weighted means in each locality of several provider quantities: ``(..., K, P)`` -> ``(..., K, L)``."""
-    return stacked @ weights
 
 
 def pooled_capacity(coverage, capacity):
@@ -46,11 +25,10 @@ def pooled_capacity(coverage, capacity):
 
 
 @formula
-def keep_chance(role_flexibility, tailoring):
+def keep_chance(k, role_flexibility, tailoring):
     """Chance that the provider holding a person keeps their next component: its own role flexibility
-    (IPT7, up to :data:`ROLE_REACH`: some care needs a specialist), or the locality team's (IPT3).
-    For all pairs, pass ``role_flexibility[..., None, :]`` and ``tailoring[..., :, None]``: ``(..., L, P)``."""
-    return 1.0 - (1.0 - ROLE_REACH * role_flexibility) * (1.0 - LOCALITY_TEAM * tailoring)
+    (IPT7, up to ``role_reach``: some care needs a specialist), or the locality team's (IPT3)."""
+    return 1.0 - (1.0 - k[kc.ROLE_REACH] * role_flexibility) * (1.0 - k[kc.LOCALITY_TEAM] * tailoring)
 
 
 @formula
@@ -62,9 +40,9 @@ def flexed_capacity(capacity, need, need_total, capacity_total, flexibility):
 
 
 @formula
-def presented_need(new_need, participation, community_capacity):
+def presented_need(k, new_need, participation, community_capacity):
     """New need (in one domain) that reaches services after communities meet part of it themselves."""
-    return new_need * (1.0 - SELF_HELP * participation * community_capacity)
+    return new_need * (1.0 - k[kc.SELF_HELP] * participation * community_capacity)
 
 
 @formula
@@ -81,21 +59,24 @@ def serve(demand, capacity, waiting_window):
 
 
 @formula
-def service_fit(tailoring):
-    """How well served need is resolved (0.8-1): services tailored to local need fit it better (IPT3)."""
-    return 0.8 + 0.2 * tailoring
+def service_fit(k, tailoring):
+    """How well served need is resolved (``1 - tailoring_fit`` to 1): services tailored to local need fit it
+    better (IPT3)."""
+    return (1.0 - k[kc.TAILORING_FIT]) + k[kc.TAILORING_FIT] * tailoring
 
 
 @formula
-def experience_target(discontinuity, access, gaps, participation):
+def experience_target(k, discontinuity, access, gaps, participation):
     """Service-user experience (0-1) a locality moves toward: continuity, access, no gaps, a voice."""
-    return 0.35 * (1.0 - discontinuity) + 0.25 * access + 0.2 * (1.0 - gaps) + 0.2 * participation
+    return (k[kc.EXPERIENCE_WEIGHT_CONTINUITY] * (1.0 - discontinuity) + k[kc.EXPERIENCE_WEIGHT_ACCESS] * access
+            + k[kc.EXPERIENCE_WEIGHT_SAFETY] * (1.0 - gaps) + k[kc.EXPERIENCE_WEIGHT_VOICE] * participation)
 
 
 @formula
-def confidence_target(community_confidence, experience):
+def confidence_target(k, community_confidence, experience):
     """Community confidence moves with experience of services: voice feeds back (0-1)."""
-    return np.minimum(np.maximum(community_confidence + VOICE * (experience - 0.5), 0.0), 1.0)
+    return np.minimum(np.maximum(community_confidence + k[kc.VOICE] * (experience - k[kc.EXPERIENCE_NEUTRAL]), 0.0),
+                      1.0)
 
 
 @formula

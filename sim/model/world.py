@@ -13,28 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engine.compiled import formula
+from sim.model import constants as kc
 from sim.model.draws import Purpose, uniform
-from sim.model.elementwise import formula
 
-#: Need arriving per locality per month (arbitrary units; outcomes are shares or ratios).
-BASE_NEED = 100.0
-#: Month-to-month variation in need (sd of the log; assumed).
-NEED_NOISE = 0.2
 #: Provider sectors (the statutory two first).
 SECTORS: tuple[str, ...] = ("NHS", "council social care", "voluntary/community", "private")
-#: Relative size of a provider of each sector (assumed).
-SECTOR_SIZE = np.array([1.5, 1.2, 0.6, 1.0])
-#: Share of a cross-sector pair's starting trust that may be missing (drawn uniformly up to this; assumed).
-#: Cross-sector pairs are those across the statutory/non-statutory line (:func:`cross_sector`).
-CROSS_SECTOR_DISTRUST = 0.25
-#: Share of a provider's capacity spent in its home locality (the rest spread evenly; assumed).
-HOME_FOCUS = 0.5
-#: Trust toward and from a newcomer, as a share of the starting trust: no relationships yet (assumed).
-STRANGER_TRUST = 0.5
-#: Inherited state of separate contracts (assumed: near the traditional steady state, so traditional
-#: commissioning does not drift).
-INHERITED = {"commitment": (0.3, 0.2), "alignment": (0.1, 0.1), "orientation": (0.05, 0.1),
-             "role_flexibility": 0.02, "practice": 1.0, "participation": 0.1, "formal": 0.05}
+#: The registry's constants of each sector's relative size, in the order of :data:`SECTORS`.
+_SECTOR_SIZE = (kc.SECTOR_SIZE_NHS, kc.SECTOR_SIZE_COUNCIL, kc.SECTOR_SIZE_VOLUNTARY, kc.SECTOR_SIZE_PRIVATE)
 
 
 def sectors(sector_mix: np.ndarray, n_providers: int) -> np.ndarray:
@@ -54,13 +40,14 @@ def cross_sector(sector: np.ndarray) -> np.ndarray:
     return ((sector[:, :, None] != sector[:, None, :]) & (outside[:, :, None] | outside[:, None, :])).astype(float)
 
 
-# A provider's inherited states, and (derived from INHERITED, not constants of their own) each one's
-# (base, spread, purpose of its draw; spread 0: the same for every provider, no draw): numbers that compiled
-# code (a newcomer in the core) reads as constants.
+#: A provider's inherited states, and each one's (base, spread, purpose of its draw) in the registry: spread
+#: ``None`` means the same for every provider, no draw.
 PROVIDER_STATES = ("commitment", "alignment", "orientation", "role_flexibility", "practice")
-_PURPOSE = {"commitment": Purpose.COMMITMENT0, "alignment": Purpose.ALIGNMENT0, "orientation": Purpose.ORIENTATION0}
-PROVIDER_DRAWS = tuple((float(INHERITED[k][0]), float(INHERITED[k][1]), int(_PURPOSE[k])) if k in _PURPOSE
-                       else (float(INHERITED[k]), 0.0, 0) for k in PROVIDER_STATES)
+_INHERITED = {"commitment": (kc.INHERITED_COMMITMENT_BASE, kc.INHERITED_COMMITMENT_SPREAD, Purpose.COMMITMENT0),
+              "alignment": (kc.INHERITED_ALIGNMENT_BASE, kc.INHERITED_ALIGNMENT_SPREAD, Purpose.ALIGNMENT0),
+              "orientation": (kc.INHERITED_ORIENTATION_BASE, kc.INHERITED_ORIENTATION_SPREAD, Purpose.ORIENTATION0),
+              "role_flexibility": (kc.INHERITED_ROLE_FLEXIBILITY, None, None),
+              "practice": (kc.INHERITED_PRACTICE, None, None)}
 
 
 @formula
@@ -69,20 +56,21 @@ def inherited_value(base, spread, u):
     return base + spread * u
 
 
-def fresh_provider(seed, month, index, key: str) -> np.ndarray:
-    """A provider's starting value of an inherited state (drawn per provider where it varies); ``month``
-    0 at the start, or the month a newcomer arrives."""
-    base, spread, purpose = PROVIDER_DRAWS[PROVIDER_STATES.index(key)]
-    if spread:
-        return inherited_value(base, spread, uniform(seed, month, purpose, index))
-    return np.full(np.broadcast(np.asarray(seed), np.asarray(index)).shape, base)
+def fresh_provider(K, seed, month, index, key: str) -> np.ndarray:
+    """A provider's starting value of an inherited state (drawn per provider where it varies) for scenarios with
+    constants ``K (S, ...)``; ``month`` 0 at the start, or the month a newcomer arrives."""
+    base, spread, purpose = _INHERITED[key]
+    if spread is not None:
+        return inherited_value(K[:, base, None], K[:, spread, None], uniform(seed, month, purpose, index))
+    return np.broadcast_to(K[:, base, None], np.broadcast(np.asarray(seed), np.asarray(index)).shape).copy()
 
 
-def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int, n_localities: int,
+def initial_world(p: dict[str, np.ndarray], K: np.ndarray, seeds: np.ndarray, n_providers: int, n_localities: int,
                   n_domains: int) -> dict[str, np.ndarray]:
     """Initial state arrays for ``S`` scenarios that share the numbers of providers, localities, domains.
 
-    ``p`` maps parameter names to arrays of shape ``(S,)``; ``seeds`` has shape ``(S,)``.
+    ``p`` maps parameter names to arrays of shape ``(S,)``; ``K`` holds the scenarios' constants ``(S, ...)``
+    (:func:`sim.model.constants.constant_matrix`); ``seeds`` has shape ``(S,)``.
     """
     P, L, D = n_providers, n_localities, n_domains
     seed = np.asarray(seeds, dtype=np.uint64)
@@ -90,13 +78,17 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
     s3, s2 = seed[:, None, None], seed[:, None]
     i, loc, d = np.arange(P), np.arange(L), np.arange(D)
 
+    column = {name: K[:, getattr(kc, name.upper()), None, None] for name in (
+        "secondary_capacity_share", "capacity_variation", "home_focus", "cross_sector_distrust", "need_profile_floor")}
     sector = sectors(p["sector_mix"], P)
     primary = (i % D)[:, None] == d[None, :]
-    raw = SECTOR_SIZE[sector][..., None] * (0.3 + 0.7 * primary) * (
-        0.75 + 0.5 * uniform(s3, 0, Purpose.CAPACITY, i[None, :, None], d[None, None, :]))
-    capacity = raw * (p["capacity_ratio"] * BASE_NEED * L / raw.sum(axis=(-2, -1)))[:, None, None]
-    coverage = np.broadcast_to((1.0 - HOME_FOCUS) / L + HOME_FOCUS * ((i % L)[:, None] == loc[None, :]),
-                               (S, P, L)).copy()
+    size = np.take_along_axis(K[:, _SECTOR_SIZE], sector, axis=-1)
+    secondary, variation = column["secondary_capacity_share"], column["capacity_variation"]
+    raw = size[..., None] * (secondary + (1.0 - secondary) * primary) * (
+        (1.0 - 0.5 * variation) + variation * uniform(s3, 0, Purpose.CAPACITY, i[None, :, None], d[None, None, :]))
+    capacity = raw * (p["capacity_ratio"] * K[:, kc.BASE_NEED] * L / raw.sum(axis=(-2, -1)))[:, None, None]
+    home = column["home_focus"]
+    coverage = np.broadcast_to((1.0 - home) / L + home * ((i % L)[:, None] == loc[None, :]), (S, P, L)).copy()
     norm = np.sqrt(np.sum(coverage * coverage, axis=-1))
     interaction = (coverage @ np.swapaxes(coverage, -1, -2)) / (norm[..., :, None] * norm[..., None, :])
     off_diagonal = 1.0 - np.eye(P)
@@ -104,22 +96,22 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
 
     cross = cross_sector(sector)
     u_trust = uniform(s3, 0, Purpose.TRUST0, i[None, :, None], i[None, None, :])
-    trust = p["initial_trust"][:, None, None] * (1.0 - CROSS_SECTOR_DISTRUST * cross * u_trust) * off_diagonal
+    trust = p["initial_trust"][:, None, None] * (1.0 - column["cross_sector_distrust"] * cross * u_trust) * off_diagonal
 
-    profile = 0.5 + uniform(s3, 0, Purpose.NEED_PROFILE, loc[None, :, None], d[None, None, :])
+    profile = column["need_profile_floor"] + uniform(s3, 0, Purpose.NEED_PROFILE, loc[None, :, None], d[None, None, :])
     start = p["initial_trust"][:, None] * np.ones(P)
     return {
         "sector": sector, "capacity": capacity, "coverage": coverage, "interaction": interaction,
         "cross": cross, "trust": trust,
         "commissioner_trust": start.copy(), "trust_in_commissioner": start.copy(),
-        **{k: fresh_provider(s2, 0, i[None, :], k) for k in PROVIDER_STATES},
+        **{key: fresh_provider(K, s2, 0, i[None, :], key) for key in PROVIDER_STATES},
         "innovation": np.zeros((S, P)),
         "need_profile": profile / profile.sum(axis=-1, keepdims=True),
-        "participation": np.full((S, L), INHERITED["participation"]),
+        "participation": np.broadcast_to(K[:, kc.INHERITED_PARTICIPATION, None], (S, L)).copy(),
         "confidence": p["community_confidence"][:, None] * np.ones(L),
-        "experience": np.full((S, L), 0.5),
+        "experience": np.broadcast_to(K[:, kc.INITIAL_EXPERIENCE, None], (S, L)).copy(),
         "backlog": np.zeros((S, L, D)),
-        "formal": np.full((S, L), INHERITED["formal"]),
+        "formal": np.broadcast_to(K[:, kc.INHERITED_FORMAL, None], (S, L)).copy(),
         "tailoring": np.zeros((S, L)),
         "pressure": np.zeros((S, L)),
         "whole_system": np.zeros(S),
@@ -129,11 +121,13 @@ def initial_world(p: dict[str, np.ndarray], seeds: np.ndarray, n_providers: int,
 
 
 @formula
-def new_need(need_profile: np.ndarray, shock: np.ndarray) -> np.ndarray:
-    """This month's new need ``(..., L, D)``: the locality's profile with multiplicative noise of mean 1."""
-    return BASE_NEED * need_profile * np.exp(NEED_NOISE * shock - 0.5 * NEED_NOISE * NEED_NOISE)
+def new_need(k, need_profile, shock):
+    """This month's new need in a domain: the locality's profile of base need, with multiplicative noise of
+    mean 1."""
+    noise = k[kc.NEED_NOISE]
+    return k[kc.BASE_NEED] * need_profile * np.exp(noise * shock - 0.5 * noise * noise)
 
 
-def budget_factor(austerity, month):
-    """Real budget relative to month 0: austerity 1 cuts it by 20% a year, compounding monthly."""
-    return (1.0 - 0.2 * austerity) ** (month / 12.0)
+def budget_factor(austerity, cut_rate, month):
+    """Real budget relative to month 0: austerity 1 cuts it by ``cut_rate`` a year, compounding monthly."""
+    return (1.0 - cut_rate * austerity) ** (month / 12.0)

@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-__all__ = ["Params", "FieldSpec", "RULE_IDS", "THEORY_IDS", "THEORY_RULES", "GROUPS"]
+from sim.params.constants import CONSTANTS, Constant, check_constants, constant
+
+__all__ = ["Params", "FieldSpec", "Constant", "RULE_IDS", "THEORY_IDS", "THEORY_RULES", "GROUPS"]
 
 #: Programme theory ids (Redgate et al. 2023, figures 2-4) and their middle-range theories.
 THEORY_RULES: dict[str, tuple[str, ...]] = {
@@ -22,7 +24,7 @@ THEORY_RULES: dict[str, tuple[str, ...]] = {
 }
 RULE_IDS: tuple[str, ...] = tuple(r for rules in THEORY_RULES.values() for r in rules)
 THEORY_IDS: tuple[str, ...] = tuple(THEORY_RULES)
-GROUPS: tuple[str, ...] = ("context", "lever", "mechanism", "scale", "events", "ablation")
+GROUPS: tuple[str, ...] = ("context", "lever", "mechanism", "scale", "events", "ablation", "constants")
 COMMISSIONING_MODES: tuple[str, ...] = ("alliance", "traditional")
 
 
@@ -53,6 +55,8 @@ class FieldSpec:
     def describe_allowed(self) -> str:
         if self.name == "events":
             return "a tuple of 'kind@month=value' strings (see sim.params.events)"
+        if self.name == "constants":
+            return "a mapping of model constant names to numbers in their ranges (Params.constants_schema())"
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         kind = "an integer" if self.type is int else "a number"
@@ -205,6 +209,11 @@ class Params:
                                    "programme theories switched off: IPT1..IPT7, or A, B, C for a whole "
                                    "middle-range theory", choices=RULE_IDS + THEORY_IDS,
                                    label="Programme theories switched off")
+    constants: tuple[tuple[str, float], ...] = _p((), None, None, "constants",
+                                                  "model constants changed from the registry's values, "
+                                                  "{name: value} (Params.constants_schema(): every constant with "
+                                                  "its plausible range, unit, meaning and source)",
+                                                  label="Model constants changed")
 
     _SPECS: ClassVar[tuple[FieldSpec, ...]]
 
@@ -213,6 +222,16 @@ class Params:
     def schema(cls) -> tuple[FieldSpec, ...]:
         """Every parameter's declaration, in declaration order."""
         return cls._SPECS
+
+    @classmethod
+    def constants_schema(cls) -> tuple[Constant, ...]:
+        """Every model constant's declaration (value, plausible range, unit, meaning, source, users), in the
+        order of a scenario's constants row. Override any per scenario with ``Params(constants={name: value})``."""
+        return CONSTANTS
+
+    def constant(self, name: str) -> float:
+        """This scenario's value of model constant ``name`` (its override, or the registry's value)."""
+        return dict(self.constants).get(name, constant(name).value)
 
     @classmethod
     def spec(cls, name: str) -> FieldSpec:
@@ -234,7 +253,7 @@ class Params:
     def from_dict(cls, values: dict[str, Any]) -> Params:
         """Build from a mapping (e.g. a Hydra config); lists for ``disabled`` and ``events`` are accepted."""
         values = dict(values)
-        for key in ("disabled", "events"):
+        for key in ("disabled", "events"):  # (constants: a mapping or pairs, normalised by the check)
             if key in values and not isinstance(values[key], tuple):
                 d = values[key]
                 values[key] = tuple(d) if isinstance(d, list | tuple) else d
@@ -277,6 +296,8 @@ class Params:
 def _check(s: FieldSpec, value: Any) -> Any:
     """Validate (and normalise the type of) one value against its declaration."""
     where = f"Params.{s.name}={value!r}"
+    if s.name == "constants":
+        return check_constants(value)
     if s.name == "events":
         if isinstance(value, str) or not isinstance(value, tuple | list):
             raise TypeError(f"{where}: must be {s.describe_allowed()}, e.g. ('budget_cut@24=0.2',)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.model.outcomes import OUTCOMES
+from sim.model.outcomes import OUTCOME_REGISTRY
 from sim.model.theories import RULE_INFO
 from sim.params import Params
 
@@ -22,6 +22,8 @@ def parameter_table() -> str:
     for s in Params.schema():
         if s.name == "events":
             allowed = "kind@month=value strings"
+        elif s.name == "constants":
+            allowed = "{name: value}, each in its range (section 7.10)"
         else:
             allowed = ", ".join(map(str, s.choices)) if s.choices else f"[{s.low:g}, {s.high:g}]"
         default = ", ".join(s.default) or "(none)" if isinstance(s.default, tuple) else f"{s.default}"
@@ -30,50 +32,13 @@ def parameter_table() -> str:
     return "\n".join(rows)
 
 
-#: Modules whose constants are listed, and the study parameters through which each module's structural
-#: uncertainty is varied (a rule's strength scales every response its constants shape).
-CONSTANT_MODULES: dict[str, str] = {
-    "sim.model.theories.system": "`ipt1_strength`, `ipt2_strength`",
-    "sim.model.theories.local": "`ipt3_strength`, `ipt4_strength`",
-    "sim.model.theories.culture": "`ipt5_strength`, `ipt6_strength`, `ipt7_strength`",
-    "sim.model.relationships": "`trust_learning_rate`, `negativity_bias`, `free_riding_temptation`, `effort_noise`",
-    "sim.model.commissioning": "`coordination_cost`, `own_priorities`, `specialisation_gain`, `monitoring`",
-    "sim.model.pathways": "`handoff_loss`, `reassessment`",
-    "sim.model.services": "`specialisation_gain`, IPT 3 and 5 strengths",
-    "sim.model.world": "structural (initial world); `capacity_ratio`, `sector_mix`, `initial_trust`",
-    "sim.model.logistic": "every rule's strength",
-}
-
-
 def constants_table() -> str:
-    """Every documented module constant (``#:`` comment above it): value, meaning and source or 'assumed',
-    and the study parameters that carry its uncertainty."""
-    import importlib
-    import inspect
-
-    rows = ["| constant | value | meaning and source | varied through |", "|---|---|---|---|"]
-    for module_name, varied in CONSTANT_MODULES.items():
-        module = importlib.import_module(module_name)
-        lines = inspect.getsource(module).splitlines()
-        comment: list[str] = []
-        after_assignment = False
-        for line in lines:
-            if line.startswith("#:"):
-                comment = [] if after_assignment else comment
-                comment.append(line[2:].strip())
-                after_assignment = False
-                continue
-            match = re.match(r"^([A-Z][A-Z0-9_]*)\s*(?::[^=]*)?=", line)
-            if match and comment:  # a comment covers the run of constants below it
-                for name in (n.strip() for n in line.split("=")[0].split(":")[0].split(",")):
-                    value = getattr(module, name, None)
-                    shown = f"{value:g}" if isinstance(value, float) else str(value).replace("|", "/")
-                    rows.append(f"| `{module_name.removeprefix('sim.')}.{name}` | {shown} | {' '.join(comment)} | "
-                                f"{varied} |")
-                after_assignment = True
-                continue
-            if not line.startswith((" ", ")", "}")):  # a continuation line keeps the run going
-                comment, after_assignment = [], False
+    """Markdown table of every model constant, from the registry (:meth:`sim.Params.constants_schema`): value,
+    plausible range, unit, meaning, source, and the functions that use it."""
+    rows = ["| constant | value | plausible range | unit | meaning | source | used by |", "|---|---|---|---|---|---|---|"]
+    for c in Params.constants_schema():
+        rows.append(f"| `{c.name}` | {c.value:g} | [{c.low:g}, {c.high:g}] | {c.unit} | {c.meaning} | {c.source} | "
+                    f"{c.used_by} |")
     return "\n".join(rows)
 
 
@@ -93,8 +58,9 @@ def theory_map_table() -> str:
 
 
 def outcome_table() -> str:
-    rows = ["| outcome | meaning |", "|---|---|"]
-    rows += [f"| `{name}` | {meaning} |" for name, meaning in OUTCOMES.items()]
+    """Markdown table of the outcome registry: name, plain label, direction, formula, meaning."""
+    rows = ["| outcome | label | direction | formula | meaning |", "|---|---|---|---|---|"]
+    rows += [f"| `{o.name}` | {o.label} | {o.direction} | {o.formula} | {o.meaning} |" for o in OUTCOME_REGISTRY]
     return "\n".join(rows)
 
 

@@ -22,6 +22,8 @@ def _params_config() -> type:
     for s in Params.schema():
         if s.name in ("disabled", "events"):
             fields.append((s.name, list[str], field(default_factory=list)))
+        elif s.name == "constants":  # 'params.constants={effort_slope: 5.0}'; names and ranges checked by Params
+            fields.append((s.name, dict[str, float], field(default_factory=dict)))
         else:
             fields.append((s.name, s.type, field(default=s.default)))
     cls = dataclasses.make_dataclass("ParamsConfig", fields)

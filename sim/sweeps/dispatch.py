@@ -91,7 +91,7 @@ def _run(settings: dict[str, Any], jobs: list[tuple]) -> None:
 
 
 def _in_pool(jobs: list[tuple], n_jobs: int) -> None:
-    from sim.model.core import worker_pool
+    from sim.engine.workers import worker_pool
 
     n_jobs = (os.cpu_count() or 1) if n_jobs < 0 else max(n_jobs, 1)
     with worker_pool(min(n_jobs, len(jobs))) as pool:

@@ -6,33 +6,17 @@ innovation and collaborative working across services.
 
 from __future__ import annotations
 
+from sim.engine.compiled import formula
+from sim.model import constants as kc
 from sim.model import relationships as rel
-from sim.model.elementwise import formula
 from sim.model.logistic import gate, saturation
 
-#: Culture readiness at which innovation, and the cultural shift, are half-switched on (assumed).
-READINESS_THRESHOLD = 0.45
-#: Monthly innovation rate at full readiness and reference strength (assumed).
-INNOVATION_RATE = 0.04
-#: Commitment at which it becomes a commitment to transformation (IPT7's resource II; assumed).
-COMMITMENT_THRESHOLD = 0.55
-#: Senior commitment at which collaborative arrangements are half-switched on (assumed).
-SENIOR_THRESHOLD = 0.4
-#: Monthly rate at which collaborative arrangements follow senior commitment (assumed).
-ARRANGEMENT_RATE = 0.1
-#: Effort log-odds drive of fully established, fully backed arrangements at reference strength (assumed).
-LEADERSHIP = 0.15
-#: Orientation to the whole system that commitment brings without an alliance (assumed).
-BILATERAL_ORIENTATION = 0.3
-#: Share of role flexibility that separate contracts, which fix each provider's scope, allow (assumed).
-CONTRACT_SCOPE = 0.3
-#: Monthly rates of orientation and role change (assumed; practice changes over years).
-ORIENTATION_RATE = 0.08
-ROLE_RATE = 0.08
+#: Constants (thresholds, rates, reaches) are in the registry, :mod:`sim.model.constants`; each rule reads them from
+#: the scenario's constants ``k``, and its context gate from the gate's threshold (:func:`sim.model.logistic.gate`).
 
 
 @formula
-def ipt5_innovation_gain(alliance, culture_readiness, orientation, innovation, response):
+def ipt5_innovation_gain(k, alliance, culture_readiness, orientation, innovation, response):
     """IPT5, innovation leading system change: innovation grows where culture is ready.
 
     - Context: a culture ready for change (``culture_readiness``, gated at 0.45).
@@ -42,13 +26,14 @@ def ipt5_innovation_gain(alliance, culture_readiness, orientation, innovation, r
     - Outcome: this month's gain in a provider's innovation (0-1), which changes delivery: productivity
       and shared assessment tools (fewer repeated assessments, ``duplication``).
     """
-    ready = gate(culture_readiness, READINESS_THRESHOLD)
-    return INNOVATION_RATE * ready * response * (0.25 + 0.75 * alliance * orientation) \
+    ready = gate(k, culture_readiness, kc.READINESS_THRESHOLD)
+    bilateral = k[kc.BILATERAL_INNOVATION]
+    return k[kc.INNOVATION_RATE] * ready * response * (bilateral + (1.0 - bilateral) * alliance * orientation) \
         * (1.0 - innovation)
 
 
 @formula
-def ipt6_arrangements_target(alliance, senior_commitment):
+def ipt6_arrangements_target(k, alliance, senior_commitment):
     """IPT6, senior commitment to collaborative arrangements (context and resource).
 
     - Context: within an alliance.
@@ -61,25 +46,25 @@ def ipt6_arrangements_target(alliance, senior_commitment):
     - Outcome: the level of collaborative working arrangements (boards, joint posts, shared decisions)
       that the alliance moves toward (0-1); arrangements take time to build and decay when buy-in goes.
     """
-    return alliance * gate(senior_commitment, SENIOR_THRESHOLD)
+    return alliance * gate(k, senior_commitment, kc.SENIOR_THRESHOLD)
 
 
 @formula
-def ipt6_update_arrangements(arrangements, target, negativity_bias):
-    """Arrangements after a month: built at :data:`ARRANGEMENT_RATE` toward what senior buy-in supports, and
+def ipt6_update_arrangements(k, arrangements, target, negativity_bias):
+    """Arrangements after a month: built at ``arrangement_rate`` toward what senior buy-in supports, and
     dismantled faster when it goes (the same negativity bias as trust: easier to destroy than to build)."""
-    return rel.update_trust(arrangements, target, 1.0, ARRANGEMENT_RATE, negativity_bias)
+    return rel.update_trust(arrangements, target, 1.0, k[kc.ARRANGEMENT_RATE], negativity_bias)
 
 
 @formula
-def ipt6_leadership(arrangements, response):
+def ipt6_leadership(k, arrangements, response):
     """IPT6 (reasoning): visible leadership through established arrangements legitimises collaborative
     working, so providers put effort into joint work and commit to it (a log-odds drive)."""
-    return LEADERSHIP * response * arrangements
+    return k[kc.LEADERSHIP] * response * arrangements
 
 
 @formula
-def ipt7_orientation_target(alliance, commitment, culture_readiness, response):
+def ipt7_orientation_target(k, alliance, commitment, culture_readiness, response):
     """IPT7, drive for systemic change: practice shifts from own organisation to whole system.
 
     - Context: an alliance.
@@ -92,13 +77,14 @@ def ipt7_orientation_target(alliance, commitment, culture_readiness, response):
       them on (``handoffs``, ``discontinuity``, ``systemic_change``). Without an alliance (or with the
       rule switched off), commitment still brings a little orientation.
     """
-    transformation = gate(commitment, COMMITMENT_THRESHOLD)
-    shift = (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD)) * saturation(
-        2.0 * response * transformation)
-    return 1.0 - (1.0 - alliance * shift) * (1.0 - BILATERAL_ORIENTATION * commitment)
+    transformation = gate(k, commitment, kc.TRANSFORMATION_THRESHOLD)
+    unready = k[kc.UNREADY_SHIFT]
+    shift = (unready + (1.0 - unready) * gate(k, culture_readiness, kc.READINESS_THRESHOLD)) * saturation(
+        k[kc.ORIENTATION_RESPONSE] * response * transformation)
+    return 1.0 - (1.0 - alliance * shift) * (1.0 - k[kc.BILATERAL_ORIENTATION] * commitment)
 
 
 @formula
-def ipt7_role_target(alliance, orientation):
+def ipt7_role_target(k, alliance, orientation):
     """Role flexibility (0-1) a provider moves toward: its orientation, within the scope its contract allows."""
-    return orientation * (alliance + (1.0 - alliance) * CONTRACT_SCOPE)
+    return orientation * (alliance + (1.0 - alliance) * k[kc.CONTRACT_SCOPE])

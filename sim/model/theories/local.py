@@ -8,29 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.elementwise import formula
+from sim.engine.compiled import formula
+from sim.model import constants as kc
 from sim.model.logistic import gate, saturation
 
-#: Place-based working at which an alliance's tailoring is half-switched on (assumed).
-PLACE_THRESHOLD = 0.3
-#: Co-production that communities offer where services do not seek it (assumed).
-BASE_COPRODUCTION = 0.3
-#: Monthly rates at which tailoring is built and lost (assumed).
-TAILOR_RATE = 0.25
-TAILOR_DECAY = 0.01
-#: Share of handoff losses that a fully connected, fully participating community prevents (assumed).
-NAVIGATION = 0.6
-#: Trust at which a shared focus half-forms (assumed).
-TRUST_THRESHOLD = 0.4
-#: Alignment that familiarity brings to providers who trust each other without a common aim (assumed).
-BILATERAL_ALIGNMENT = 0.3
-
-#: Monthly rate at which alignment moves toward its target (assumed).
-ALIGNMENT_RATE = 0.08
+#: Constants (thresholds, rates, reaches) are in the registry, :mod:`sim.model.constants`; each rule reads them from
+#: the scenario's constants ``k``, and its context gate from the gate's threshold (:func:`sim.model.logistic.gate`).
 
 
 @formula
-def ipt3_participation_target(alliance, place_based, confidence, connectedness, response):
+def ipt3_participation_target(k, alliance, place_based, confidence, connectedness, response):
     """IPT3, local approach to change (resource): the co-production a locality moves toward (0-1).
 
     - Context: the national shift to locality working (``place_based``, gated at 0.3).
@@ -42,13 +29,14 @@ def ipt3_participation_target(alliance, place_based, confidence, connectedness, 
     - Outcome: participation, which drives tailoring (:func:`ipt3_update_tailoring`), community
       navigation across handoffs (:func:`community_navigation`) and ``experience``.
     """
-    seek = BASE_COPRODUCTION + (1.0 - BASE_COPRODUCTION) * alliance * gate(place_based, PLACE_THRESHOLD) \
-        * response
-    return np.minimum(1.0, confidence * (0.2 + 0.8 * connectedness) * seek)
+    base = k[kc.BASE_COPRODUCTION]
+    seek = base + (1.0 - base) * alliance * gate(k, place_based, kc.PLACE_THRESHOLD) * response
+    reach = k[kc.UNCONNECTED_PARTICIPATION]
+    return np.minimum(1.0, confidence * (reach + (1.0 - reach) * connectedness) * seek)
 
 
 @formula
-def ipt3_update_tailoring(tailoring, alliance, place_based, participation, community_capacity, local_effort,
+def ipt3_update_tailoring(k, tailoring, alliance, place_based, participation, community_capacity, local_effort,
                           response):
     """IPT3, local approach to change (reasoning): services tailored to each locality's own need (0-1).
 
@@ -61,20 +49,20 @@ def ipt3_update_tailoring(tailoring, alliance, place_based, participation, commu
       locality team (``discontinuity``, ``handoffs``). Separate contracts fix their specifications
       centrally: nothing builds tailoring and it decays.
     """
-    build = alliance * gate(place_based, PLACE_THRESHOLD) * response * participation \
+    build = alliance * gate(k, place_based, kc.PLACE_THRESHOLD) * response * participation \
         * community_capacity * local_effort
-    return tailoring + TAILOR_RATE * build * (1.0 - tailoring) - TAILOR_DECAY * tailoring
+    return tailoring + k[kc.TAILOR_RATE] * build * (1.0 - tailoring) - k[kc.TAILOR_DECAY] * tailoring
 
 
 @formula
-def community_navigation(connectedness, participation):
+def community_navigation(k, connectedness, participation):
     """Share of handoff losses a locality's own networks prevent: connected, involved communities carry
     people between services (IPT3's connectedness asset, in either mode)."""
-    return NAVIGATION * connectedness * participation
+    return k[kc.NAVIGATION] * connectedness * participation
 
 
 @formula
-def ipt4_alignment_target(alliance, mean_trust, response):
+def ipt4_alignment_target(k, alliance, mean_trust, response):
     """IPT4, alignment and shared focus: priorities align through trust and a common aim.
 
     - Context: within an alliance, which gives providers a common aim.
@@ -87,5 +75,5 @@ def ipt4_alignment_target(alliance, mean_trust, response):
       ``experience`` and ``value``. Without a common aim (separate contracts, or the rule switched off),
       trust still brings a little alignment through familiarity.
     """
-    common_aim = alliance * saturation(2.0 * response * gate(mean_trust, TRUST_THRESHOLD))
-    return 1.0 - (1.0 - common_aim) * (1.0 - BILATERAL_ALIGNMENT * mean_trust)
+    common_aim = alliance * saturation(k[kc.ALIGNMENT_RESPONSE] * response * gate(k, mean_trust, kc.TRUST_THRESHOLD))
+    return 1.0 - (1.0 - common_aim) * (1.0 - k[kc.BILATERAL_ALIGNMENT] * mean_trust)

@@ -18,21 +18,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from numba import vectorize
+from numba import njit, vectorize
 from numba.extending import overload, register_jitable
 
-#: The model's source folder: every compiled function's on-disk cache is stamped with all of it.
-MODEL_SOURCES = Path(__file__).resolve().parent
+#: The source folders of compiled code: the model (formulas, phases) and this engine. Every compiled function's
+#: on-disk cache is stamped with all of them.
+_SIM = Path(__file__).resolve().parents[1]
+MODEL_SOURCES: tuple[Path, ...] = (_SIM / "model", _SIM / "engine")
 
 
 @functools.cache
 def model_source_digest() -> bytes:
-    """SHA-256 of every source file of :mod:`sim.model`. numba stamps a function's cache with its own file
-    only, but a compiled loop here inlines formulas from many files: with this stamp, changing any of them
-    recompiles every cached function of the model instead of running stale machine code."""
+    """SHA-256 of every source file of :mod:`sim.model` and :mod:`sim.engine`. numba stamps a function's cache
+    with its own file only, but a compiled loop inlines formulas from many files: with this stamp, changing any of
+    them recompiles every cached function instead of running stale machine code. It is also the code identity
+    of a result (a result made by other model code is not reused)."""
     digest = hashlib.sha256()
-    for path in sorted(MODEL_SOURCES.rglob("*.py")):
-        digest.update(str(path.relative_to(MODEL_SOURCES)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for folder in MODEL_SOURCES:
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(str(path.relative_to(_SIM)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.digest()
 
 
@@ -48,7 +52,7 @@ def _stamp_caches_with_model_source() -> None:
 
         @classmethod
         def from_function(cls, py_func: Callable, py_file: str) -> Any:
-            if not Path(py_file).resolve().is_relative_to(MODEL_SOURCES):
+            if not any(Path(py_file).resolve().is_relative_to(folder) for folder in MODEL_SOURCES):
                 return None
             return super().from_function(py_func, py_file)
 
@@ -59,10 +63,21 @@ def _stamp_caches_with_model_source() -> None:
 _stamp_caches_with_model_source()
 
 
-def formula(function: Callable[..., Any]) -> Callable[..., Any]:
+def formula(function: Callable[..., Any] | None = None, *, inline: bool = False) -> Any:
     """Decorator: a formula that works on numbers and arrays alike (numpy functions, operators) is also
-    callable from compiled loops; for Python callers it is the same function, unchanged."""
-    return register_jitable(function)
+    callable from compiled loops; for Python callers it is the same function, unchanged. ``@formula(inline=True)``
+    is for a small loop over an agent's row (a sum, a weighted mean): compiled, also when Python calls it, and
+    inlined into its compiled callers, which LLVM would not otherwise do."""
+    if function is None:
+        return lambda f: formula(f, inline=inline)
+    return njit(cache=True, inline="always")(function) if inline else register_jitable(function)
+
+
+def phase(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator: a phase of the month (:mod:`sim.model.phases`). Like :func:`formula`, but inlined into the
+    compiled loop that calls it (at numba's level, before LLVM): a phase takes the scenario's records, dozens of
+    arrays, which a call would copy every time."""
+    return register_jitable(inline="always")(function)
 
 
 def elementwise(signature: str) -> Callable[[Callable[..., float]], Callable[..., Any]]:

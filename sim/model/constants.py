@@ -1,0 +1,59 @@
+"""Where each model constant sits in a scenario's constants row, and the rows of a batch.
+
+The constants themselves (value, plausible range, unit, meaning, source) are data in the registry,
+:mod:`sim.params.constants`. A scenario's constants reach every formula as one row ``k`` of floats, so a batch can
+mix constant sets with no recompiling: a formula reads ``k[kc.EFFORT_SLOPE]``, the index of ``effort_slope``.
+This module defines one upper-case index per registered name (``EFFORT_SLOPE = 0``, ...), generated from the
+registry, so a new constant needs no edit here.
+
+A row also holds, after the constants, what the context gates derive from them alone (:func:`sim.model.logistic.gate`):
+the logistic step's values at context 0 and 1 for a threshold at index ``t`` sit at ``GATE_LOW + t`` and
+``GATE_HIGH + t``, computed once per scenario instead of in every gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sim.params.constants import CONSTANT_NAMES, CONSTANTS
+
+#: Number of registered constants.
+N_CONSTANTS: int = len(CONSTANTS)
+#: Offsets of the gates' derived ends in a row, and the row's length.
+GATE_LOW: int = N_CONSTANTS
+GATE_HIGH: int = 2 * N_CONSTANTS
+ROW_LENGTH: int = 3 * N_CONSTANTS
+#: The registry's values, in its order.
+DEFAULTS: np.ndarray = np.array([c.value for c in CONSTANTS])
+DEFAULTS.flags.writeable = False
+
+# One module-level index per constant (numba reads these as literals in compiled code).
+globals().update({name.upper(): index for index, name in enumerate(CONSTANT_NAMES)})
+
+
+def index(name: str) -> int:
+    """The position of constant ``name`` in a row."""
+    return CONSTANT_NAMES.index(name)
+
+
+def constant_matrix(overrides: Sequence[tuple[tuple[str, float], ...]]) -> np.ndarray:
+    """The constants rows ``(S, ROW_LENGTH)`` of ``S`` scenarios: the registry's values with each scenario's
+    validated overrides (``Params.constants``), then the gates' derived ends."""
+    from sim.model.logistic import gate_high, gate_low
+
+    rows = np.empty((len(overrides), ROW_LENGTH))
+    rows[:, :N_CONSTANTS] = DEFAULTS
+    kinds: dict[tuple[tuple[str, float], ...], list[int]] = {}
+    for s, pairs in enumerate(overrides):
+        kinds.setdefault(tuple(pairs), []).append(s)
+    for pairs, which in kinds.items():  # few distinct constant sets, however many scenarios
+        for name, value in pairs:
+            rows[which, CONSTANT_NAMES.index(name)] = value
+    slope = rows[:, [CONSTANT_NAMES.index("gate_slope")]]
+    # every constant gets its slots; only thresholds (all in [0, 1]) are read, so the others are clipped there
+    thresholds = np.clip(rows[:, :N_CONSTANTS], 0.0, 1.0)
+    rows[:, GATE_LOW:GATE_HIGH] = gate_low(thresholds, slope)
+    rows[:, GATE_HIGH:] = gate_high(thresholds, slope)
+    return rows
