@@ -105,6 +105,52 @@ def test_equivalence_full_horizon_and_extreme_sizes():
     assert_equivalent(params, [0, 1, 2**63 - 1, 12345, 99, 3])
 
 
+def random_constants(rng: np.random.Generator, n: int) -> dict[str, float]:
+    """``n`` model constants drawn anywhere in their plausible ranges (a valid set: the joint constraints hold)."""
+    registry = [c for c in Params.constants_schema() if not c.name.startswith("experience_weight")]
+    chosen = rng.choice(len(registry), size=n, replace=False)
+    return {registry[i].name: float(rng.uniform(registry[i].low, registry[i].high)) for i in chosen}
+
+
+def test_equivalence_with_any_constants():
+    """Mesa and core agree for constant sets drawn from the registry's ranges, every constant at once included."""
+    rng = np.random.default_rng(41)
+    everything = {c.name: float(rng.uniform(c.low, c.high)) for c in Params.constants_schema()
+                  if not c.name.startswith("experience_weight")}
+    params = [random_params(rng, k, max_providers=15, max_localities=6).replace(constants=random_constants(rng, 8))
+              for k in range(10)]
+    params += [Params(constants=everything), Params(commissioning="traditional", constants=everything)]
+    assert_equivalent(params, list(range(len(params))), steps=30)
+
+
+def test_a_batch_mixing_constant_sets_equals_each_set_run_alone():
+    """Constants reach the compiled run as data (a row per scenario): one batch mixes sets with no recompiling,
+    and each scenario's numbers are those it has alone, bit for bit."""
+    from sim.engine import batch as engine
+
+    rng = np.random.default_rng(5)
+    sets = [{}, random_constants(rng, 5), random_constants(rng, 30), {"gate_slope": 20.0, "effort_slope": 3.0}]
+    params = [Params(commissioning=mode, constants=c) for c in sets for mode in ("alliance", "traditional")]
+    signatures = len(engine.run_scenarios.signatures)
+    mixed = simulate(params, list(range(len(params))), steps=24)
+    assert len(engine.run_scenarios.signatures) <= max(signatures, 1)  # no new compilation for new constants
+    for k, p in enumerate(params):
+        assert_identical(mixed, simulate([p], [k], steps=24), rows=[k])
+    frag = mixed["fragmentation"].values[:, -1]
+    assert len(set(np.round(frag[::2], 12))) == len(sets)  # the constants do change the alliance's run
+
+
+def test_constants_in_a_table_round_trip_through_their_text_form():
+    p = Params(constants={"voice": 0.6, "effort_slope": 5.0})
+    ds = simulate([p], [1], steps=3)
+    assert ds["constants"].values[0] == "effort_slope=5.0,voice=0.6"
+    frame = pd.DataFrame({"constants": [ds["constants"].values[0]]})
+    again = simulate(frame, [1], steps=3)
+    assert_identical(ds, again)
+    with pytest.raises(ValueError, match="params column 'constants', row 0: .*unknown constant 'nope'"):
+        simulate(pd.DataFrame({"constants": ["nope=1"]}), [1], steps=3)
+
+
 # ------------------------------------------------------------------------------------------------
 # Batch invariance: bit-identical alone, in a batch of 1,000, with any chunk size, with 2 workers
 # ------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def test_schema_declares_every_field_once_with_range_and_meaning():
         assert s.direction in ("", "+", "-"), s.name
         if s.type in (int, float):
             assert s.low < s.high and s.low <= s.default <= s.high, s.name
-        elif s.name == "events":
+        elif s.name in ("events", "constants"):
             assert s.default == ()
         else:
             assert s.choices, s.name
@@ -115,3 +115,38 @@ def test_rule_registry_names_real_parameters_and_outcomes():
         assert set(rule.parameters) <= set(Params.names()), rule.id
         assert set(rule.outcomes) <= set(OUTCOMES), rule.id
         assert f"{rule.id.lower()}_strength" in rule.parameters
+
+
+# --- model constants: data with plausible ranges, overridable per scenario ----------------------------
+def test_constants_schema_lists_every_constant_with_range_unit_meaning_and_source():
+    registry = Params.constants_schema()
+    names = [c.name for c in registry]
+    assert len(names) == len(set(names)) >= 100
+    for c in registry:
+        assert c.low <= c.value <= c.high and c.low < c.high, c.name
+        assert c.unit and c.meaning and c.source and c.used_by, c.name
+    assert "stake" not in names  # dead constants are gone
+    assert Params(constants={"effort_slope": 5.0}).constant("effort_slope") == 5.0
+    assert Params().constant("effort_slope") == next(c.value for c in registry if c.name == "effort_slope")
+
+
+@pytest.mark.parametrize(("value", "error", "words"), [
+    ({"no_such_constant": 1.0}, ValueError, ["unknown constant 'no_such_constant'", "constants_schema"]),
+    ({"effort_slop": 4.0}, ValueError, ["did you mean effort_slope"]),
+    ({"effort_slope": 100.0}, ValueError, ["Params.constants['effort_slope']=100.0", "out of range", "[2, 8]"]),
+    ({"effort_slope": float("nan")}, ValueError, ["out of range"]),
+    ({"effort_slope": "4"}, TypeError, ["wrong type"]),
+    ("effort_slope=4", TypeError, ["must be a mapping"]),
+    ({"experience_weight_access": 0.35, "experience_weight_voice": 0.3}, ValueError, ["must be at most 1"]),
+])
+def test_a_bad_constant_is_one_clear_error(value, error, words):
+    with pytest.raises(error) as info:
+        Params(constants=value)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_constants_are_stored_sorted_and_hashable():
+    p = Params(constants={"voice": 0.6, "effort_slope": 5})
+    assert p.constants == (("effort_slope", 5.0), ("voice", 0.6))
+    assert hash(p) == hash(Params(constants=[("voice", 0.6), ("effort_slope", 5.0)]))

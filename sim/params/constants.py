@@ -471,6 +471,13 @@ def constant(name: str) -> Constant:
                        f"{len(CONSTANTS)} names") from None
 
 
+#: Joint constraints on constants: (names, largest allowed sum, why).
+CONSTRAINTS: tuple[tuple[tuple[str, ...], float, str], ...] = (
+    (("experience_weight_continuity", "experience_weight_access", "experience_weight_safety",
+      "experience_weight_voice"), 1.0, "experience is a weighted mean of shares, so it stays in [0, 1]"),
+)
+
+
 def check_constants(values: Any, where: str = "Params.constants") -> tuple[tuple[str, float], ...]:
     """Validate overrides of model constants: a mapping ``{name: value}`` (or pairs). Each name must be in the
     registry and each value a finite number in its plausible range. Returns the overrides as sorted
@@ -503,4 +510,8 @@ def check_constants(values: Any, where: str = "Params.constants") -> tuple[tuple
         if math.isnan(number) or not c.low <= number <= c.high:
             raise ValueError(f"{where}[{name!r}]={value!r}: out of range; must be {allowed}")
         out[name] = number
+    for names, largest, why in CONSTRAINTS:
+        total = sum(out.get(n, _BY_NAME[n].value) for n in names)
+        if any(n in out for n in names) and total > largest + 1e-12:
+            raise ValueError(f"{where}: {' + '.join(names)} = {total:g}; must be at most {largest:g} ({why})")
     return tuple(sorted(out.items()))
