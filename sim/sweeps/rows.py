@@ -18,6 +18,7 @@ import pandas as pd
 from sim.model.core import scenario_table, simulate, tidy
 from sim.params import Params
 from sim.runtime.temporaries import atomic_write_bytes, remove_stale_temporaries, write_json
+from sim.sweeps.integrity import file_record
 
 
 def read_rows(path: str | os.PathLike | None) -> pd.DataFrame:
@@ -122,7 +123,8 @@ def run_chunk(rows: pd.DataFrame, folder: str | os.PathLike, n_chunks: int, chun
     remove_stale_temporaries(target)
     started = time.perf_counter()
     start, stop = chunk_bounds(len(rows), n_chunks, chunk)
-    part = rows.iloc[start:stop]
+    # more chunks than rows: this chunk is empty, an empty table of the sweep's columns (from one row's run)
+    part = rows.iloc[start:stop] if stop > start else rows.iloc[:1]
     params = part.drop(columns=["seed"])
     seeds = part["seed"].to_numpy()
     if keep == "last":
@@ -131,11 +133,18 @@ def run_chunk(rows: pd.DataFrame, folder: str | os.PathLike, n_chunks: int, chun
         frame = tidy(simulate(params, seeds, steps, workers=workers, keep=keep, progress=progress))
     frame["scenario"] = part.index.to_numpy()[frame["scenario"].to_numpy()]  # global row ids
     frame = frame.rename(columns={"scenario": "row"})
+    if stop == start:
+        frame = frame.iloc[:0]
     Path(folder).mkdir(parents=True, exist_ok=True)
-    if record is not None:
-        timings = {**record.get("timings_seconds", {}), "simulate": round(time.perf_counter() - started, 4)}
-        write_json(chunk_manifest_path(target), {**record, "timings_seconds": timings})
-    atomic_write_bytes(target, lambda tmp: frame.to_parquet(tmp, index=False))
+
+    def write(tmp: Path) -> None:
+        frame.to_parquet(tmp, index=False)
+        if record is not None:  # its record, with the file's digest, before the file is renamed into place
+            timings = {**record.get("timings_seconds", {}), "simulate": round(time.perf_counter() - started, 4)}
+            write_json(chunk_manifest_path(target), {**record, "timings_seconds": timings,
+                                                     "files": {target.name: file_record(tmp, target.name)}})
+
+    atomic_write_bytes(target, write)
     return target, True
 
 
