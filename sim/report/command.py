@@ -45,9 +45,19 @@ def run(cfg: DictConfig) -> tuple[Path, dict[str, Any]]:
     ``result["report_error"]`` holds a message if the study is complete but its report failed."""
     _check_report_extra(cfg)  # before any work; study_run.run validates the rest
     folder, result = study_run.run(cfg)
-    if cfg.report and not (folder / "report.pdf").is_file():
+    if cfg.report and _report_missing(folder):
         result["report_error"] = write_report_safely(folder)
     return folder, result
+
+
+def _report_missing(folder: Path) -> bool:
+    """Whether the study's report is missing, or no longer what was written (then it is written again)."""
+    from sim.sweeps.integrity import damaged
+    from sim.sweeps.runs import read_manifest
+
+    files = read_manifest(folder / "manifest.json").get("files") or {}
+    return (not (folder / "report.pdf").is_file()
+            or damaged(folder, {k: v for k, v in files.items() if k in study_run.REPORT_FILES}) is not None)
 
 
 def write_report_safely(folder: Path) -> str | None:

@@ -205,3 +205,33 @@ def merging_lock(folder: str | os.PathLike) -> Iterator[None]:
             path.unlink(missing_ok=True)
     finally:
         os.close(fd)
+
+
+def release_abandoned(folder: str | os.PathLike, wait: float = 3.0) -> None:
+    """After an interruption: remove the locks and temporaries in ``folder`` that no live process holds (those
+    of workers killed with the command), waiting up to ``wait`` seconds for workers that are still ending."""
+    folder = Path(folder)
+    deadline = time.monotonic() + wait
+    while folder.is_dir():
+        held = False
+        for path in folder.glob(".*.lock"):
+            if path.name == SWEEP_LOCK:
+                continue
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                    path.unlink()
+                    remove_stale_temporaries(path.parent / path.name[1:-len(".lock")])
+            except BlockingIOError:
+                held = True
+            except FileNotFoundError:
+                pass
+            finally:
+                os.close(fd)
+        if not held or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)

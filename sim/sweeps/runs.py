@@ -175,6 +175,11 @@ def run_folder(cfg: DictConfig, override_dirname: str) -> Path:
     return Path(cfg.results_root) / check_name(cfg.name) / leaf
 
 
+def sweep_folder(cfg: DictConfig) -> Path:
+    """The folder a run writes into with the other jobs of its sweep: ``<results_root>/<name>``."""
+    return Path(cfg.results_root) / check_name(cfg.name)
+
+
 def _refuse(folder: Path, recorded: dict | None, identity: dict) -> ConfigError:
     return ConfigError(f"{folder}: already holds finished results of different inputs "
                        f"({differences(recorded, identity)}); rerun with force=true to replace them, "
