@@ -43,12 +43,12 @@ def ignore_interrupts() -> None:
 
 @contextmanager
 def keeping(what: str) -> Iterator[None]:
-    """While the block runs, an interruption reports ``what`` as kept (e.g. "finished runs in results/runs")."""
-    _kept.append(what)
+    """An interruption of the block reports ``what`` as kept (e.g. "the finished stages in ...")."""
     try:
         yield
-    finally:
-        _kept.remove(what)
+    except KeyboardInterrupt:
+        _kept.append(what)
+        raise
 
 
 def interruption(err: KeyboardInterrupt, kept: list[str] | None = None) -> tuple[str, int]:
@@ -56,5 +56,5 @@ def interruption(err: KeyboardInterrupt, kept: list[str] | None = None) -> tuple
     signum = getattr(err, "signum", signal.SIGINT)
     name = signal.Signals(signum).name
     where = "; ".join(dict.fromkeys([*(kept or []), *_kept])) or "finished results"
-    return (f"interrupted ({name}): nothing partial was left; kept: {where}; rerun the same command to resume "
-            "(finished work is skipped)", 128 + signum)
+    return (f"interrupted ({name}); kept: {where}; nothing half-written is left; rerun the same command to "
+            "resume (finished work is skipped)", 128 + signum)

@@ -269,6 +269,7 @@ def study_work_dir(study: Any, results_root: str | Path, name: str) -> Iterator[
         yield work
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: nothing in it is needed to resume (the stages are kept)
         shutil.rmtree(work, ignore_errors=True)
+        _remove_if_empty(parent)
         raise
     except BaseException:
         logger.warning("working folder kept for inspection: %s", work)
@@ -276,7 +277,11 @@ def study_work_dir(study: Any, results_root: str | Path, name: str) -> Iterator[
     for old in [work, *parent.glob(f"{glob.escape(name)}-*")]:
         if old.name.startswith(f"{name}-") and "-" not in old.name[len(name) + 1:]:
             shutil.rmtree(old, ignore_errors=True)
+    _remove_if_empty(parent)
+
+
+def _remove_if_empty(folder: Path) -> None:
     try:
-        parent.rmdir()  # only when no other study is using it
+        folder.rmdir()  # only when no other study is using it
     except OSError:
         pass
