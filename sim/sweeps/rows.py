@@ -41,6 +41,11 @@ def read_rows(path: str | os.PathLike | None) -> pd.DataFrame:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{key}={str(path)!r}: cannot be read as "
                          f"{'Parquet' if path.suffix in ('.parquet', '.pq') else 'CSV'} ({first})") from None
+    names = _header(path) if path.suffix not in (".parquet", ".pq") else [str(c) for c in frame.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{key}={str(path)!r}: column {repeated[0]!r} appears {names.count(repeated[0])} times; "
+                         "give each parameter once")
     if len(frame) == 0:
         raise ValueError(f"{key}={str(path)!r}: has no rows; give at least one parameter row")
     if "row" in frame.columns:
@@ -52,6 +57,14 @@ def read_rows(path: str | os.PathLike | None) -> pd.DataFrame:
     if "seed" not in frame.columns:
         frame["seed"] = frame.index.to_numpy()
     return frame
+
+
+def _header(path: Path) -> list[str]:
+    """A CSV file's column names as written (pandas renames a repeated one ``name.1``)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        return [name.strip() for name in next(csv.reader(f), [])]
 
 
 def with_base(rows: pd.DataFrame, base: Params) -> pd.DataFrame:

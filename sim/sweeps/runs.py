@@ -27,7 +27,7 @@ from sim.runtime.limits import check_fits
 from sim.sweeps.config import params_from_config
 from sim.sweeps.identity import differences, file_sha256, identity_record, read_identity, same
 from sim.sweeps.integrity import damaged, file_record, file_records, rerun_command, verify
-from sim.sweeps.paired import paired_outcomes, plot_paired, summarise
+from sim.sweeps.paired import HEADLINE_EFFECTS, paired_outcomes, parse_effect, plot_paired, summarise
 from sim.sweeps.results import (
     MANIFEST,
     atomic_folder,
@@ -320,21 +320,26 @@ def _title(cfg: DictConfig) -> str:
     return f"{name}: {cfg.description}" if name else str(cfg.description)
 
 
-def screen_summary(outcome: Outcome, headline: tuple[str, ...] = ("fragmentation", "access", "needs_met",
-                                                                    "experience", "value")) -> str:
-    """A one-screen summary of a paired run: end-of-horizon means and the alliance's effect."""
+def screen_summary(outcome: Outcome, headline: tuple[str, ...] = HEADLINE_EFFECTS) -> str:
+    """A one-screen summary of a paired run: end-of-horizon means and the alliance's effect on each headline
+    outcome, signed as in the study and the report (positive = better under the alliance)."""
     lines = [f"results: {outcome.folder}" + ("  (already complete: skipped)" if outcome.skipped else "")]
     if outcome.summary is None:
         return lines[0]
     s = outcome.summary.set_index("outcome")
     step = int(s["step"].iloc[0])
-    lines.append(f"month {step}, {int(s['n_seeds'].iloc[0])} seeds per mode, mean [95% interval]")
-    lines.append(f"{'outcome':<16}{'alliance':>22}{'traditional':>22}{'alliance - trad.':>26}")
-    for name in headline:
+    lines.append(f"month {step}, {int(s['n_seeds'].iloc[0])} seeds per mode, mean [95% interval]; effect of the "
+                 "alliance: positive = better (reduction = traditional - alliance, gain = alliance - traditional)")
+    lines.append(f"{'outcome':<16}{'alliance':>22}{'traditional':>22}{'alliance effect':>36}")
+    for effect in headline:
+        name, sign = parse_effect(effect)
         r = s.loc[name]
         cells = [f"{r[f'{k}_mean']:.3f} [{r[f'{k}_low']:.3f}, {r[f'{k}_high']:.3f}]"
-                 for k in ("alliance", "traditional", "difference")]
-        lines.append(f"{name:<16}{cells[0]:>22}{cells[1]:>22}{cells[2]:>26}")
+                 for k in ("alliance", "traditional")]
+        low, high = sorted((sign * r["difference_low"], sign * r["difference_high"]))
+        kind = effect[len(name) + 1:]
+        cells.append(f"{kind} {sign * r['difference_mean'] + 0.0:.3f} [{low + 0.0:.3f}, {high + 0.0:.3f}]")
+        lines.append(f"{name:<16}{cells[0]:>22}{cells[1]:>22}{cells[2]:>36}")
     return "\n".join(lines)
 
 
