@@ -248,7 +248,8 @@ COLLECT_CASES = [
     ("mixed-chunking", _mixed_chunking, ["mixes chunkings", "2, 3"]),
     ("missing-chunk", _missing_chunk, ["chunks 1 of 2", "missing", "--partial"]),
     ("other-sweep", _other_sweep, ["different row sweeps", "0000000000000000"]),
-    ("corrupt-chunk", _corrupt_chunk, ["chunk file cannot be read"]),
+    ("corrupt-chunk", _corrupt_chunk, ["chunk-00001-of-00002.parquet (100 bytes", "damaged",
+                                       "python experiments/run.py", "experiment.chunk=1 force=true"]),
 ]
 
 
