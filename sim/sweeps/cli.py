@@ -75,9 +75,11 @@ def fail(err: BaseException) -> int:
               "to complete the rest", file=sys.stderr, flush=True)
         return 3
     if isinstance(err, OSError) and err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        where = err.filename or "the results folder"
-        print(f"error: cannot write {where} ({err.strerror or err}); choose a writable folder (or copy the results "
-              "there) and rerun", file=sys.stderr, flush=True)
+        where = Path(err.filename) if err.filename else None
+        if where is not None and where.name.startswith(".") and ".tmp-" in where.name:
+            where = where.parent  # a temporary beside its destination: name the folder
+        print(f"error: cannot write into {where or 'the results folder'} ({err.strerror or err}); choose a writable "
+              "folder (or copy the results to one) and rerun there", file=sys.stderr, flush=True)
         return 2
     if isinstance(err, MemoryError):
         print("error: out of memory; run fewer seeds, steps or rows at a time (experiment.keep=last, "
