@@ -261,7 +261,17 @@ def _empty(root: Path, d: Path) -> Path:
     return d / "empty"
 
 
+def _damaged_run(root: Path, d: Path, file: str, damage) -> Path:
+    folder = _copy(root / "paired", d / file.split(".")[0])
+    damage(next(p for p in folder.iterdir() if p.is_dir()) / file)
+    return folder
+
+
 COLLECT_CASES = [
+    ("truncated-outcomes", lambda r, d: _damaged_run(r, d, "outcomes.parquet", lambda p: p.write_bytes(
+        p.read_bytes()[:200])), ["outcomes.parquet (200 bytes", "damaged", "python experiments/run.py", "force=true"]),
+    ("garbled-summary", lambda r, d: _damaged_run(r, d, "summary.csv", lambda p: p.write_bytes(
+        p.read_bytes().replace(b"fragmentation", b"fragmentati0n"))), ["summary.csv", "content differs", "force=true"]),
     ("no-folder", lambda r, d: d / "nope", ["nope", "no such results folder"]),
     ("empty", _empty, ["empty", "no complete runs"]),
     ("mixed-kinds", _mixed_kinds, ["mixes row-sweep chunks", "paired runs", "params.horizon=6,seeds=2"]),

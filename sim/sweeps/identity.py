@@ -10,7 +10,6 @@ otherwise it refuses and names what differs.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -35,7 +34,6 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-@functools.cache
 def model_source() -> str:
     """SHA-256 (hex) of the model's source files: the stamp of the compiled model's cache. The one import of
     it outside :mod:`sim.model` (repoint here if the model moves)."""
