@@ -583,3 +583,51 @@ def test_a_terminated_study_keeps_its_stages_and_its_rerun_removes_every_working
     assert "[morris] already finished: resumed" in rerun.stdout
     assert not work.exists(), list(work.rglob("*"))  # removed once the study completed
     assert not _leftovers(tmp_path)
+
+
+def test_a_study_with_a_truncated_table_is_refused_not_reported(tmp_path, study):
+    import shutil
+
+    folder = tmp_path / "sensitivity" / "smoke"
+    shutil.copytree(study, folder)
+    sobol = folder / "sobol.csv"
+    sobol.write_bytes(sobol.read_bytes()[:300])
+    for report in ("report.html", "report.pdf"):
+        (folder / report).unlink()
+    again = run_entry("sensitivity", ["study=smoke", "name=smoke", f"results_root={tmp_path}", "workers=2"], tmp_path,
+                      env={"TMPDIR": str(tmp_path)})
+    _one_error(again, "sobol.csv (300 bytes", "damaged", "python experiments/sensitivity.py", "force=true")
+    assert "already complete" not in again.stdout and not (folder / "report.pdf").exists()
+    _one_error(run_entry("report", [str(folder)], tmp_path), "sobol.csv", "damaged", "force=true")
+    assert not (folder / "report.pdf").exists() and not _leftovers(tmp_path)
+
+
+def test_a_study_named_like_its_link_is_refused_and_latest_stays_a_link(tmp_path, study):
+    import shutil
+
+    shutil.copytree(study.parent, tmp_path / "sensitivity", symlinks=True)
+    latest = tmp_path / "sensitivity" / "latest"
+    before = os.readlink(latest)
+    _one_error(run_entry("sensitivity", ["study=smoke", "name=latest", f"results_root={tmp_path}"], tmp_path),
+               "name='latest'", "reserved")
+    assert os.readlink(latest) == before
+
+
+def test_a_report_on_a_read_only_file_system_is_one_line(tmp_path, study):
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare to mount a read-only file system")
+    folder = tmp_path / "ro" / "smoke"
+    shutil.copytree(study, folder)
+    for report in ("report.html", "report.pdf"):
+        (folder / report).unlink()
+    ro = folder.parent
+    script = (f"mount --bind {ro} {ro} && mount -o remount,bind,ro {ro} && "
+              f"exec {sys.executable} {ROOT / 'experiments' / 'report.py'} {folder}")
+    proc = subprocess.run(["unshare", "-m", "bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TMPDIR": str(tmp_path)})
+    if "mount:" in proc.stderr or "unshare:" in proc.stderr:
+        pytest.skip(f"cannot mount here: {proc.stderr.strip()}")
+    _one_error(proc, f"cannot write into {folder}", "Read-only file system", "writable folder")
+    assert not (folder / "report.pdf").exists()
