@@ -631,3 +631,16 @@ def test_a_report_on_a_read_only_file_system_is_one_line(tmp_path, study):
         pytest.skip(f"cannot mount here: {proc.stderr.strip()}")
     _one_error(proc, f"cannot write into {folder}", "Read-only file system", "writable folder")
     assert not (folder / "report.pdf").exists()
+
+
+def test_overrides_too_long_for_a_folder_name_get_a_distinct_hashed_folder(tmp_path):
+    def events(n: int) -> str:
+        return "params.events=[" + ",".join(f'"budget_cut@{i}=0.01"' for i in range(1, n)) + "]"
+
+    for n in (30, 31):  # two runs whose names differ only past the cut
+        proc = run_entry("run", [events(n), "seeds=2", "params.horizon=40", "figure=false", f"results_root={tmp_path}"],
+                         tmp_path)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    folders = [p for p in (tmp_path / "runs").iterdir() if is_complete(p)]
+    assert len(folders) == 2 and all(len(p.name.encode()) <= 150 for p in folders)
+    assert not _leftovers(tmp_path)
