@@ -644,3 +644,20 @@ def test_overrides_too_long_for_a_folder_name_get_a_distinct_hashed_folder(tmp_p
     folders = [p for p in (tmp_path / "runs").iterdir() if is_complete(p)]
     assert len(folders) == 2 and all(len(p.name.encode()) <= 150 for p in folders)
     assert not _leftovers(tmp_path)
+
+
+def test_a_report_that_fails_on_an_old_damaged_study_exits_2_not_the_disk_full_code(tmp_path, study):
+    import shutil
+
+    folder = tmp_path / "sensitivity" / "smoke"
+    shutil.copytree(study, folder)
+    record = json.loads((folder / "manifest.json").read_text())
+    del record["files"]  # as a study made before folders recorded their files
+    (folder / "manifest.json").write_text(json.dumps(record))
+    (folder / "convergence.csv").write_text("a,b\n1,2\n")
+    for report in ("report.html", "report.pdf"):
+        (folder / report).unlink()
+    proc = run_entry("sensitivity", ["study=smoke", "name=smoke", f"results_root={tmp_path}", "workers=2"], tmp_path,
+                     env={"TMPDIR": str(tmp_path)})
+    line = _one_error(proc, "the report could not be written", "damaged", f"python experiments/report.py {folder}")
+    assert "disk is full" not in line and not (folder / "report.pdf").exists()
