@@ -176,7 +176,10 @@ class Study:
         manifest = manifest if isinstance(manifest, dict) else {}
         remake = (f"remake the study with: {manifest['command']} force=true" if manifest.get("command") else
                   "remake the study (its command with force=true)")
-        verify(folder, manifest.get("files"), remake, skip=REPORT_FILES)  # the report is what we rewrite
+        files = manifest.get("files") or {}
+        # the report is what we rewrite; an optional table that is gone only leaves its section out
+        absent = [name for name in files if not (folder / name).exists()]
+        verify(folder, files, remake, skip=[*REPORT_FILES, *absent])
         return cls(folder, config, manifest)
 
     def _read(self, name: str, reader) -> pd.DataFrame | None:
