@@ -82,7 +82,7 @@ def differences(recorded: Mapping[str, Any] | None, current: Mapping[str, Any], 
     def one(k: str) -> str:
         before, after = old.get(k, "<unset>"), new.get(k, "<unset>")
         if k == "model_source_sha256":
-            return f"the model's code (sim/model/*.py, SHA-256 {str(before)[:12]} -> {str(after)[:12]})"
+            return f"the model's code: sim/model/*.py SHA-256 {str(before)[:12]} -> {str(after)[:12]}"
         return f"{k}: {short(before)} -> {short(after)}"
 
     shown = [one(k) for k in keys[:limit]]
