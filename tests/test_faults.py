@@ -458,18 +458,20 @@ def test_results_of_other_model_code_are_refused_naming_the_code(tmp_path):
 
 
 def test_collect_refuses_a_folder_a_sweep_is_writing_and_merges_it_once_done(tmp_path):
+    from sim.sweeps.results import destination_lock
+
     sweep = ["-m", "hydra/launcher=basic", "params.n_providers=5,6,7,8", "seeds=2", "params.horizon=24",
              "figure=false", f"results_root={tmp_path}"]
-    proc = subprocess.Popen([*RUN, *sweep], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
     runs = tmp_path / "runs"
-    _wait_for(lambda: runs.is_dir() and any(is_complete(p) for p in runs.iterdir()), 120, "a finished job")
-    during = run_entry("collect", [str(runs)], tmp_path)
-    finished = sum(is_complete(p) for p in runs.iterdir())
-    assert proc.poll() is None or finished == 4  # the sweep was still going when collect ran
-    if proc.poll() is None:
-        _one_error(during, "a sweep is still writing into it", "collect it once that command has ended")
-        assert not list(runs.glob("merged*"))
+    # the last job waits for this lock (as for a twin run), so the sweep is surely still going when collect runs
+    with destination_lock(runs / "params.horizon=24,params.n_providers=8,seeds=2"):
+        proc = subprocess.Popen([*RUN, *sweep], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+        _wait_for(lambda: sum(is_complete(p) for p in runs.iterdir()) == 3, 120, "three finished jobs")
+        during = run_entry("collect", [str(runs)], tmp_path)
+        assert proc.poll() is None
+    _one_error(during, "a sweep is still writing into it", "collect it once that command has ended")
+    assert not list(runs.glob("merged*"))
     assert proc.wait(timeout=300) == 0, proc.stderr.read()[-2000:]
     after = run_entry("collect", [str(runs)], tmp_path)
     assert after.returncode == 0, after.stderr
