@@ -70,7 +70,8 @@ class Outcome:
 #: Longest results folder name: room for the temporaries and locks named after it within a file name's 255 bytes.
 MAX_NAME = 100
 #: Names that mean something else in results_root: the studies' folder and the link to the newest study.
-RESERVED_NAMES = {"sensitivity": "the folder of the sensitivity studies", "latest": "the link to the newest study"}
+RESERVED_NAMES = {"sensitivity": "<results_root>/sensitivity holds the sensitivity studies",
+                  "latest": "<results_root>/sensitivity/latest points to the newest study"}
 
 
 def check_name(value: object, key: str = "name") -> str:
@@ -85,8 +86,8 @@ def check_name(value: object, key: str = "name") -> str:
         raise ConfigError(f"{key}={name[:20]}... ({len(name.encode())} bytes): too long; use at most {MAX_NAME} "
                           "bytes, e.g. name=my_sweep")
     if name in RESERVED_NAMES:
-        raise ConfigError(f"{key}={name!r}: reserved ({RESERVED_NAMES[name]} in results_root); choose another "
-                          "name, e.g. name=my_sweep")
+        raise ConfigError(f"{key}={name!r}: reserved ({RESERVED_NAMES[name]}); choose another name, e.g. "
+                          "name=my_sweep")
     return name
 
 
