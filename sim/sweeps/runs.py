@@ -468,8 +468,9 @@ def _write_together(folder: Path, outputs: dict[str, pd.DataFrame], record: dict
             tmp = temporary_name(target)
             written.append((tmp, target))
             files = {out.name: file_record(t, out.name) for t, out in written[:-1]}
-            tmp.write_text(json.dumps({**manifest(seeds=[], timings={}), **record, "files": files}, indent=2,
-                                      default=str) + "\n")
+            provenance = {k: v for k, v in manifest(seeds=[], timings={}).items()
+                          if k not in ("seeds", "timings_seconds")}
+            tmp.write_text(json.dumps({**provenance, **record, "files": files}, indent=2, default=str) + "\n")
     except BaseException:
         for tmp, _ in written:
             tmp.unlink(missing_ok=True)
