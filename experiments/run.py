@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 from sim.conf import SEARCH_PATH, directory
 from sim.sweeps.cli import command, config_checker, task
 from sim.sweeps.config import register
-from sim.sweeps.runs import preflight, run, screen_summary
+from sim.sweeps.runs import preflight, run, screen_summary, sweep_folder
 
 register()
 
@@ -29,7 +29,7 @@ def main(cfg: DictConfig) -> None:
 
 
 def cli() -> None:
-    command(main, config_checker(directory(), "config", preflight))
+    command(main, config_checker(directory(), "config", preflight, sweep_folder))
 
 
 if __name__ == "__main__":

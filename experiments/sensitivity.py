@@ -35,7 +35,7 @@ def main(cfg: DictConfig) -> None:
     print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in result["timings"].items()))
     if result.get("report_error"):
         print(f"error: {result['report_error']}", file=sys.stderr, flush=True)
-        sys.exit(3)
+        sys.exit(result.get("report_exit", 3))  # 3 only for a full disk
 
 
 def cli() -> None:

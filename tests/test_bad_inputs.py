@@ -36,8 +36,26 @@ def _truncated_parquet(folder: Path) -> str:
     return str(path)
 
 
+def _file_in_the_way(folder: Path) -> str:
+    (folder / "out").mkdir(exist_ok=True)
+    (folder / "out" / "runs").write_text("not a folder")
+    return f"results_root={folder / 'out'}"
+
+
+LONG_NAME = "n" * 300
+
 # (id, argv builder (folder -> argv), fragments the one-line message must contain)
 RUN_CASES = [
+    ("name-too-long", lambda d: [f"name={LONG_NAME}"], ["name=nnnnnnnnnnnnnnnnnnnn...", "300 bytes", "at most 100"]),
+    ("name-latest", lambda d: ["name=latest"], ["name='latest'", "reserved", "another name"]),
+    ("name-sensitivity", lambda d: ["name=sensitivity"], ["name='sensitivity'", "reserved", "studies"]),
+    ("results-path-is-a-file", lambda d: [_file_in_the_way(d)], ["name:", "runs", "is not a folder"]),
+    ("results-root-is-a-file", lambda d: [f"results_root={_rows(d, 'f', 'x')}"], ["results_root=", "cannot write"]),
+    ("launcher-unknown", lambda d: ["-m", "hydra/launcher=jobllib", "seeds=2"],
+     ["hydra/launcher=jobllib", "no such launcher", "joblib", "submitit_local"]),
+    ("rows-repeated-column", lambda d: ["experiment=rows", "experiment.rows_file=" + _rows(
+        d, "two.csv", "initial_trust,horizon,initial_trust\n0.2,6,0.3\n")],
+     ["two.csv", "'initial_trust' appears 2 times"]),
     ("unknown-param", lambda d: ["params.trust=0.3"], ["params.trust", "no such setting", "initial_trust"]),
     ("int-not-a-number", lambda d: ["params.n_providers=abc"], ["params.n_providers=abc", "Integer"]),
     ("above-range", lambda d: ["params.initial_trust=1.5"], ["params.initial_trust=1.5", "[0, 1]"]),
@@ -122,6 +140,8 @@ RUN_CASES = [
 ]
 
 STUDY_CASES = [
+    ("name-latest", ["name=latest"], ["name='latest'", "reserved"]),
+    ("name-too-long", [f"name={LONG_NAME}"], ["300 bytes", "at most 100"]),
     ("sobol-n", ["study.sobol_n=1000"], ["study.sobol_n=1000", "power of 2"]),
     ("replicates", ["study.replicates=0"], ["study.replicates=0", ">= 1"]),
     ("outcome", ["study.outcomes=[nonsense]"], ["'nonsense'", "fragmentation_reduction"]),
@@ -167,7 +187,7 @@ def test_run_refuses_bad_input(tmp_path, case, argv, fragments):
         args = [*args, f"results_root={tmp_path / 'out'}"]
     proc = run_entry("run", args, tmp_path, env={"TMPDIR": str(tmp_path)})
     _assert_refused(proc, fragments, tmp_path, set())
-    assert not (tmp_path / "out" / "runs").exists() or not any((tmp_path / "out" / "runs").iterdir())
+    assert not (tmp_path / "out" / "runs").is_dir() or not any((tmp_path / "out" / "runs").iterdir())
 
 
 @pytest.mark.parametrize(("case", "argv", "fragments"), STUDY_CASES, ids=[c[0] for c in STUDY_CASES])
@@ -241,14 +261,25 @@ def _empty(root: Path, d: Path) -> Path:
     return d / "empty"
 
 
+def _damaged_run(root: Path, d: Path, file: str, damage) -> Path:
+    folder = _copy(root / "paired", d / file.split(".")[0])
+    damage(next(p for p in folder.iterdir() if p.is_dir()) / file)
+    return folder
+
+
 COLLECT_CASES = [
+    ("truncated-outcomes", lambda r, d: _damaged_run(r, d, "outcomes.parquet", lambda p: p.write_bytes(
+        p.read_bytes()[:200])), ["outcomes.parquet (200 bytes", "damaged", "python experiments/run.py", "force=true"]),
+    ("garbled-summary", lambda r, d: _damaged_run(r, d, "summary.csv", lambda p: p.write_bytes(
+        p.read_bytes().replace(b"fragmentation", b"fragmentati0n"))), ["summary.csv", "content differs", "force=true"]),
     ("no-folder", lambda r, d: d / "nope", ["nope", "no such results folder"]),
     ("empty", _empty, ["empty", "no complete runs"]),
     ("mixed-kinds", _mixed_kinds, ["mixes row-sweep chunks", "paired runs", "params.horizon=6,seeds=2"]),
     ("mixed-chunking", _mixed_chunking, ["mixes chunkings", "2, 3"]),
     ("missing-chunk", _missing_chunk, ["chunks 1 of 2", "missing", "--partial"]),
     ("other-sweep", _other_sweep, ["different row sweeps", "0000000000000000"]),
-    ("corrupt-chunk", _corrupt_chunk, ["chunk file cannot be read"]),
+    ("corrupt-chunk", _corrupt_chunk, ["chunk-00001-of-00002.parquet (100 bytes", "damaged",
+                                       "python experiments/run.py", "experiment.chunk=1 force=true"]),
 ]
 
 
@@ -282,11 +313,15 @@ REPORT_CASES = [
     ("no-folder", None, None, ["nope", "not a folder"]),
     ("not-a-study", "manifest.json", lambda p: p.unlink(), ["not a complete sensitivity study", "manifest.json"]),
     ("corrupt-csv", "sobol.csv", _garbage, ["sobol.csv", "damaged"]),
-    ("truncated-parquet", "timeseries.parquet", _truncate, ["timeseries.parquet", "cannot be read"]),
+    ("truncated-parquet", "timeseries.parquet", _truncate, ["timeseries.parquet", "truncated", "damaged",
+                                                            "sensitivity.py", "force=true"]),
     ("corrupt-config", "config.yaml", lambda p: p.write_text("study: [unclosed\n  - : :"), ["config.yaml", "damaged"]),
     ("corrupt-manifest", "manifest.json", lambda p: p.write_text("{not json"), ["manifest.json", "damaged"]),
     ("empty-csv", "ablation.csv", lambda p: p.write_text(""), ["ablation.csv"]),
-    ("columns-missing", "convergence.csv", lambda p: p.write_text("a,b\n1,2\n"), ["damaged or incomplete"]),
+    ("columns-missing", "convergence.csv", lambda p: p.write_text("a,b\n1,2\n"), ["convergence.csv", "damaged",
+                                                                                  "force=true"]),
+    ("same-size-edit", "sobol.csv", lambda p: p.write_bytes(p.read_bytes().replace(b"0", b"1")),
+     ["sobol.csv", "content differs from the SHA-256", "force=true"]),
 ]
 
 
@@ -306,7 +341,17 @@ def _nan(X):
     return np.full(len(X), np.nan)
 
 
+def _two_outputs(X):
+    return np.zeros((len(X), 2))
+
+
 API_CASES = [
+    ("sobol-output-count", lambda d: sobol(_two_outputs, {"a": (0, 1), "b": (0, 1)}, 16, seed=1), ValueError,
+     ["func returned 128 outputs", "64 sample points", "one number per row"]),
+    ("sobol-seed-none", lambda d: sobol(lambda X: X[:, 0], {"a": (0, 1), "b": (0, 1)}, 16, seed=None), TypeError,
+     ["seed=None", "integer >= 0"]),
+    ("morris-seed-none", lambda d: morris(lambda X: X[:, 0], {"a": (0, 1), "b": (0, 1)}, 4, seed=None), TypeError,
+     ["seed=None", "integer >= 0"]),
     ("simulate-empty", lambda d: simulate([], []), ValueError, ["params", "no scenarios"]),
     ("simulate-none", lambda d: simulate(None, [0]), TypeError, ["params=None", "sequence of sim.Params"]),
     ("simulate-single", lambda d: simulate(Params(), [0]), TypeError, ["single Params"]),

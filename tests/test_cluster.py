@@ -142,9 +142,18 @@ def test_the_studys_working_folder_is_under_results_root_removed_on_success_and_
         assert work.parent == tmp_path.resolve() / ".study-work" and work.name.startswith("s1-")
         (work / "eval-1").mkdir()
     assert not (tmp_path / ".study-work").exists() and caplog.messages == []
-    with pytest.raises(KeyboardInterrupt), study_work_dir(study, tmp_path, "s2") as work:
-        raise KeyboardInterrupt
+    with pytest.raises(RuntimeError), study_work_dir(study, tmp_path, "s2") as work:
+        raise RuntimeError("a job failed")
     assert work.is_dir() and caplog.messages == [f"working folder kept for inspection: {work}"]
+    # an interruption removes its own; a success also those of this study's earlier runs, not another study's
+    with pytest.raises(KeyboardInterrupt), study_work_dir(study, tmp_path, "s2") as interrupted:
+        raise KeyboardInterrupt
+    assert not interrupted.exists() and work.is_dir()
+    other = tmp_path / ".study-work" / "s2-b-abcdefgh"
+    other.mkdir()
+    with study_work_dir(study, tmp_path, "s2"):
+        pass
+    assert not work.exists() and other.is_dir()
     with study_work_dir(SimpleNamespace(launcher=None), tmp_path, "s3") as work:
         assert work is None  # in-process: no working folder
 

@@ -343,3 +343,324 @@ def test_a_script_without_a_main_guard_gets_a_clear_message(tmp_path):
     assert proc.returncode != 0
     assert "workers=2" in proc.stderr and 'if __name__ == "__main__":' in proc.stderr
     assert set(OUTCOMES)  # the package imported in the script is the one under test
+
+
+# ------------------------------------------------------------------------------------------------
+# 8. Finished results you can trust: damaged files, changed model code, collect during a sweep
+# ------------------------------------------------------------------------------------------------
+def _one_error(proc: subprocess.CompletedProcess, *fragments: str) -> str:
+    """The one ``error:`` line of a refused command, holding every fragment; no traceback."""
+    message = proc.stdout + proc.stderr
+    assert proc.returncode == 2, message[-2000:]
+    assert "Traceback" not in message, message[-2000:]
+    errors = [line for line in message.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, message[-2000:]
+    for fragment in fragments:
+        assert fragment in errors[0], (fragment, errors[0])
+    return errors[0]
+
+
+PAIRED = ["seeds=2", "params.horizon=6", "figure=false"]
+
+
+def test_a_truncated_run_is_neither_reused_nor_merged_and_force_remakes_it(tmp_path):
+    args = [*PAIRED, f"results_root={tmp_path}"]
+    assert run_entry("run", args, tmp_path).returncode == 0
+    folder = tmp_path / "runs" / "figure=false,params.horizon=6,seeds=2"
+    if not folder.is_dir():
+        folder = tmp_path / "runs" / "params.horizon=6,seeds=2"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert set(manifest["files"]) == {"outcomes.parquet", "summary.csv", "config.yaml"}
+    assert all(r["holds"] and len(r["sha256"]) == 64 for r in manifest["files"].values())  # the folder's index
+    outcomes = folder / "outcomes.parquet"
+    outcomes.write_bytes(outcomes.read_bytes()[:200])  # a real truncation
+    rerun = run_entry("run", args, tmp_path)
+    _one_error(rerun, "outcomes.parquet (200 bytes", "truncated", "python experiments/run.py", "force=true")
+    assert "skipped" not in rerun.stdout and outcomes.stat().st_size == 200  # not reused, not touched
+    collected = run_entry("collect", [str(tmp_path / "runs")], tmp_path)
+    _one_error(collected, "outcomes.parquet", "damaged", "force=true")
+    assert not list((tmp_path / "runs").glob("merged*"))
+    forced = run_entry("run", [*args, "force=true"], tmp_path)
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert run_entry("run", args, tmp_path).stdout.count("skipped") == 1  # remade and intact again
+    assert run_entry("collect", [str(tmp_path / "runs")], tmp_path).returncode == 0
+    assert not _leftovers(tmp_path)
+
+
+def test_a_garbled_summary_is_not_reused_or_merged(tmp_path):
+    args = [*PAIRED, f"results_root={tmp_path}"]
+    assert run_entry("run", args, tmp_path).returncode == 0
+    summary = next((tmp_path / "runs").glob("*/summary.csv"))
+    text = summary.read_bytes()
+    summary.write_bytes(text.replace(b"fragmentation", b"\xff\xfe\x00garbage"))
+    _one_error(run_entry("run", args, tmp_path), "summary.csv", "damaged", "force=true")
+    _one_error(run_entry("collect", [str(tmp_path / "runs")], tmp_path), "summary.csv", "damaged")
+    assert not (tmp_path / "runs" / "merged_summary.csv").exists()
+
+
+def test_a_truncated_chunk_is_not_reused_and_its_remedy_remakes_it(tmp_path):
+    rows = tmp_path / "rows.csv"
+    pd.DataFrame({"initial_trust": [0.1, 0.5, 0.9], "horizon": 6}).to_csv(rows, index=False)
+    common = ["experiment=rows", f"experiment.rows_file={rows}", "experiment.n_chunks=2", f"results_root={tmp_path}",
+              "name=x"]
+    for chunk in (0, 1):
+        assert run_entry("run", [*common, f"experiment.chunk={chunk}"], tmp_path).returncode == 0
+    part = tmp_path / "x" / "chunk-00001-of-00002.parquet"
+    part.write_bytes(part.read_bytes()[:300])
+    rerun = run_entry("run", [*common, "experiment.chunk=1"], tmp_path)
+    line = _one_error(rerun, "chunk-00001-of-00002.parquet (300 bytes", "damaged", "experiment.chunk=1 force=true")
+    _one_error(run_entry("collect", [str(tmp_path / "x")], tmp_path), "chunk-00001-of-00002.parquet", "force=true")
+    assert not (tmp_path / "x" / "merged.parquet").exists()
+    remedy = line.split("remake it with: python experiments/run.py ", 1)[1].split()
+    assert run_entry("run", remedy, tmp_path).returncode == 0  # the message's command, as given
+    collected = run_entry("collect", [str(tmp_path / "x")], tmp_path)
+    assert collected.returncode == 0, collected.stderr
+    assert len(pd.read_parquet(tmp_path / "x" / "merged.parquet")) == 3
+
+
+def _changed_model_digest(tmp_path: Path) -> str:
+    """The model-source digest of a copy of sim/model with one constant changed (the source under test is
+    left alone: its compiled cache is stamped with the real digest)."""
+    import shutil
+
+    from sim.engine import compiled
+
+    copy = tmp_path / "sim"
+    for folder in compiled.MODEL_SOURCES:
+        shutil.copytree(folder, copy / folder.name, ignore=shutil.ignore_patterns("__pycache__"))
+    source = copy / "model" / "logistic.py"
+    text = source.read_text()
+    source.write_text(text + "\nCHANGED_CONSTANT = 0.5\n")
+    original = compiled.MODEL_SOURCES, compiled._SIM
+    compiled.MODEL_SOURCES, compiled._SIM = tuple(copy / f.name for f in compiled.MODEL_SOURCES), copy
+    try:
+        return compiled.model_source_digest.__wrapped__().hex()  # not the cached digest of the real source
+    finally:
+        compiled.MODEL_SOURCES, compiled._SIM = original
+
+
+def test_results_of_other_model_code_are_refused_naming_the_code(tmp_path):
+    from sim.sweeps import identity
+
+    args = [*PAIRED, f"results_root={tmp_path}"]
+    assert run_entry("run", args, tmp_path).returncode == 0
+    changed = _changed_model_digest(tmp_path)
+    assert changed != identity.model_source()
+
+    def with_changed_code() -> None:  # in the child: the model's source is the changed copy
+        identity.model_source = lambda: changed
+
+    rerun = run_entry("run", args, tmp_path, preexec=with_changed_code)
+    _one_error(rerun, "different inputs", "the model's code: sim/model and sim/engine SHA-256", changed[:12], "force=true")
+    forced = run_entry("run", [*args, "force=true"], tmp_path, preexec=with_changed_code)
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    recorded = json.loads(next((tmp_path / "runs").glob("*/manifest.json")).read_text())
+    assert recorded["identity"]["inputs"]["model_source_sha256"] == changed
+
+
+def test_collect_refuses_a_folder_a_sweep_is_writing_and_merges_it_once_done(tmp_path):
+    from sim.sweeps.results import destination_lock
+
+    sweep = ["-m", "hydra/launcher=basic", "params.n_providers=5,6,7,8", "seeds=2", "params.horizon=24",
+             "figure=false", f"results_root={tmp_path}"]
+    runs = tmp_path / "runs"
+    # the last job waits for this lock (as for a twin run), so the sweep is surely still going when collect runs
+    with destination_lock(runs / "params.horizon=24,params.n_providers=8,seeds=2"):
+        proc = subprocess.Popen([*RUN, *sweep], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+        _wait_for(lambda: sum(is_complete(p) for p in runs.iterdir()) == 3, 120, "three finished jobs")
+        during = run_entry("collect", [str(runs)], tmp_path)
+        assert proc.poll() is None
+    _one_error(during, "a sweep is still writing into it", "collect it once that command has ended")
+    assert not list(runs.glob("merged*"))
+    assert proc.wait(timeout=300) == 0, proc.stderr.read()[-2000:]
+    after = run_entry("collect", [str(runs)], tmp_path)
+    assert after.returncode == 0, after.stderr
+    merged = pd.read_parquet(runs / "merged.parquet")
+    assert merged["run"].nunique() == 4
+    record = json.loads((runs / "merged.manifest.json").read_text())
+    assert len(record["merged"]) == 4 and set(record["files"]) == {"merged.parquet", "merged_summary.csv"}
+    # a researcher's columns: the preset's name and each override
+    assert set(merged["preset"]) == {"default"} and sorted(merged["params.n_providers"].unique()) == [5, 6, 7, 8]
+    assert set(merged["seeds"]) == {2} and "hydra/launcher" not in merged.columns
+    # a result added later makes the merged table out of date: the run says so
+    more = run_entry("run", ["params.n_providers=9", "seeds=2", "params.horizon=24", "figure=false",
+                             f"results_root={tmp_path}"], tmp_path)
+    assert more.returncode == 0 and "merged.parquet is out of date" in more.stderr
+    assert not _leftovers(runs)
+
+
+def test_an_empty_chunk_completes_and_merges_to_every_row_once(tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("initial_trust,horizon\n0.4,6\n")
+    proc = run_entry("run", ["-m", "hydra/launcher=basic", "experiment=rows", f"experiment.rows_file={rows}",
+                             "experiment.n_chunks=3", "experiment.chunk=0,1,2", f"results_root={tmp_path}",
+                             "name=one"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(list((tmp_path / "one").glob("chunk-*-of-00003.parquet"))) == 3
+    assert run_entry("collect", [str(tmp_path / "one")], tmp_path).returncode == 0
+    merged = pd.read_parquet(tmp_path / "one" / "merged.parquet")
+    assert list(merged["row"]) == [0] and merged["initial_trust"].tolist() == [0.4]
+
+
+def test_the_command_line_signs_effects_as_the_report_does(tmp_path):
+    proc = run_entry("run", [*PAIRED, f"results_root={tmp_path}"], tmp_path)
+    assert proc.returncode == 0
+    summary = pd.read_csv(next((tmp_path / "runs").glob("*/summary.csv"))).set_index("outcome")
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("fragmentation "))
+    shown = float(line.split("reduction ")[1].split()[0])
+    assert shown == pytest.approx(-summary.loc["fragmentation", "difference_mean"], abs=1e-3)  # trad. - alliance
+    access = next(x for x in proc.stdout.splitlines() if x.startswith("access "))
+    assert float(access.split("gain ")[1].split()[0]) == pytest.approx(summary.loc["access", "difference_mean"],
+                                                                       abs=1e-3)
+    assert "alliance - trad." not in proc.stdout
+
+
+def test_run_help_lists_its_own_groups_and_where_presets_live(tmp_path):
+    proc = run_entry("run", ["--help"], tmp_path)
+    assert proc.returncode == 0
+    assert "sim/conf/scenario/*.yaml" in proc.stdout and "see conf/scenario" not in proc.stdout
+    groups = proc.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
+    assert "scenario: austerity" in groups and "experiment: paired, rows" in groups and "study:" not in groups
+
+
+# ------------------------------------------------------------------------------------------------
+# 9. Interrupts: SIGINT (Ctrl-C, to the whole process group as a terminal sends it) and SIGTERM (to the
+#    command alone, as `kill` sends it): one line, exit 130 / 143, nothing left, the rerun completes
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_sweep_says_one_line_and_leaves_nothing(tmp_path, signum):
+    sweep = ["-m", "scenario=default,austerity", "params.n_providers=8,12", "seeds=24", "params.horizon=36",
+             "workers=2", "figure=false", f"results_root={tmp_path}"]
+    proc = subprocess.Popen([*RUN, *sweep], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(tmp_path)}, start_new_session=True)
+    token = _token(proc.pid)
+    runs = tmp_path / "runs"
+    _wait_for(lambda: runs.is_dir() and any(is_complete(p) for p in runs.iterdir()) and len(_processes_of(token)) >= 2,
+              120, "a finished job")
+    if signum == signal.SIGINT:
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        os.kill(proc.pid, signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err[-2000:]
+    assert "Traceback" not in err and err.count("\n") == 1, err[-3000:]
+    assert err.startswith(f"interrupted ({signal.Signals(signum).name}); kept: finished results in {runs}")
+    assert "rerun the same command to resume" in err
+    assert _none_left(token, within=5), "processes of the interrupted sweep still run after 5 s"
+    assert not _leftovers(runs), _leftovers(runs)
+    assert not list((tmp_path / "alliance-sim-hydra").glob("cmd-*")), "Hydra scratch folders left behind"
+    done = {p.name for p in runs.iterdir() if is_complete(p)}
+    rerun = subprocess.run([*RUN, *sweep], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert rerun.returncode == 0 and rerun.stdout.count("skipped") == len(done), rerun.stderr[-2000:]
+    assert sum(is_complete(p) for p in runs.iterdir()) == 4 and not _leftovers(runs)
+
+
+@pytest.mark.slow
+def test_a_terminated_study_keeps_its_stages_and_its_rerun_removes_every_working_folder(tmp_path):
+    args = ["study=smoke", "name=smoke", f"results_root={tmp_path}", "report=false", "workers=2",
+            "study.launcher=local", "study.chunks=2"]
+    work = tmp_path / ".study-work"
+    stale = work / "smoke-abcdefgh" / "eval-0123456789ab"  # as a killed run of this study leaves it
+    stale.mkdir(parents=True)
+    (stale / "rows.parquet").write_bytes(b"rows")
+    proc = subprocess.Popen([*STUDY, *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "TMPDIR": str(tmp_path)}, start_new_session=True)
+    token = _token(proc.pid)
+    partial = tmp_path / "sensitivity" / ".smoke.partial"
+    _wait_for(lambda: (partial / "stages" / "morris.json").is_file() and _processes_of(token), 180,
+              "the first stage and the next sweep")
+    os.kill(proc.pid, signal.SIGTERM)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err[-2000:]
+    assert "Traceback" not in err and err.count("\n") == 1, err[-3000:]
+    assert f"kept: the finished stages in {partial}" in err and "python experiments/sensitivity.py" in err
+    assert _none_left(token, within=5)
+    assert (partial / "stages" / "morris.json").is_file()  # what the rerun resumes from
+    assert sorted(p.name for p in work.iterdir()) == ["smoke-abcdefgh"]  # its own working folder removed
+    assert not [p for p in _leftovers(tmp_path) if ".partial" not in p.name]
+    rerun = run_entry("sensitivity", args, tmp_path, env={"TMPDIR": str(tmp_path)})
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "[morris] already finished: resumed" in rerun.stdout
+    assert not work.exists(), list(work.rglob("*"))  # removed once the study completed
+    assert not _leftovers(tmp_path)
+
+
+def test_a_study_with_a_truncated_table_is_refused_not_reported(tmp_path, study):
+    import shutil
+
+    folder = tmp_path / "sensitivity" / "smoke"
+    shutil.copytree(study, folder)
+    sobol = folder / "sobol.csv"
+    sobol.write_bytes(sobol.read_bytes()[:300])
+    for report in ("report.html", "report.pdf"):
+        (folder / report).unlink()
+    again = run_entry("sensitivity", ["study=smoke", "name=smoke", f"results_root={tmp_path}", "workers=2"], tmp_path,
+                      env={"TMPDIR": str(tmp_path)})
+    _one_error(again, "sobol.csv (300 bytes", "damaged", "python experiments/sensitivity.py", "force=true")
+    assert "already complete" not in again.stdout and not (folder / "report.pdf").exists()
+    _one_error(run_entry("report", [str(folder)], tmp_path), "sobol.csv", "damaged", "force=true")
+    assert not (folder / "report.pdf").exists() and not _leftovers(tmp_path)
+
+
+def test_a_study_named_like_its_link_is_refused_and_latest_stays_a_link(tmp_path, study):
+    import shutil
+
+    shutil.copytree(study.parent, tmp_path / "sensitivity", symlinks=True)
+    latest = tmp_path / "sensitivity" / "latest"
+    before = os.readlink(latest)
+    _one_error(run_entry("sensitivity", ["study=smoke", "name=latest", f"results_root={tmp_path}"], tmp_path),
+               "name='latest'", "reserved")
+    assert os.readlink(latest) == before
+
+
+def test_a_report_on_a_read_only_file_system_is_one_line(tmp_path, study):
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare to mount a read-only file system")
+    folder = tmp_path / "ro" / "smoke"
+    shutil.copytree(study, folder)
+    for report in ("report.html", "report.pdf"):
+        (folder / report).unlink()
+    ro = folder.parent
+    script = (f"mount --bind {ro} {ro} && mount -o remount,bind,ro {ro} && "
+              f"exec {sys.executable} {ROOT / 'experiments' / 'report.py'} {folder}")
+    proc = subprocess.run(["unshare", "-m", "bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TMPDIR": str(tmp_path)})
+    if "mount:" in proc.stderr or "unshare:" in proc.stderr:
+        pytest.skip(f"cannot mount here: {proc.stderr.strip()}")
+    _one_error(proc, f"cannot write into {folder}", "Read-only file system", "writable folder")
+    assert not (folder / "report.pdf").exists()
+
+
+def test_overrides_too_long_for_a_folder_name_get_a_distinct_hashed_folder(tmp_path):
+    def events(n: int) -> str:
+        return "params.events=[" + ",".join(f'"budget_cut@{i}=0.01"' for i in range(1, n)) + "]"
+
+    for n in (30, 31):  # two runs whose names differ only past the cut
+        proc = run_entry("run", [events(n), "seeds=2", "params.horizon=40", "figure=false", f"results_root={tmp_path}"],
+                         tmp_path)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    folders = [p for p in (tmp_path / "runs").iterdir() if is_complete(p)]
+    assert len(folders) == 2 and all(len(p.name.encode()) <= 150 for p in folders)
+    assert not _leftovers(tmp_path)
+
+
+def test_a_report_that_fails_on_an_old_damaged_study_exits_2_not_the_disk_full_code(tmp_path, study):
+    import shutil
+
+    folder = tmp_path / "sensitivity" / "smoke"
+    shutil.copytree(study, folder)
+    record = json.loads((folder / "manifest.json").read_text())
+    del record["files"]  # as a study made before folders recorded their files
+    (folder / "manifest.json").write_text(json.dumps(record))
+    (folder / "convergence.csv").write_text("a,b\n1,2\n")
+    for report in ("report.html", "report.pdf"):
+        (folder / report).unlink()
+    proc = run_entry("sensitivity", ["study=smoke", "name=smoke", f"results_root={tmp_path}", "workers=2"], tmp_path,
+                     env={"TMPDIR": str(tmp_path)})
+    line = _one_error(proc, "the report could not be written", "damaged", f"python experiments/report.py {folder}")
+    assert "disk is full" not in line and not (folder / "report.pdf").exists()

@@ -28,6 +28,7 @@ from sim.model.outcomes import OUTCOMES
 from sim.model.theories import RULE_INFO
 from sim.params import Params
 from sim.sweeps.dispatch import SweepError, evaluate_rows
+from sim.sweeps.paired import effect_names, parse_effect  # noqa: F401 - the study's outcomes are named there
 from sim.sweeps.rows import tidy_last
 
 __all__ = ["sobol", "morris", "sobol_design", "sobol_indices", "morris_design", "morris_indices", "study_bounds",
@@ -44,7 +45,11 @@ class NonFiniteOutputs(ValueError):
 
 def check_outputs(y: np.ndarray, n: int) -> np.ndarray:
     """``y`` as ``n`` finite floats, or :class:`NonFiniteOutputs` saying how many are not and where."""
-    y = np.asarray(y, dtype=float).reshape(n)
+    y = np.asarray(y, dtype=float)
+    if y.size != n:
+        raise ValueError(f"outputs: got {y.size} values (shape {y.shape}) for {n} sample points; give one per "
+                         "sample point, in the design's order")
+    y = y.reshape(n)
     bad = ~np.isfinite(y)
     if bad.any():
         raise NonFiniteOutputs(f"outputs: {int(bad.sum())} of {n} are NaN or infinite (first at sample row "
@@ -90,11 +95,26 @@ def _problem(bounds: Bounds, groups: Mapping[str, str] | None) -> ProblemSpec:
     return ProblemSpec(spec)
 
 
+def _check_seed(seed: object) -> int:
+    """A seed must be given: with ``None`` two identical calls would give different samples and indices."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise TypeError(f"seed={seed!r}: must be an integer >= 0 (the same seed gives the same sample and indices)")
+    return int(seed)
+
+
+def _outputs(func: Callable, X: np.ndarray, *args: int) -> np.ndarray:
+    """``func(X, *args)`` as one float per sample point, or a ``ValueError`` saying what it returned instead."""
+    y = np.asarray(func(X, *args), dtype=float)
+    if y.size != len(X):
+        raise ValueError(f"func returned {y.size} outputs (shape {y.shape}) for {len(X)} sample points; it must "
+                         f"return one number per row of X (shape ({len(X)},))")
+    return y.reshape(len(X))
+
+
 def _averaged(func: Callable, replicates: int) -> Callable[[np.ndarray], np.ndarray]:
     if replicates == 1:
-        return lambda X: np.asarray(func(X), dtype=float).reshape(len(X))
-    return lambda X: np.mean([np.asarray(func(X, r), dtype=float).reshape(len(X)) for r in range(replicates)],
-                             axis=0)
+        return lambda X: _outputs(func, X)
+    return lambda X: np.mean([_outputs(func, X, r) for r in range(replicates)], axis=0)
 
 
 def sobol_design(bounds: Bounds, n: int, *, seed: int, second_order: bool = False,
@@ -102,6 +122,7 @@ def sobol_design(bounds: Bounds, n: int, *, seed: int, second_order: bool = Fals
     """A SALib ``ProblemSpec`` carrying a scrambled Sobol sample of ``n (d + 2)`` points (``n (2d + 2)``
     with ``second_order``); ``n`` must be a power of 2."""
     n = _check_count("n", n, 2)
+    seed = _check_seed(seed)
     if n & (n - 1):
         raise ValueError(f"n={n}: must be a power of 2 (e.g. {1 << (n.bit_length() - 1)} or {1 << n.bit_length()})")
     sp = _problem(bounds, groups)
@@ -113,6 +134,7 @@ def sobol_indices(sp: ProblemSpec, y: np.ndarray, *, seed: int, second_order: bo
                   bootstrap: int = 1000) -> pd.DataFrame:
     """Analyse outputs ``y`` (in the design's sample order) into ``S1, S1_conf, ST, ST_conf``."""
     sp.set_results(check_outputs(y, len(sp.samples)))
+    seed = _check_seed(seed)
     sp.analyze_sobol(calc_second_order=second_order, num_resamples=bootstrap, seed=seed)
     frames = sp.analysis.to_df()
     table = pd.concat([frames[1], frames[0]], axis=1)[["S1", "S1_conf", "ST", "ST_conf"]]
@@ -145,6 +167,7 @@ def morris_design(bounds: Bounds, trajectories: int, *, seed: int, levels: int =
     """A SALib ``ProblemSpec`` carrying a Morris design of ``trajectories (d + 1)`` points."""
     trajectories = _check_count("trajectories", trajectories, 2)
     levels = _check_count("levels", levels, 2)
+    seed = _check_seed(seed)
     if levels % 2:
         raise ValueError(f"levels={levels}: must be even (SALib's Morris design)")
     sp = _problem(bounds, groups)
@@ -155,6 +178,7 @@ def morris_design(bounds: Bounds, trajectories: int, *, seed: int, levels: int =
 def morris_indices(sp: ProblemSpec, y: np.ndarray, *, seed: int, levels: int = 4) -> pd.DataFrame:
     """Analyse outputs ``y`` (in the design's sample order) into ``mu_star, mu_star_conf, sigma, mu``."""
     sp.set_results(check_outputs(y, len(sp.samples)))
+    seed = _check_seed(seed)
     sp.analyze_morris(num_levels=levels, seed=seed)
     res = sp.analysis
     return pd.DataFrame({"mu_star": np.asarray(res["mu_star"]), "mu_star_conf": np.asarray(res["mu_star_conf"]),
@@ -228,20 +252,6 @@ def theory_group(name: str) -> str:
         if name in rule.parameters and name != "commissioning":
             return rule.theory
     return "other"
-
-
-def effect_names() -> list[str]:
-    """Outcomes a study can analyse: ``<outcome>_reduction`` (traditional - alliance) and
-    ``<outcome>_gain`` (alliance - traditional), for every model outcome."""
-    return [f"{o}_{kind}" for o in OUTCOMES for kind in ("reduction", "gain")]
-
-
-def parse_effect(name: str) -> tuple[str, float]:
-    for suffix, sign in (("_reduction", -1.0), ("_gain", 1.0)):
-        if name.endswith(suffix) and name[: -len(suffix)] in OUTCOMES:
-            return name[: -len(suffix)], sign
-    raise ValueError(f"outcome {name!r}: unknown; allowed: <outcome>_reduction or <outcome>_gain with outcome "
-                     f"one of {', '.join(OUTCOMES)} (e.g. fragmentation_reduction, access_gain)")
 
 
 @dataclass

@@ -9,7 +9,6 @@ so a failed report (a full disk) leaves the complete study and a note on how to 
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -20,11 +19,14 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.analysis.study import StudyError, run_study, validate_study
 from sim.params import Params
+from sim.runtime.errors import DamagedResults
 from sim.runtime.extras import MissingExtra, require
+from sim.runtime.interrupts import keeping
 from sim.sweeps.cluster import ClusterError, check_study_launcher, study_work_dir
 from sim.sweeps.config import params_from_config
 from sim.sweeps.dispatch import SweepError
 from sim.sweeps.identity import NEUTRAL_KEYS, differences, identity_record, read_identity, same
+from sim.sweeps.integrity import file_records, rerun_command, task_overrides, verify
 from sim.sweeps.results import (
     MANIFEST,
     check_writable,
@@ -35,9 +37,12 @@ from sim.sweeps.results import (
     remove_stale_temporaries,
     write_json,
 )
-from sim.sweeps.runs import ConfigError, check_name
+from sim.sweeps.runs import ConfigError, check_folder, check_name, read_manifest
 
 logger = logging.getLogger(__name__)
+
+#: The report's files: written after the study is complete, and rewritten when missing or damaged.
+REPORT_FILES = ("report.html", "report.pdf")
 
 #: Study keys that never change its numbers (how the evaluations are dispatched).
 STUDY_NEUTRAL = (*NEUTRAL_KEYS, "study.launcher", "study.launcher_overrides", "study.chunks")
@@ -64,6 +69,7 @@ def validate(cfg: DictConfig) -> Params:
         if cfg.name is not None:
             check_name(cfg.name)
         check_writable(cfg.results_root)
+        check_folder(Path(cfg.results_root) / "sensitivity", "results_root")
     except (ValueError, ConfigError) as err:
         raise StudyError(str(err)) from None
     try:
@@ -102,23 +108,34 @@ def run(cfg: DictConfig) -> tuple[Path, dict]:
     else:
         name = check_name(cfg.name)
     folder = root / name
+    command = rerun_command("sensitivity.py", task_overrides(), f"name={name}")
     with destination_lock(folder):
-        result = _finished(folder, identity, bool(cfg.force))
+        result = _finished(folder, identity, bool(cfg.force), command)
         if result is None:
-            result = _run_into(cfg, base, folder, identity)
+            partial = folder.parent / f".{folder.name}.partial"
+            with keeping(f"the finished stages in {partial} (resume with: {command})"):
+                result = _run_into(cfg, base, folder, identity, command)
     _point_latest(folder)
     return folder, result
 
 
-def _finished(folder: Path, identity: dict, force: bool) -> dict[str, Any] | None:
-    """Headline results of a complete study of the same inputs (None: it must run); refuses one of other
-    inputs unless ``force``."""
+def _finished(folder: Path, identity: dict, force: bool, command: str) -> dict[str, Any] | None:
+    """Headline results of a complete study of the same inputs whose files are intact (None: it must run);
+    refuses one of other inputs, or a damaged one, unless ``force``."""
     if not is_complete(folder):
         return None
     recorded = read_identity(folder / MANIFEST)
     if same(recorded, identity):
+        data = read_manifest(folder / MANIFEST)
+        tables = {k: v for k, v in (data.get("files") or {}).items() if k not in REPORT_FILES}  # remade apart
+        if force:
+            try:
+                verify(folder, tables, "")
+            except DamagedResults as err:
+                logger.info("%s; remaking the study (force=true)", str(err).split("; ")[0])
+                return None
+        verify(folder, tables, f"remake the study with: {command} force=true")
         logger.info("%s: already complete (same inputs): nothing to run", folder)
-        data = json.loads((folder / MANIFEST).read_text())
         return {"timings": data.get("timings_seconds", {}), "top": data.get("top", []), "kept": data.get("kept"),
                 "skipped": True}
     if not force:
@@ -128,7 +145,7 @@ def _finished(folder: Path, identity: dict, force: bool) -> dict[str, Any] | Non
     return None
 
 
-def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict) -> dict[str, Any]:
+def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict, command: str) -> dict[str, Any]:
     partial = folder.parent / f".{folder.name}.partial"
     recorded = read_identity(partial / "identity.json")
     if partial.is_dir() and any(partial.iterdir()):
@@ -155,7 +172,7 @@ def _run_into(cfg: DictConfig, base: Params, folder: Path, identity: dict) -> di
         seeds=seeds, timings={**result["timings"], "total": time.perf_counter() - started},
         simulation_seconds={k: round(v, 4) for k, v in result["simulation_seconds"].items()},
         evaluations=result["evaluations"], kept=result["kept"], workers=cfg.workers, identity=identity,
-        top=result["top"]))
+        top=result["top"], command=command, files=file_records(partial, exclude=("identity.json",))))
     # the work folder becomes the study folder in one rename (its bookkeeping stays out of it)
     shutil.rmtree(partial / "stages", ignore_errors=True)
     (partial / "identity.json").unlink(missing_ok=True)

@@ -40,11 +40,13 @@ import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim.analysis.sensitivity import parse_effect, study_bounds, theory_group  # noqa: E402
+from sim.analysis.study_run import REPORT_FILES  # noqa: E402
 from sim.model.outcomes import OUTCOMES  # noqa: E402
 from sim.model.outcomes import outcome as outcome_spec  # noqa: E402
 from sim.model.theories import RULE_INFO  # noqa: E402
 from sim.params import RULE_IDS, THEORY_IDS, THEORY_RULES, Params  # noqa: E402
-from sim.runtime.errors import ReportError  # noqa: E402
+from sim.runtime.errors import DamagedResults, ReportError  # noqa: E402
+from sim.sweeps.integrity import verify  # noqa: E402
 from sim.sweeps.paired import interval  # noqa: E402
 
 __all__ = ["ReportError", "summary_facts", "render_html", "write_report", "param_label", "effect_label"]
@@ -164,7 +166,14 @@ class Study:
                               "the study folder is damaged; rerun the study") from None
         if not isinstance(config, dict) or "study" not in config or "params" not in config:
             raise ReportError(f"{folder / 'config.yaml'}: has no study/params section; not a sensitivity study")
-        return cls(folder, config, manifest if isinstance(manifest, dict) else {})
+        manifest = manifest if isinstance(manifest, dict) else {}
+        remake = (f"remake the study with: {manifest['command']} force=true" if manifest.get("command") else
+                  "remake the study (its command with force=true)")
+        files = manifest.get("files") or {}
+        # the report is what we rewrite; an optional table that is gone only leaves its section out
+        absent = [name for name in files if not (folder / name).exists()]
+        verify(folder, files, remake, skip=[*REPORT_FILES, *absent])
+        return cls(folder, config, manifest)
 
     def _read(self, name: str, reader) -> pd.DataFrame | None:
         if name not in self._cache:
@@ -930,7 +939,7 @@ def write_report(folder: str | Path) -> tuple[Path, Path]:
     folder = Path(folder)
     try:
         html = render_html(folder)
-    except ReportError:
+    except (ReportError, DamagedResults):
         raise
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as err:
         raise ReportError(f"{folder}: the study's tables are damaged or incomplete ({_first_line(err)}); "
@@ -952,4 +961,16 @@ def write_report(folder: str | Path) -> tuple[Path, Path]:
         raise
     tmp_pdf.replace(pdf_path)
     tmp_html.replace(html_path)
+    _index_report(folder, (html_path, pdf_path))
     return html_path, pdf_path
+
+
+def _index_report(folder: Path, paths: tuple[Path, ...]) -> None:
+    """Add the report's files to the study's manifest (its index and digests)."""
+    from sim.runtime.temporaries import write_json
+    from sim.sweeps.integrity import file_record
+
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text())
+    data["files"] = {**data.get("files", {}), **{p.name: file_record(p) for p in paths}}
+    write_json(path, data)

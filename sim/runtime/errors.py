@@ -18,5 +18,19 @@ class ReportError(ValueError):
     """A folder cannot be reported on; the message says what is missing and how to get it."""
 
 
+class DamagedResults(ValueError):
+    """A finished file no longer holds what was written (its content digest differs from its manifest's); the
+    message names the file and the command that remakes it."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A command was asked to stop (SIGINT or SIGTERM): a ``KeyboardInterrupt``, so every ``finally`` and every
+    handler of Ctrl-C releases locks and removes temporaries alike; ``signum`` gives the exit code 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 #: What commands report as one line (exit 2); a missing extra names the pip install that fixes it.
-USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, StudyError, ReportError, MissingExtra)
+USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, StudyError, ReportError, DamagedResults, MissingExtra)

@@ -17,12 +17,15 @@ Jobs under SLURM are left alone: they run on other machines and outlive the subm
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 import time
 
 OWNER_ENV = "ALLIANCE_SIM_OWNER"
 POLL_SECONDS = 0.25
+#: How long a worker whose owner died may take to release its locks and temporaries before it exits anyway.
+UNWIND_SECONDS = 2.0
 _watching: set[tuple[int, str | None]] = set()
 _lock = threading.Lock()
 
@@ -95,6 +98,10 @@ def watch_owner() -> None:
     host, pid, started = owner
     if host != this_host() or pid == os.getpid():
         return
+    from sim.runtime.interrupts import ignore_interrupts, stop_on_signals
+
+    stop_on_signals()  # SIGTERM unwinds (the owner's death sends it, below): locks and temporaries released
+    ignore_interrupts()  # Ctrl-C reaches every process of the terminal: the owner alone answers it
     die_with(pid, started)
 
 
@@ -108,7 +115,12 @@ def die_with(pid: int, started: str | None = None) -> None:
     def watch() -> None:
         while is_alive(pid, started):
             time.sleep(POLL_SECONDS)
-        os._exit(137)  # like the SIGKILL that took the owner: no cleanup, temporaries are reclaimed later
+        from sim.runtime.interrupts import unwinds_on_sigterm
+
+        if unwinds_on_sigterm():  # let the main thread release its locks and temporaries first
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(UNWIND_SECONDS)
+        os._exit(137)  # like the SIGKILL that took the owner; whatever is left is reclaimed by the next run
 
     threading.Thread(target=watch, name=f"die-with-{pid}", daemon=True).start()
 
@@ -135,5 +147,9 @@ def die_with_parent_signal() -> None:
 
 
 def pool_initializer(pid: int, started: str | None) -> None:
-    """``ProcessPoolExecutor`` initializer: the worker dies with the process that made the pool."""
+    """``ProcessPoolExecutor`` initializer: the worker dies with the process that made the pool, and leaves
+    Ctrl-C to it (one ``KeyboardInterrupt`` there, not one traceback per worker)."""
+    from sim.runtime.interrupts import ignore_interrupts
+
+    ignore_interrupts()
     die_with(pid, started)

@@ -9,11 +9,14 @@ module loggers (Hydra commands: ``hydra/job_logging=plain``; others: :func:`conf
     @task
     def main(cfg): ...                # runs in the job process (maybe a joblib/submitit worker)
 
-Exit codes: 2 bad input or a refused rerun; 3 a full disk (nothing partial is left); 4 out of memory.
+Exit codes: 2 bad input, a refused rerun, damaged results or an unwritable folder; 3 a full disk (nothing
+partial is left); 4 out of memory; 130 / 143 interrupted by SIGINT (Ctrl-C) / SIGTERM (one line: what was
+kept, how to resume; locks, temporaries and the scratch folder released).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import logging
@@ -22,7 +25,8 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +74,13 @@ def fail(err: BaseException) -> int:
               "finished results are kept and nothing partial was left; free space and rerun the same command "
               "to complete the rest", file=sys.stderr, flush=True)
         return 3
+    if isinstance(err, OSError) and err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        where = Path(err.filename) if err.filename else None
+        if where is not None and where.name.startswith(".") and ".tmp-" in where.name:
+            where = where.parent  # a temporary beside its destination: name the folder
+        print(f"error: cannot write into {where or 'the results folder'} ({err.strerror or err}); choose a writable "
+              "folder (or copy the results to one) and rerun there", file=sys.stderr, flush=True)
+        return 2
     if isinstance(err, MemoryError):
         print("error: out of memory; run fewer seeds, steps or rows at a time (experiment.keep=last, "
               "experiment.n_chunks)", file=sys.stderr, flush=True)
@@ -109,10 +120,17 @@ def remove_dead_scratch(root: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def command(main: Callable[[], Any], prevalidate: Callable[[list[str]], None] | None = None) -> None:
+def command(main: Callable[[], Any],
+            prevalidate: Callable[[list[str]], Iterable[os.PathLike] | None] | None = None) -> None:
     """Run a command's ``main`` as the owner of everything it starts, in a private Hydra scratch folder
-    that is removed when it ends; ``prevalidate(argv)`` may check a whole sweep before any job starts."""
-    if not claim_ownership():
+    that is removed when it ends; ``prevalidate(argv)`` may check a whole sweep before any job starts and
+    return the sweep folders it writes, which are held (:func:`sim.sweeps.results.sweep_lock`) until it ends.
+    SIGINT and SIGTERM end it with one line and exit 130 / 143 (:mod:`sim.runtime.interrupts`)."""
+    from sim.runtime.interrupts import interruption, stop_on_signals
+
+    if claim_ownership():
+        stop_on_signals()
+    else:
         watch_owner()  # a subprocess of another command: die with it
     configure_logging()
     scratch = None
@@ -127,13 +145,27 @@ def command(main: Callable[[], Any], prevalidate: Callable[[list[str]], None] | 
     # The modules imported so far live as long as the process: moved out of the garbage collector's
     # generations, they are not scanned again by every full collection (a sweep runs 10-15 % faster).
     gc.freeze()
+    folders: list[str] = []
     try:
-        if prevalidate is not None:
-            try:
-                prevalidate(sys.argv[1:])
-            except Exception as err:  # noqa: BLE001 - fail() re-raises anything that is not for the user
-                sys.exit(fail(err))
-        main()
+        with ExitStack() as held:
+            if prevalidate is not None:
+                try:
+                    folders = [str(f) for f in prevalidate(sys.argv[1:]) or ()]
+                    from sim.sweeps.results import sweep_lock
+
+                    for folder in folders:
+                        held.enter_context(sweep_lock(folder))
+                except Exception as err:  # noqa: BLE001 - fail() re-raises anything that is not for the user
+                    sys.exit(fail(err))
+            main()
+    except KeyboardInterrupt as err:  # Ctrl-C or SIGTERM: every finally above has run
+        from sim.sweeps.results import release_abandoned
+
+        for folder in folders:  # what workers killed with the sweep held
+            release_abandoned(folder)
+        line, code = interruption(err, [f"finished results in {f}" for f in folders])
+        print(line, file=sys.stderr, flush=True)
+        sys.exit(code)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -211,14 +243,15 @@ _INFO_FLAGS = {"-h", "--help", "--hydra-help", "-c", "--cfg", "--info", "-i", "-
                "--version", "-p", "--package", "--resolve"}
 
 
-def config_checker(config_dir: str | os.PathLike, config_name: str,
-                   validate: Callable[[Any], Any]) -> Callable[[list[str]], None]:
+def config_checker(config_dir: str | os.PathLike, config_name: str, validate: Callable[[Any], Any],
+                   destination: Callable[[Any], os.PathLike] | None = None) -> Callable[[list[str]], list[Path]]:
     """A ``prevalidate`` for :func:`command`: compose and validate the run (every job of a ``-m`` sweep)
-    before any starts, and refuse it in one line naming each bad job (a sweep must not stop half-way)."""
+    before any starts, and refuse it in one line naming each bad job (a sweep must not stop half-way).
+    Returns the ``destination`` folders of the jobs checked (each value of a large sweep is among them)."""
 
-    def check(argv: list[str]) -> None:
+    def check(argv: list[str]) -> list[Path]:
         if any(a in _INFO_FLAGS for a in argv):
-            return
+            return []
         multirun = any(a in ("-m", "--multirun") for a in argv)
         overrides, skip = [], False
         for a in argv:
@@ -237,7 +270,13 @@ def config_checker(config_dir: str | os.PathLike, config_name: str,
 
         for o in overrides:
             key, _, values = o.lstrip("+~").partition("=")
-            if key == "hydra/launcher" and set(values.split(",")) & set(CLUSTER_LAUNCHERS) and missing("cluster"):
+            if key != "hydra/launcher":
+                continue
+            known = launcher_names()
+            unknown = [v for v in values.split(",") if v not in known]
+            if unknown:
+                raise ConfigError(f"hydra/launcher={unknown[0]}: no such launcher; available: {', '.join(known)}")
+            if set(values.split(",")) & set(CLUSTER_LAUNCHERS) and missing("cluster"):
                 raise ConfigError(f"{o}: needs the optional dependencies of alliance-sim[cluster]; install them "
                                   f"with: {install_hint('cluster')}")
 
@@ -253,11 +292,14 @@ def config_checker(config_dir: str | os.PathLike, config_name: str,
                 raise ConfigError(hydra_message(err, defaults)) from None
             swept = {o.key_or_group for o in parsed if o.is_sweep_override()}
             bad: list[str] = []
+            folders: dict[Path, None] = {}
             checked = _covering(jobs)
             for k, job in checked:
                 try:
                     cfg = compose(config_name, overrides=[o for o in job if not o.lstrip("+~").startswith("hydra")])
                     validate(cfg)
+                    if destination is not None:
+                        folders[Path(destination(cfg))] = None
                 except user_errors() as err:
                     message = str(err)
                 except Exception as err:  # noqa: BLE001 - Hydra's composition errors, made one line
@@ -273,5 +315,14 @@ def config_checker(config_dir: str | os.PathLike, config_name: str,
             of = (f"{len(jobs)} jobs" if len(checked) == len(jobs) else
                   f"{len(checked)} jobs checked (covering every value of the {len(jobs)})")
             raise ConfigError(f"{len(bad)} of {of} are invalid, so none was started: " + " | ".join(bad[:3]) + more)
+        return list(folders)
 
     return check
+
+
+def launcher_names() -> list[str]:
+    """What ``hydra/launcher=`` may name: the shipped presets and the installed Hydra plugins' launchers."""
+    from sim.conf import launcher_presets
+    from sim.sweeps.cluster import PLUGIN_LAUNCHERS
+
+    return sorted({*launcher_presets(), *PLUGIN_LAUNCHERS})

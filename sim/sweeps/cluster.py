@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import glob
 import logging
 import re
 import shutil
@@ -255,7 +256,9 @@ def sweep_options(study: Any, workers: int, work_dir: str | Path | None = None) 
 @contextmanager
 def study_work_dir(study: Any, results_root: str | Path, name: str) -> Iterator[Path | None]:
     """A working folder for the study's sweeps under ``results_root`` (which the cluster's nodes must share),
-    removed when the study succeeds and kept, with its path logged, when it fails. None without a launcher."""
+    removed when the study succeeds (with those its interrupted or failed runs left), or is interrupted, and
+    kept, with its path logged, when it fails. None without a launcher. The caller holds the study's lock, so
+    no other run of the same study is using them."""
     if getattr(study, "launcher", None) is None:
         yield None
         return
@@ -264,11 +267,21 @@ def study_work_dir(study: Any, results_root: str | Path, name: str) -> Iterator[
     work = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=parent))
     try:
         yield work
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: nothing in it is needed to resume (the stages are kept)
+        shutil.rmtree(work, ignore_errors=True)
+        _remove_if_empty(parent)
+        raise
     except BaseException:
         logger.warning("working folder kept for inspection: %s", work)
         raise
-    shutil.rmtree(work, ignore_errors=True)
+    for old in [work, *parent.glob(f"{glob.escape(name)}-*")]:
+        if old.name.startswith(f"{name}-") and "-" not in old.name[len(name) + 1:]:
+            shutil.rmtree(old, ignore_errors=True)
+    _remove_if_empty(parent)
+
+
+def _remove_if_empty(folder: Path) -> None:
     try:
-        parent.rmdir()  # only when no other study is using it
+        folder.rmdir()  # only when no other study is using it
     except OSError:
         pass

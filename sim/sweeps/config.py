@@ -66,6 +66,21 @@ def register() -> None:
     """Register the structured configs with Hydra's ConfigStore (call before ``@hydra.main``)."""
     cs = ConfigStore.instance()
     cs.store(name="run_schema", node=RunConfig)
+    # run.py --help lists its own groups (the search path also holds sensitivity.py's `study`)
+    OmegaConf.register_new_resolver("run_groups", run_groups, replace=True)
+
+
+def run_groups() -> str:
+    """The config groups of ``experiments/run.py`` and their options, one line each, for its ``--help``."""
+    from sim.conf import directory
+    from sim.sweeps.cli import launcher_names
+
+    def options(group: str) -> str:
+        return ", ".join(sorted(p.stem for p in (directory() / group).glob("*.yaml")))
+
+    return (f"scenario: {options('scenario')}   (presets: sim/conf/scenario/*.yaml)\n"
+            f"experiment: {options('experiment')}\n"
+            f"hydra/launcher: {', '.join(launcher_names())}")
 
 
 def params_from_config(node: DictConfig | dict) -> Params:

@@ -2,8 +2,10 @@
 
 A finished folder (a paired run, a chunk of a row sweep, a study) records an identity: a hash of the
 parts of the resolved config that change the numbers (never ``workers``, ``name``, ``results_root``, the
-force flag or free text), the package version and, for row sweeps, the rows file's content. A rerun skips
-the work only when the recorded identity equals its own; otherwise it refuses and names what differs.
+force flag or free text), the package version, a digest of the model's source code (the one the compiled
+cache is stamped with: a changed constant changes the numbers even when the version does not) and, for row
+sweeps, the rows file's content. A rerun skips the work only when the recorded identity equals its own;
+otherwise it refuses and names what differs.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def model_source() -> str:
+    """SHA-256 (hex) of the model's source files: the stamp of the compiled model's cache. The one import of
+    it outside :mod:`sim.model` (repoint here if the model moves)."""
+    from sim.engine.compiled import model_source_digest
+
+    return model_source_digest().hex()
+
+
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(node, Mapping):
         out: dict[str, Any] = {}
@@ -51,6 +61,7 @@ def identity_record(cfg: DictConfig | Mapping, *, neutral: Iterable[str] = NEUTR
     inputs = {k: v for k, v in flat.items()
               if not any(k == n or k.startswith(n + ".") for n in neutral) and not k.startswith("hydra.")}
     inputs["package_version"] = sim.__version__
+    inputs["model_source_sha256"] = model_source()
     inputs.update(extra)
     text = json.dumps(inputs, sort_keys=True, default=str)
     return {"hash": hashlib.sha256(text.encode()).hexdigest()[:16], "inputs": inputs}
@@ -68,7 +79,13 @@ def differences(recorded: Mapping[str, Any] | None, current: Mapping[str, Any], 
         text = repr(value)
         return text if len(text) <= 24 else text[:20] + "...'"
 
-    shown = [f"{k}: {short(old.get(k, '<unset>'))} -> {short(new.get(k, '<unset>'))}" for k in keys[:limit]]
+    def one(k: str) -> str:
+        before, after = old.get(k, "<unset>"), new.get(k, "<unset>")
+        if k == "model_source_sha256":
+            return f"the model's code: sim/model and sim/engine SHA-256 {str(before)[:12]} -> {str(after)[:12]}"
+        return f"{k}: {short(before)} -> {short(after)}"
+
+    shown = [one(k) for k in keys[:limit]]
     more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
     return "; ".join(shown) + more
 

@@ -1,7 +1,9 @@
 """Paired comparisons: the same scenario under alliance and traditional commissioning, seed by seed.
 
-The alliance's effect on an outcome is reported as the paired difference alliance - traditional,
-with a 95% t-interval over seeds.
+Tables (``summary.csv``) hold the paired difference alliance - traditional with a 95% t-interval over seeds.
+The alliance's *effect* is named so that positive is good everywhere it is shown (the command line, the
+study, the report): ``<outcome>_reduction`` = traditional - alliance (for outcomes where lower is better,
+e.g. fragmentation), ``<outcome>_gain`` = alliance - traditional (:func:`parse_effect`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import pandas as pd
 from sim.model.core import simulate, tidy
 from sim.model.outcomes import OUTCOMES
 from sim.params import COMMISSIONING_MODES, Params
+
+#: The alliance's effect on each headline outcome, named so that positive is good (see :func:`parse_effect`).
+HEADLINE_EFFECTS = ("fragmentation_reduction", "access_gain", "needs_met_gain", "experience_gain", "value_gain")
 
 #: Okabe-Ito colours (colour-blind safe): alliance blue, traditional vermillion.
 MODE_COLOURS = {"alliance": "#0072B2", "traditional": "#D55E00"}
@@ -99,3 +104,18 @@ def plot_paired(frame: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def effect_names() -> list[str]:
+    """Outcomes a study can analyse: ``<outcome>_reduction`` (traditional - alliance) and
+    ``<outcome>_gain`` (alliance - traditional), for every model outcome."""
+    return [f"{o}_{kind}" for o in OUTCOMES for kind in ("reduction", "gain")]
+
+
+def parse_effect(name: str) -> tuple[str, float]:
+    """The outcome an effect name is about and the sign that makes it alliance's effect, positive = good."""
+    for suffix, sign in (("_reduction", -1.0), ("_gain", 1.0)):
+        if name.endswith(suffix) and name[: -len(suffix)] in OUTCOMES:
+            return name[: -len(suffix)], sign
+    raise ValueError(f"outcome {name!r}: unknown; allowed: <outcome>_reduction or <outcome>_gain with outcome "
+                     f"one of {', '.join(OUTCOMES)} (e.g. fragmentation_reduction, access_gain)")

@@ -150,3 +150,88 @@ def destination_lock(destination: str | os.PathLike) -> Iterator[None]:
     finally:
         path.unlink(missing_ok=True)
         os.close(fd)
+
+
+#: A lock file in a sweep's folder: shared by every command writing into it, taken exclusively by collect.
+SWEEP_LOCK = ".sweep.lock"
+
+
+@contextmanager
+def sweep_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """Hold a shared lock on the sweep folder ``folder`` while this command may write into it (from before the
+    first job to after the last, gaps between jobs included), so :func:`merging_lock` can tell that the folder
+    is still being written. The last holder removes the lock file."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / SWEEP_LOCK
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a collect is merging
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the last holder before us removed the file: lock the new one
+    try:
+        yield
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # nobody else holds it: we are the last
+            path.unlink(missing_ok=True)
+        except BlockingIOError:
+            pass
+        os.close(fd)
+
+
+@contextmanager
+def merging_lock(folder: str | os.PathLike) -> Iterator[None]:
+    """Hold the sweep folder exclusively while merging it; a ``ConfigError`` (nothing merged) if a command
+    is still writing into it. A sweep started meanwhile waits until the merge is written."""
+    from sim.runtime.errors import ConfigError
+
+    folder = Path(folder)
+    path = folder / SWEEP_LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"{str(folder)!r}: a sweep is still writing into it, so its tables are incomplete; "
+                              "collect it once that command has ended (rerun this collect then)") from None
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def release_abandoned(folder: str | os.PathLike, wait: float = 3.0) -> None:
+    """After an interruption: remove the locks and temporaries in ``folder`` that no live process holds (those
+    of workers killed with the command), waiting up to ``wait`` seconds for workers that are still ending."""
+    folder = Path(folder)
+    deadline = time.monotonic() + wait
+    while folder.is_dir():
+        held = False
+        for path in folder.glob(".*.lock"):
+            if path.name == SWEEP_LOCK:
+                continue
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                    path.unlink()
+                    remove_stale_temporaries(path.parent / path.name[1:-len(".lock")])
+            except BlockingIOError:
+                held = True
+            except FileNotFoundError:
+                pass
+            finally:
+                os.close(fd)
+        if not held or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)

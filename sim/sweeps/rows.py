@@ -18,6 +18,7 @@ import pandas as pd
 from sim.model.core import scenario_table, simulate, tidy
 from sim.params import Params
 from sim.runtime.temporaries import atomic_write_bytes, remove_stale_temporaries, write_json
+from sim.sweeps.integrity import file_record
 
 
 def read_rows(path: str | os.PathLike | None) -> pd.DataFrame:
@@ -40,6 +41,11 @@ def read_rows(path: str | os.PathLike | None) -> pd.DataFrame:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{key}={str(path)!r}: cannot be read as "
                          f"{'Parquet' if path.suffix in ('.parquet', '.pq') else 'CSV'} ({first})") from None
+    names = _header(path) if path.suffix not in (".parquet", ".pq") else [str(c) for c in frame.columns]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{key}={str(path)!r}: column {repeated[0]!r} appears {names.count(repeated[0])} times; "
+                         "give each parameter once")
     if len(frame) == 0:
         raise ValueError(f"{key}={str(path)!r}: has no rows; give at least one parameter row")
     if "row" in frame.columns:
@@ -51,6 +57,14 @@ def read_rows(path: str | os.PathLike | None) -> pd.DataFrame:
     if "seed" not in frame.columns:
         frame["seed"] = frame.index.to_numpy()
     return frame
+
+
+def _header(path: Path) -> list[str]:
+    """A CSV file's column names as written (pandas renames a repeated one ``name.1``)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as f:
+        return [name.strip() for name in next(csv.reader(f), [])]
 
 
 def with_base(rows: pd.DataFrame, base: Params) -> pd.DataFrame:
@@ -122,7 +136,8 @@ def run_chunk(rows: pd.DataFrame, folder: str | os.PathLike, n_chunks: int, chun
     remove_stale_temporaries(target)
     started = time.perf_counter()
     start, stop = chunk_bounds(len(rows), n_chunks, chunk)
-    part = rows.iloc[start:stop]
+    # more chunks than rows: this chunk is empty, an empty table of the sweep's columns (from one row's run)
+    part = rows.iloc[start:stop] if stop > start else rows.iloc[:1]
     params = part.drop(columns=["seed"])
     seeds = part["seed"].to_numpy()
     if keep == "last":
@@ -131,11 +146,18 @@ def run_chunk(rows: pd.DataFrame, folder: str | os.PathLike, n_chunks: int, chun
         frame = tidy(simulate(params, seeds, steps, workers=workers, keep=keep, progress=progress))
     frame["scenario"] = part.index.to_numpy()[frame["scenario"].to_numpy()]  # global row ids
     frame = frame.rename(columns={"scenario": "row"})
+    if stop == start:
+        frame = frame.iloc[:0]
     Path(folder).mkdir(parents=True, exist_ok=True)
-    if record is not None:
-        timings = {**record.get("timings_seconds", {}), "simulate": round(time.perf_counter() - started, 4)}
-        write_json(chunk_manifest_path(target), {**record, "timings_seconds": timings})
-    atomic_write_bytes(target, lambda tmp: frame.to_parquet(tmp, index=False))
+
+    def write(tmp: Path) -> None:
+        frame.to_parquet(tmp, index=False)
+        if record is not None:  # its record, with the file's digest, before the file is renamed into place
+            timings = {**record.get("timings_seconds", {}), "simulate": round(time.perf_counter() - started, 4)}
+            write_json(chunk_manifest_path(target), {**record, "timings_seconds": timings,
+                                                     "files": {target.name: file_record(tmp, target.name)}})
+
+    atomic_write_bytes(target, write)
     return target, True
 
 

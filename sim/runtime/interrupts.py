@@ -1,0 +1,60 @@
+"""Interrupts: Ctrl-C (SIGINT) and SIGTERM end a command with one line saying what was kept and how to resume,
+exit 130 / 143, after every ``finally`` has run (locks released, temporaries and scratch folders removed).
+
+The top-level command turns SIGTERM into :class:`~sim.runtime.errors.Interrupted` (a ``KeyboardInterrupt``), so
+both signals unwind the same way; the processes it starts ignore SIGINT (a terminal sends Ctrl-C to all of them)
+and end when it ends (:mod:`sim.runtime.processes`), so only one line is printed. What a command keeps on an
+interruption is registered with :func:`keeping` while it works.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sim.runtime.errors import Interrupted
+
+_kept: list[str] = []
+
+
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def stop_on_signals() -> None:
+    """In the main thread: SIGTERM and SIGINT raise :class:`Interrupted` naming the signal."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupted)
+        signal.signal(signal.SIGINT, _raise_interrupted)
+
+
+def unwinds_on_sigterm() -> bool:
+    """Whether SIGTERM raises :class:`Interrupted` in this process (so ``finally`` blocks run)."""
+    return signal.getsignal(signal.SIGTERM) is _raise_interrupted
+
+
+def ignore_interrupts() -> None:
+    """In a worker process: leave Ctrl-C to the command that owns it (the worker ends when the command does)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def keeping(what: str) -> Iterator[None]:
+    """An interruption of the block reports ``what`` as kept (e.g. "the finished stages in ...")."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        _kept.append(what)
+        raise
+
+
+def interruption(err: KeyboardInterrupt, kept: list[str] | None = None) -> tuple[str, int]:
+    """The one line to print for an interruption and the exit code (128 + the signal's number)."""
+    signum = getattr(err, "signum", signal.SIGINT)
+    name = signal.Signals(signum).name
+    where = "; ".join(dict.fromkeys([*(kept or []), *_kept])) or "finished results"
+    return (f"interrupted ({name}); kept: {where}; nothing half-written is left; rerun the same command to "
+            "resume (finished work is skipped)", 128 + signum)
