@@ -46,6 +46,10 @@ LONG_NAME = "n" * 300
 
 # (id, argv builder (folder -> argv), fragments the one-line message must contain)
 RUN_CASES = [
+    ("constants-unknown", lambda d: ["params.constants={efort_slope: 5.0}"],
+     ["params.constants", "unknown constant 'efort_slope'", "did you mean effort_slope"]),
+    ("constants-range", lambda d: ["params.constants={effort_slope: 50}"],
+     ["params.constants['effort_slope']=50", "out of range", "[2, 8]"]),
     ("name-too-long", lambda d: [f"name={LONG_NAME}"], ["name=nnnnnnnnnnnnnnnnnnnn...", "300 bytes", "at most 100"]),
     ("name-latest", lambda d: ["name=latest"], ["name='latest'", "reserved", "another name"]),
     ("name-sensitivity", lambda d: ["name=sensitivity"], ["name='sensitivity'", "reserved", "studies"]),
@@ -379,6 +383,15 @@ API_CASES = [
      ["outputs", "NaN or infinite"]),
     ("narrow-widen", lambda d: study_bounds(["initial_trust"], {"initial_trust": [0.0, 1.5]}), ValueError,
      ["initial_trust", "widen"]),
+    ("simulate-repeated-column", lambda d: simulate(pd.DataFrame([[0.2, 0.3]], columns=["initial_trust"] * 2), [0]),
+     ValueError, ["column 'initial_trust' appears 2 times", "once"]),
+    ("to-parquet-symlink", lambda d: (d.joinpath("real").mkdir(), d.joinpath("link").symlink_to(d / "real"),
+                                      simulate_to_parquet([Params(horizon=3)], [0], d / "link")),
+     ValueError, ["directory=", "symbolic link"]),
+    ("constants-unknown", lambda d: Params(constants={"efort_slope": 3.0}), ValueError,
+     ["unknown constant 'efort_slope'", "did you mean effort_slope"]),
+    ("constants-range", lambda d: Params(constants={"gate_slope": 0.5}), ValueError,
+     ["Params.constants['gate_slope']=0.5", "out of range", "[6, 24]"]),
 ]
 
 

@@ -131,7 +131,7 @@ def test_constants_schema_lists_every_constant_with_range_unit_meaning_and_sourc
 
 
 @pytest.mark.parametrize(("value", "error", "words"), [
-    ({"no_such_constant": 1.0}, ValueError, ["unknown constant 'no_such_constant'", "constants_schema"]),
+    ({"no_such_constant": 1.0}, ValueError, ["unknown constant 'no_such_constant'", "constants_schema()"]),
     ({"effort_slop": 4.0}, ValueError, ["did you mean effort_slope"]),
     ({"effort_slope": 100.0}, ValueError, ["Params.constants['effort_slope']=100.0", "out of range", "[2, 8]"]),
     ({"effort_slope": float("nan")}, ValueError, ["out of range"]),

@@ -105,6 +105,10 @@ def _validate_seeds(seeds: Any) -> np.ndarray:
 
 def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     names = Params.names()
+    repeated = frame.columns[frame.columns.duplicated()]
+    if len(repeated):
+        count = int((frame.columns == repeated[0]).sum())
+        raise ValueError(f"params: column {repeated[0]!r} appears {count} times; give each parameter once")
     unknown = [c for c in frame.columns if c not in names and c != "seed"]
     if unknown:
         raise ValueError(f"params: unknown column {unknown[0]!r}; allowed columns: {', '.join(names)}")
@@ -411,6 +415,9 @@ def simulate_to_parquet(params: Sequence[Params] | pd.DataFrame, seeds: Sequence
     table = scenario_table(params, seeds)
     steps_, months = _check_run_args(steps, keep, workers, chunk_size, table)
     directory = Path(directory)
+    if directory.is_symlink():
+        raise ValueError(f"directory={str(directory)!r}: is a symbolic link; give the folder itself "
+                         f"({str(directory.resolve())!r}) or a new folder")
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise ValueError(f"directory={str(directory)!r}: already exists and is not empty; give a new folder "
                          "(parts of another run must not mix with this one's)")

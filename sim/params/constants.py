@@ -498,8 +498,8 @@ def check_constants(values: Any, where: str = "Params.constants") -> tuple[tuple
         if name not in _BY_NAME:
             close = difflib.get_close_matches(str(name), CONSTANT_NAMES, n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ValueError(f"{where}: unknown constant {name!r}{hint} (Params.constants_schema() lists all "
-                             f"{len(CONSTANTS)})")
+            raise ValueError(f"{where}: unknown constant {name!r}{hint} (the registry of all {len(CONSTANTS)}: "
+                             "docs/ODD.md section 7.10, or constants_schema())")
         c = _BY_NAME[name]
         allowed = f"a number in [{c.low:g}, {c.high:g}] ({c.unit})"
         if isinstance(value, bool) or not isinstance(value, int | float) and not (

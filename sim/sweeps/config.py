@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
@@ -22,8 +23,10 @@ def _params_config() -> type:
     for s in Params.schema():
         if s.name in ("disabled", "events"):
             fields.append((s.name, list[str], field(default_factory=list)))
-        elif s.name == "constants":  # 'params.constants={effort_slope: 5.0}'; names and ranges checked by Params
-            fields.append((s.name, dict[str, float], field(default_factory=dict)))
+        elif s.name == "constants":
+            # 'params.constants={effort_slope: 5.0}' (None, not an empty dict: Hydra adds no key to a struct
+            # node); names, ranges and joint constraints are checked by Params
+            fields.append((s.name, Any, field(default=None)))
         else:
             fields.append((s.name, s.type, field(default=s.default)))
     cls = dataclasses.make_dataclass("ParamsConfig", fields)
@@ -86,6 +89,8 @@ def run_groups() -> str:
 def params_from_config(node: DictConfig | dict) -> Params:
     """A validated :class:`Params` from a config node (raises with the field, value and what is allowed)."""
     values = OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    if values.get("constants") is None:
+        values["constants"] = ()
     return Params.from_dict(values)
 
 
