@@ -124,3 +124,65 @@ def test_the_configs_ship_as_package_data():
     from sim.app.teaching import SCENARIO_DIR
 
     assert SCENARIO_DIR == conf.directory() / "scenario" and (SCENARIO_DIR / "austerity.yaml").is_file()
+
+
+# --- the month written once: the same phases, in the same order, in the Mesa model and the compiled run -----
+def _phase_calls(function_name: str, tree: ast.AST) -> list[str]:
+    """The ``ph.<phase>(...)`` and ``scenario_month(...)`` calls of a function, in source order."""
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function_name)
+    calls = [c for c in ast.walk(node) if isinstance(c, ast.Call)]
+    calls.sort(key=lambda c: (c.lineno, c.col_offset))
+    names = []
+    for c in calls:
+        if isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name) and c.func.value.id == "ph":
+            names.append(c.func.attr)
+        elif isinstance(c.func, ast.Name) and c.func.id == "scenario_month":
+            names.append("scenario_month")
+    return names
+
+
+def _first_occurrences(names: list[str], keep: tuple[str, ...]) -> list[str]:
+    return list(dict.fromkeys(n for n in names if n in keep))
+
+
+def test_the_mesa_model_and_the_compiled_run_call_the_same_phases_in_the_same_order():
+    from sim import AllianceModel, Params
+    from sim.model import phases
+
+    tree = ast.parse((SIM / "engine" / "batch.py").read_text())
+    compiled = []
+    for name in _phase_calls("run_scenarios", tree):
+        compiled += _phase_calls("scenario_month", tree) if name == "scenario_month" else [name]
+    assert _first_occurrences(compiled, phases.MONTH) == list(phases.MONTH)
+
+    model = AllianceModel(Params(contract_length=12, horizon=12), seed=1)
+    model.run(11)
+    seen: list[str] = []
+    originals = {name: getattr(phases, name) for name in phases.MONTH}
+
+    def traced(name):
+        def call(*args, **kwargs):
+            seen.append(name)
+            return originals[name](*args, **kwargs)
+        return call
+
+    try:
+        for name in phases.MONTH:
+            setattr(phases, name, traced(name))
+        model.step()  # month 12: everyone learns and the contract is reviewed
+    finally:
+        for name, function in originals.items():
+            setattr(phases, name, function)
+    assert _first_occurrences(seen, phases.MONTH) == list(phases.MONTH)
+
+
+def test_domain_modules_hold_no_numba_machinery():
+    """numba's own API (njit, intrinsics, private options) stays in sim/engine; the model's domain files use only the
+    two decorators of sim.engine.compiled."""
+    offenders = []
+    for path in sorted((SIM / "model").rglob("*.py")):
+        text = path.read_text()
+        for word in ("from numba", "import numba", "_nrt", "llvmlite", "np.uint64(i", "@njit"):
+            if word in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {word}")
+    assert not offenders, offenders

@@ -451,7 +451,8 @@ def test_results_of_other_model_code_are_refused_naming_the_code(tmp_path):
         identity.model_source = lambda: changed
 
     rerun = run_entry("run", args, tmp_path, preexec=with_changed_code)
-    _one_error(rerun, "different inputs", "the model's code: sim/model and sim/engine SHA-256", changed[:12], "force=true")
+    _one_error(rerun, "different inputs", "the model's code: sim/model and sim/engine SHA-256", changed[:12],
+               "force=true")
     forced = run_entry("run", [*args, "force=true"], tmp_path, preexec=with_changed_code)
     assert forced.returncode == 0, forced.stderr[-2000:]
     recorded = json.loads(next((tmp_path / "runs").glob("*/manifest.json")).read_text())

@@ -105,7 +105,8 @@ def test_a_walk_needs_two_domains():
     # the schema forbids n_domains < 2; the public walk() says so too, rather than counting wrongly
     prob, pick = engine.choice_table(np.ones((1, 2, 1)), np.ones((1, 2, 1)))
     with pytest.raises(ValueError, match="n_domains=1: a care pathway needs at least 2 need domains"):
-        engine.walk(K[None], np.zeros(1, dtype=np.uint64), 0, np.arange(1), complexity=0.5, profile_cdf=np.ones((1, 1, 1)),
+        engine.walk(K[None], np.zeros(1, dtype=np.uint64), 0, np.arange(1), complexity=0.5,
+                    profile_cdf=np.ones((1, 1, 1)),
                 choice=(prob, pick), keep=np.zeros((1, 1, 2)), trust=np.zeros((1, 2, 2)), effort=np.zeros((1, 2)),
                 formal=0.0, navigation=0.0, pressure=0.0, accountability=0.0, cross=np.zeros((1, 2, 2)),
                 whole_system=0.0, handoff_loss=0.1, reassessment=0.1, practice=np.zeros((1, 2)),

@@ -26,7 +26,7 @@ from sim.model import commissioning as com
 from sim.model import month as month_
 from sim.model import pathways
 from sim.model import phases as ph
-from sim.model.draws import Purpose, _uniform_of_key
+from sim.model.draws import Purpose, uniform_of_key
 from sim.model.records import response_row, scenario_row
 
 __all__ = ["Plan", "Tables", "State", "MonthResult", "run_scenarios", "month_workspace"]
@@ -106,11 +106,13 @@ _EXIT, _ZERO = np.int64(Purpose.EXIT), np.int64(0)
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
-def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspace, values):  # pragma: no cover - compiled
+def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspace,
+                  values):  # pragma: no cover - compiled
     """Every scenario of a batch from month 0 to ``steps``, in place on ``st``. ``kept[month]`` is the column of
     ``values (len(OUTCOMES), S, months kept)`` that month's outcomes go to, or -1. Arguments: the scenarios'
-    parameters and the rules' responses (:mod:`sim.model.records`; each scenario's row is read once), :class:`Plan`, :class:`Tables`,
-    :class:`State`, and scratch: a :class:`MonthResult` of one scenario's shapes and :func:`month_workspace`.
+    parameters and the rules' responses (:mod:`sim.model.records`; each scenario's row is read once),
+    :class:`Plan`, :class:`Tables`, :class:`State`, and scratch: a :class:`MonthResult` of one scenario's shapes
+    and :func:`month_workspace`.
 
     Each month, in the Mesa model's order: a provider leaves if an event says so (:func:`sim.model.phases.newcomer`);
     the month (:func:`scenario_month`); at the end of a contract term the commissioner's review; the outcomes.
@@ -126,7 +128,7 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
             if month == steps and s + 1 < S:  # the next scenario's walk tables travel to the cache meanwhile
                 prefetch_rows((tb.prob, tb.pick, tb.cross, st.trust, tb.constants), s + 1)
             if month > 0 and plan.exit[s, month] > 0.0:
-                leaving = month_.exit_choice(_uniform_of_key(seed, np.int64(month), _EXIT, _ZERO, _ZERO),
+                leaving = month_.exit_choice(uniform_of_key(seed, np.int64(month), _EXIT, _ZERO, _ZERO),
                                              st.trust.shape[1])
                 replace_provider(st, s, k, leaving, seed, month, c.initial_trust)
             scenario_month(s, k, month, c, r, plan, tb, st, out, workspace)

@@ -12,11 +12,14 @@ import math
 from enum import IntEnum
 
 import numpy as np
-from numba import njit
 
 from sim.engine.compiled import elementwise
+from sim.engine.counters import key_prefix, uniform3_from, uniform3_one, uniform_of_key
 
-__all__ = ["Purpose", "uniform", "uniform3", "uniform3_one", "shock"]
+__all__ = ["Purpose", "uniform", "uniform3", "uniform3_one", "shock", "shock_of_key", "key_prefix", "uniform3_from",
+           "uniform_of_key"]
+
+# The same hash compiled, one key at a time, for the compiled run and the walk: sim.engine.counters.
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -85,9 +88,9 @@ def shock(seed, step, purpose: Purpose, a=0, b=0) -> np.ndarray:
 
     Logistic rather than normal: on the log-odds scale of an effort decision it is the classic
     random-utility (logit) choice model, and its inverse is a cheap closed form, where the normal's
-    (``ndtri``) would cost a fifth of the whole vectorised step. Compiled (:func:`_shock_draw`).
+    (``ndtri``) would cost a fifth of the whole vectorised step. Compiled (:func:`shock_of_key`).
     """
-    return _shock_draw(np.asarray(seed, dtype=np.uint64), np.asarray(step, dtype=np.int64), int(purpose),
+    return shock_of_key(np.asarray(seed, dtype=np.uint64), np.asarray(step, dtype=np.int64), int(purpose),
                         np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64))
 
 
@@ -112,68 +115,17 @@ def uniform3(seed, step, purpose: Purpose, a=0, b=0) -> tuple[np.ndarray, np.nda
     return out[0], out[1], out[2]
 
 
-_G, _K1, _K2 = (np.uint64(k) for k in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB))
-_BELOW_ONE = 1.0 - 2.0**-53  # the largest double below 1
-
-
-@njit(cache=True, inline="always")
-def _mix_one(x):  # pragma: no cover - compiled
-    x ^= x >> np.uint64(30)
-    x *= _K1
-    x ^= x >> np.uint64(27)
-    x *= _K2
-    x ^= x >> np.uint64(31)
-    return x
-
-
-@njit(cache=True, inline="always")
-def key_prefix(seed, step, purpose):  # pragma: no cover - compiled
-    """The first two hash rounds of a key, over (seed, purpose, step): compiled loops that draw many
-    numbers for one scenario and month compute it once and finish each draw with :func:`uniform3_from`."""
-    h = _mix_one(np.uint64(seed) + (_G + np.uint64(purpose) * _K2))
-    return _mix_one(h + (_G + np.uint64(step) * _K2))
-
-
-@njit(cache=True, inline="always")
-def uniform3_from(prefix, a, b):  # pragma: no cover - compiled
-    """:func:`uniform3` for one key, given its :func:`key_prefix`: the last hash round, over the agent pair."""
-    h = _mix_one(prefix + (_G + ((np.uint64(a) << np.uint64(32)) | np.uint64(b)) * _K2))
-    mask = np.uint64((1 << 21) - 1)
-    scale = 1.0 / 2097152.0
-    # each field is below 2**21: via int64, the conversion to float is one instruction (and exact)
-    u1 = (float(np.int64((h >> np.uint64(43)) & mask)) + 0.5) * scale
-    u2 = (float(np.int64((h >> np.uint64(22)) & mask)) + 0.5) * scale
-    u3 = (float(np.int64((h >> np.uint64(1)) & mask)) + 0.5) * scale
-    return u1, u2, u3
-
-
-@njit(cache=True)
-def uniform3_one(seed, step, purpose, a, b):  # pragma: no cover - compiled
-    """:func:`uniform3` for one key, inside compiled loops: the same hash, bit for bit (a test checks)."""
-    return uniform3_from(key_prefix(seed, step, purpose), a, b)
-
-
-@njit(cache=True, inline="always")
-def _uniform_of_key(seed, step, purpose, a, b):  # pragma: no cover - compiled
-    """:func:`uniform` for one key: the 53 top bits of the hash, on (0, 1). The one top value, whose midpoint
-    ``1 - 2**-54`` rounds to 1.0, is held just below 1 (the largest double below 1), so every draw is
-    strictly inside (0, 1) and a shock is always finite."""
-    h = key_prefix(seed, step, purpose)
-    h = _mix_one(h + (_G + ((np.uint64(a) << np.uint64(32)) | np.uint64(b)) * _K2))
-    return min((float(np.int64(h >> np.uint64(11))) + 0.5) * (1.0 / 9007199254740992.0), _BELOW_ONE)
-
-
 @elementwise("float64(uint64, int64, int64, int64, int64)")
 def _uniform_draw(seed, step, purpose, a, b):
     """:func:`uniform` compiled as a ufunc (numpy broadcasting, no full-size temporaries)."""
-    return _uniform_of_key(seed, step, purpose, a, b)
+    return uniform_of_key(seed, step, purpose, a, b)
 
 
 @elementwise("float64(uint64, int64, int64, int64, int64)")
-def _shock_draw(seed, step, purpose, a, b):
+def shock_of_key(seed, step, purpose, a, b):
     """:func:`shock` compiled as a ufunc: the logit of :func:`uniform`'s draw, scaled to variance 1.
 
     Written ``log(u / (1 - u))``: one ``log`` where ``log(u) - log1p(-u)`` took two calls and a slow ``log1p``
     (it was a tenth of the compiled month's time); the quotient is within an ulp or two either way."""
-    u = _uniform_of_key(seed, step, purpose, a, b)
+    u = uniform_of_key(seed, step, purpose, a, b)
     return math.log(u / (1.0 - u)) * _UNIT_LOGISTIC

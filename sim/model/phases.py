@@ -36,7 +36,7 @@ from sim.model import month as month_
 from sim.model import pathways
 from sim.model import relationships as rel
 from sim.model import services as svc
-from sim.model.draws import Purpose, _shock_draw, _uniform_of_key
+from sim.model.draws import Purpose, shock_of_key, uniform_of_key
 from sim.model.outcomes import outcome_values
 from sim.model.theories import culture, local, system
 from sim.model.world import inherited_value, new_need
@@ -120,7 +120,7 @@ def provider_effort(c, k, month, i, pooled_share, arrangements, leadership, comm
     pull = month_.effort_pull(k, c.alliance, pooled_share, c.monitoring, c.austerity, mean_trust,
                               c.free_riding_temptation, c.own_priorities, arrangements)
     drive = month_.effort_drive(k, commitment, mean_trust, trust_in_commissioner, leadership, pull)
-    shock = _shock_draw(c.seed, np.int64(month), _EFFORT, np.int64(i), _ZERO)
+    shock = shock_of_key(c.seed, np.int64(month), _EFFORT, np.int64(i), _ZERO)
     return rel.realised_effort(drive, c.effort_noise, shock)
 
 
@@ -151,7 +151,7 @@ def locality_services(c, k, month, loc, counts, need_profile, pooled_capacity, b
         counts[_DISCONTINUITY])
     seed, step = c.seed, np.int64(month)
     for d in range(D):
-        need[d] = new_need(k, need_profile[d], _shock_draw(seed, step, _NEED, np.int64(loc), np.int64(d))) \
+        need[d] = new_need(k, need_profile[d], shock_of_key(seed, step, _NEED, np.int64(loc), np.int64(d))) \
             * demand_factor
         demand[d] = backlog[d] + svc.presented_need(k, need[d], participation, c.community_capacity)
     productivity = month_.locality_productivity(k, local_innovation, local_roles, c.specialisation_gain)
@@ -180,7 +180,7 @@ def commissioner_observes(c, k, month, i, commissioner_trust, effort, rate_mean,
     """The commissioner's trust in provider ``i`` after seeing its cooperation this month (less noise the more
     it monitors): experience-based trust with a negativity bias (rates from :func:`sim.model.relationships.
     trust_rates`)."""
-    shock = _shock_draw(c.seed, np.int64(month), _OBSERVE, np.int64(i), _ZERO)
+    shock = shock_of_key(c.seed, np.int64(month), _OBSERVE, np.int64(i), _ZERO)
     observed = com.observed_performance(k, effort, c.monitoring, shock)
     return rel.trust_step(commissioner_trust, observed, rate_mean, rate_half_spread)
 
@@ -265,11 +265,11 @@ def newcomer(k, seed, month, j, initial_trust):
     role_flexibility, practice, innovation)``."""
     step, who = np.int64(month), np.int64(j)
     commitment = inherited_value(k[kc.INHERITED_COMMITMENT_BASE], k[kc.INHERITED_COMMITMENT_SPREAD],
-                                 _uniform_of_key(seed, step, np.int64(Purpose.COMMITMENT0), who, _ZERO))
+                                 uniform_of_key(seed, step, np.int64(Purpose.COMMITMENT0), who, _ZERO))
     alignment = inherited_value(k[kc.INHERITED_ALIGNMENT_BASE], k[kc.INHERITED_ALIGNMENT_SPREAD],
-                                _uniform_of_key(seed, step, np.int64(Purpose.ALIGNMENT0), who, _ZERO))
+                                uniform_of_key(seed, step, np.int64(Purpose.ALIGNMENT0), who, _ZERO))
     orientation = inherited_value(k[kc.INHERITED_ORIENTATION_BASE], k[kc.INHERITED_ORIENTATION_SPREAD],
-                                  _uniform_of_key(seed, step, np.int64(Purpose.ORIENTATION0), who, _ZERO))
+                                  uniform_of_key(seed, step, np.int64(Purpose.ORIENTATION0), who, _ZERO))
     return (k[kc.STRANGER_TRUST] * initial_trust, initial_trust, initial_trust, commitment, alignment, orientation,
             k[kc.INHERITED_ROLE_FLEXIBILITY], k[kc.INHERITED_PRACTICE], 0.0)
 

@@ -35,7 +35,8 @@ def parameter_table() -> str:
 def constants_table() -> str:
     """Markdown table of every model constant, from the registry (:meth:`sim.Params.constants_schema`): value,
     plausible range, unit, meaning, source, and the functions that use it."""
-    rows = ["| constant | value | plausible range | unit | meaning | source | used by |", "|---|---|---|---|---|---|---|"]
+    rows = ["| constant | value | plausible range | unit | meaning | source | used by |",
+            "|---|---|---|---|---|---|---|"]
     for c in Params.constants_schema():
         rows.append(f"| `{c.name}` | {c.value:g} | [{c.low:g}, {c.high:g}] | {c.unit} | {c.meaning} | {c.source} | "
                     f"{c.used_by} |")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.model.core import simulate, tidy
 from sim.model.outcomes import OUTCOMES
+from sim.model.outcomes import outcome as outcome_spec
 from sim.params import COMMISSIONING_MODES, Params
 
 #: The alliance's effect on each headline outcome, named so that positive is good (see :func:`parse_effect`).
@@ -106,10 +107,15 @@ def plot_paired(frame: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     return path
 
 
+def effect_name(outcome: str) -> str:
+    """The alliance's effect on an outcome, named the way that makes positive good (from the outcome registry's
+    direction): ``<outcome>_reduction`` (traditional - alliance) where lower is better, else ``<outcome>_gain``."""
+    return f"{outcome}_{'reduction' if outcome_spec(outcome).better == 'lower' else 'gain'}"
+
+
 def effect_names() -> list[str]:
-    """Outcomes a study can analyse: ``<outcome>_reduction`` (traditional - alliance) and
-    ``<outcome>_gain`` (alliance - traditional), for every model outcome."""
-    return [f"{o}_{kind}" for o in OUTCOMES for kind in ("reduction", "gain")]
+    """The effect of every model outcome, named by :func:`effect_name` (a study may also name the other sign)."""
+    return [effect_name(o) for o in OUTCOMES]
 
 
 def parse_effect(name: str) -> tuple[str, float]:
