@@ -124,7 +124,7 @@ def test_constants_schema_lists_every_constant_with_range_unit_meaning_and_sourc
     assert len(names) == len(set(names)) >= 100
     for c in registry:
         assert c.low <= c.value <= c.high and c.low < c.high, c.name
-        assert c.unit and c.meaning and c.source and c.used_by, c.name
+        assert c.unit and c.meaning and c.source, c.name
     assert "stake" not in names  # dead constants are gone
     assert Params(constants={"effort_slope": 5.0}).constant("effort_slope") == 5.0
     assert Params().constant("effort_slope") == next(c.value for c in registry if c.name == "effort_slope")
@@ -150,3 +150,19 @@ def test_constants_are_stored_sorted_and_hashable():
     p = Params(constants={"voice": 0.6, "effort_slope": 5})
     assert p.constants == (("effort_slope", 5.0), ("voice", 0.6))
     assert hash(p) == hash(Params(constants=[("voice", 0.6), ("effort_slope", 5.0)]))
+
+
+def test_every_constant_is_read_by_the_model_and_every_read_is_registered():
+    """No dead constant (like the old STAKE), and no formula reads a constant the registry does not hold."""
+    import re
+    from pathlib import Path
+
+    from sim.model import constants as kc
+
+    users = kc.constant_users()
+    assert all(users.values()), [name for name, found in users.items() if not found]
+    sim = Path(__file__).resolve().parents[1] / "sim"
+    read = {m for folder in ("model", "engine") for path in (sim / folder).rglob("*.py")
+            for m in re.findall(r"\bkc\.([A-Z][A-Z0-9_]*)", path.read_text())}
+    derived = {"GATE_LOW", "GATE_HIGH", "ROW_LENGTH", "N_CONSTANTS", "NAME"}  # kc.NAME: the docstrings' example
+    assert read - derived <= {n.upper() for n in users}, read - derived - {n.upper() for n in users}

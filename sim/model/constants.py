@@ -57,3 +57,35 @@ def constant_matrix(overrides: Sequence[tuple[tuple[str, float], ...]]) -> np.nd
     rows[:, GATE_LOW:GATE_HIGH] = gate_low(thresholds, slope)
     rows[:, GATE_HIGH:] = gate_high(thresholds, slope)
     return rows
+
+
+def constant_users() -> dict[str, tuple[str, ...]]:
+    """Where each constant is read: ``module.function`` (or ``module`` for a module-level table), found in the
+    source of :mod:`sim.model` and :mod:`sim.engine` (``kc.NAME``, or the constant's name as a string). Derived,
+    so it cannot go stale; a constant no function reads is dead."""
+    import ast
+    from pathlib import Path
+
+    by_upper = {name.upper(): name for name in CONSTANT_NAMES}
+    users: dict[str, set[str]] = {name: set() for name in CONSTANT_NAMES}
+    sim = Path(__file__).resolve().parents[1]
+    for folder in ("model", "engine"):
+        for path in sorted((sim / folder).rglob("*.py")):
+            if path.name == "constants.py" and folder == "model":
+                continue
+            module = ".".join(path.relative_to(sim).with_suffix("").parts[1:])
+            tree = ast.parse(path.read_text())
+            owner = {}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef):
+                    for inner in ast.walk(node):
+                        owner.setdefault(id(inner), f"{module}.{node.name}")
+            for node in ast.walk(tree):
+                name = None
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "kc":
+                    name = by_upper.get(node.attr)
+                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in users:
+                    name = node.value
+                if name is not None:
+                    users[name].add(owner.get(id(node), module))
+    return {name: tuple(sorted(found)) for name, found in users.items()}

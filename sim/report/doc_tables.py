@@ -34,12 +34,16 @@ def parameter_table() -> str:
 
 def constants_table() -> str:
     """Markdown table of every model constant, from the registry (:meth:`sim.Params.constants_schema`): value,
-    plausible range, unit, meaning, source, and the functions that use it."""
+    plausible range, unit, meaning, source, and the functions that read it (found in the source)."""
     rows = ["| constant | value | plausible range | unit | meaning | source | used by |",
             "|---|---|---|---|---|---|---|"]
+    from sim.model.constants import constant_users
+
+    users = constant_users()
     for c in Params.constants_schema():
+        used = ", ".join(f"`{u}`" for u in users[c.name])
         rows.append(f"| `{c.name}` | {c.value:g} | [{c.low:g}, {c.high:g}] | {c.unit} | {c.meaning} | {c.source} | "
-                    f"{c.used_by} |")
+                    f"{used} |")
     return "\n".join(rows)
 
 
