@@ -24,7 +24,8 @@ from sim import Params, simulate
 def advantage_by_constant(seeds: int, workers: int) -> pd.DataFrame:
     """Year-5 fragmentation advantage with each constant at its low and at its high end."""
     registry = Params.constants_schema()
-    settings = [("registry", None, None)] + [(c.name, end, getattr(c, end)) for c in registry for end in ("low", "high")]
+    settings = [("registry", None, None)]
+    settings += [(c.name, end, getattr(c, end)) for c in registry for end in ("low", "high")]
     params, seed_list = [], []
     for name, _, value in settings:
         constants = {} if value is None else {name: value}

@@ -54,7 +54,8 @@ CONSTANTS: tuple[Constant, ...] = (
              "Month-to-month randomness of new need (multiplicative, mean 1).", "assumed", "world.NEED_NOISE"),
     Constant("need_profile_floor", 0.5, 0.25, 1.0, "relative weight",
              "Least weight a need domain has in a locality's need profile before normalising (a uniform draw "
-             "adds up to 1 more); lower makes need more uneven across domains.", "assumed", "world.initial_world: profile = 0.5 + uniform(s3, 0, Purpose.NEED_PROFILE, loc[None, :, None], "
+             "adds up to 1 more); lower makes need more uneven across domains.", "assumed",
+             "world.initial_world: profile = 0.5 + uniform(s3, 0, Purpose.NEED_PROFILE, loc[None, :, None], "
              "d[None, None, :])"),
     Constant("sector_size_nhs", 1.5, 0.75, 3.0, "relative size (multiplier)",
              "Relative capacity of an NHS provider (capacity is rescaled to the funded total).", "assumed",
@@ -67,10 +68,12 @@ CONSTANTS: tuple[Constant, ...] = (
              "Relative capacity of a private provider.", "assumed", "world.SECTOR_SIZE[3]"),
     Constant("secondary_capacity_share", 0.3, 0.15, 0.6, "share (0-1)",
              "Capacity a provider has in a need domain other than its primary one, relative to its primary "
-             "domain; the primary domain's extra is 1 minus it.", "assumed", "world.initial_world: (0.3 + 0.7 * primary)"),
+             "domain; the primary domain's extra is 1 minus it.", "assumed",
+             "world.initial_world: (0.3 + 0.7 * primary)"),
     Constant("capacity_variation", 0.5, 0.25, 1.0, "multiplier spread",
              "Width of the uniform random factor on each provider's capacity in each domain; the factor's floor is "
-             "1 minus half of it (now 0.75), so its mean is 1.", "assumed", "world.initial_world: (0.75 + 0.5 * uniform(s3, 0, Purpose.CAPACITY, i[None, :, None], "
+             "1 minus half of it (now 0.75), so its mean is 1.", "assumed",
+             "world.initial_world: (0.75 + 0.5 * uniform(s3, 0, Purpose.CAPACITY, i[None, :, None], "
              "d[None, None, :]))"),
     Constant("home_focus", 0.5, 0.3, 0.8, "share (0-1)",
              "Share of a provider's capacity spent in its home locality; the rest is spread evenly over all "
@@ -110,7 +113,8 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("inherited_formal", 0.05, 0.02, 0.1, "level (0-1)",
              "Formal joint pathways every locality starts with.", "assumed", "world.INHERITED['formal']"),
     Constant("initial_experience", 0.5, 0.3, 0.7, "level (0-1)",
-             "Service-user experience every locality starts with.", "assumed", "world.initial_world: \"experience\": np.full((S, L), 0.5)"),
+             "Service-user experience every locality starts with.", "assumed",
+             "world.initial_world: \"experience\": np.full((S, L), 0.5)"),
     Constant("stranger_trust", 0.5, 0.25, 0.75, "share of initial trust",
              "Trust toward and from a newcomer (re-tendered or replacing an exit), as a share of the starting "
              "trust: no relationships yet.", "assumed", "world.STRANGER_TRUST"),
@@ -157,9 +161,11 @@ CONSTANTS: tuple[Constant, ...] = (
     # --- 2. providers choose effort (relationships.effort_propensity) ---
     Constant("effort_weight_commitment", 0.4, 0.2, 0.6, "weight (drive per unit)",
              "Weight of a provider's commitment in its drive to put effort into joint work.",
-             "Vangen & Huxham 2003 (commitment sustains effort); weight assumed", "relationships.effort_propensity: 0.4 * commitment"),
+             "Vangen & Huxham 2003 (commitment sustains effort); weight assumed",
+             "relationships.effort_propensity: 0.4 * commitment"),
     Constant("effort_weight_trust", 0.2, 0.1, 0.3, "weight (drive per unit)",
-             "Weight of mean trust in partners in the effort drive.", "assumed", "relationships.effort_propensity: 0.2 * mean_trust"),
+             "Weight of mean trust in partners in the effort drive.", "assumed",
+             "relationships.effort_propensity: 0.2 * mean_trust"),
     Constant("effort_weight_commissioner", 0.1, 0.05, 0.15, "weight (drive per unit)",
              "Weight of trust in the commissioner in the effort drive.", "assumed",
              "relationships.effort_propensity: 0.1 * trust_in_commissioner"),
@@ -204,7 +210,8 @@ CONSTANTS: tuple[Constant, ...] = (
              "pathways.SHARED_RECORDS"),
     Constant("unaligned_sharing_share", 0.5, 0.25, 0.75, "share (0-1)",
              "Share of the records sharing that formal pathways allow which reaches a receiving provider with no "
-             "alignment; full alignment adds the rest (1 minus it).", "assumed", "pathways.walk_scenario: (0.5 + 0.5 * alignment[now])"),
+             "alignment; full alignment adds the rest (1 minus it).", "assumed",
+             "pathways.walk_scenario: (0.5 + 0.5 * alignment[now])"),
 
     # --- 3. communities: demand and capacity (services, commissioning.productivity, month) ---
     Constant("self_help", 0.15, 0.05, 0.3, "share (0-1)",
@@ -283,7 +290,8 @@ CONSTANTS: tuple[Constant, ...] = (
              "theories.local.TRUST_THRESHOLD"),
     Constant("alignment_response", 2.0, 1.0, 4.0, "multiplier",
              "Scale of IPT4's saturating response: how close to full alignment the common aim gets at reference "
-             "strength with its context present.", "assumed", "theories.local.ipt4_alignment_target: saturation(2.0 * response * gate(mean_trust, TRUST_THRESHOLD))"),
+             "strength with its context present.", "assumed",
+             "theories.local.ipt4_alignment_target: saturation(2.0 * response * gate(mean_trust, TRUST_THRESHOLD))"),
     Constant("bilateral_alignment", 0.3, 0.15, 0.45, "share (0-1)",
              "Alignment that familiarity brings per unit of trust without a common aim.", "assumed",
              "theories.local.BILATERAL_ALIGNMENT"),
@@ -300,7 +308,8 @@ CONSTANTS: tuple[Constant, ...] = (
              "theories.culture.READINESS_THRESHOLD"),
     Constant("unready_shift", 0.1, 0.05, 0.2, "share (0-1)",
              "Share of the cultural shift an alliance enables where culture is not ready; a ready culture adds "
-             "the rest (1 minus it).", "assumed", "theories.culture.ipt7_orientation_target: (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD))"),
+             "the rest (1 minus it).", "assumed",
+             "theories.culture.ipt7_orientation_target: (0.1 + 0.9 * gate(culture_readiness, READINESS_THRESHOLD))"),
     Constant("orientation_response", 2.0, 1.0, 4.0, "multiplier",
              "Scale of IPT7's saturating response to a commitment to transformation.", "assumed",
              "theories.culture.ipt7_orientation_target: saturation(2.0 * response * transformation)"),
@@ -357,7 +366,8 @@ CONSTANTS: tuple[Constant, ...] = (
              "theories.local.BASE_COPRODUCTION"),
     Constant("unconnected_participation", 0.2, 0.1, 0.3, "share (0-1)",
              "Share of its possible participation a confident but unconnected community reaches; full "
-             "connectedness adds the rest (1 minus it).", "assumed", "theories.local.ipt3_participation_target: (0.2 + 0.8 * connectedness)"),
+             "connectedness adds the rest (1 minus it).", "assumed",
+             "theories.local.ipt3_participation_target: (0.2 + 0.8 * connectedness)"),
     Constant("participation_rate", 0.08, 0.04, 0.16, "per month",
              "Monthly rate at which participation moves toward its target.", "assumed",
              "services.PARTICIPATION_RATE"),
