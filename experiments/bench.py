@@ -167,7 +167,7 @@ def bytes_per_scenario_step(P: int, L: int, D: int, months: int) -> float:
     """Estimate of bytes moved to and from main memory per scenario-step by the core's compiled run.
 
     The run is compiled and takes one scenario at a time through all its months
-    (sim/model/compiled_month.py), so a scenario's state (trust ``P x P``, eight provider arrays, six locality
+    (sim/engine/batch.py), so a scenario's state (trust ``P x P``, eight provider arrays, six locality
     arrays, the ``L x D`` backlog) is read and written once per run, and its fixed tables (locality weights and
     coverage ``2 P x L``, capacity, need profile and its cumulative form ``3 L x D``, the walk's alias tables
     ``1.5 L x D x P``, cross-sector pairs and trust rates ``3 P x P``) read once; in between they stay in the
