@@ -63,7 +63,7 @@ GROUP_STYLE = {"A": (OKABE_ITO["blue"], "o"), "B": (OKABE_ITO["green"], "s"), "C
 THEORY_NAMES = {"A": "system level", "B": "local focus", "C": "culture", "other": "general mechanism",
                 "dummy": "dummy (noise floor)"}
 KIND_NAMES = {"context": "local context", "lever": "commissioning lever", "mechanism": "model assumption",
-              "scale": "size and timing", "events": "events", "ablation": "switch"}
+              "scale": "size and timing", "events": "events", "ablation": "switch", "constants": "model constants"}
 DUMMY_LABEL = "dummy (does nothing; noise floor)"
 
 RULE_TITLES = {r.id: r.title for r in RULE_INFO}
@@ -791,6 +791,10 @@ def _parameter_table(s: Study) -> list[dict[str, Any]]:
             used = f"fixed at {base:g}" if isinstance(base, int | float) else f"fixed at {base}"
         if spec.name == "events":
             allowed, base = "'kind@month=value' events", ", ".join(base) or "none"
+            used = f"fixed at {base}"
+        elif spec.name == "constants":
+            allowed = "model constants in their plausible ranges (methods: the constants table)"
+            base = ", ".join(f"{n}={v:g}" for n, v in (base or ())) or "the registry's values"
             used = f"fixed at {base}"
         else:
             allowed = ", ".join(spec.choices) if spec.choices else f"{spec.low:g} to {spec.high:g}"
