@@ -258,8 +258,9 @@ def JourneyView(model: TwinModel, version: int) -> None:
             "through each system. Same person, same need, same random draws in both: what differs is how the "
             "providers work together. Each box is a part of the person's care; arrows say what happened between."))
         with solara.Row(style={"align-items": "center"}):
-            solara.SliderInt("locality", value=locality + 1, min=1, max=max(n, 2), on_value=lambda v: set_locality(
-                min(v, n) - 1), disabled=n < 2)
+            with solara.Column(style={"width": "160px"}):
+                solara.Select("locality", value=str(locality + 1), values=[str(k + 1) for k in range(n)],
+                              on_value=lambda v: set_locality(int(v) - 1), dense=True)
             solara.Button("Another person", on_click=lambda: set_person(person + 1), classes=["another-person"])
         if inputs["alliance"] is None or inputs["traditional"] is None:
             solara.Text("Press Step: the journey is of a month the runs have walked (month 1 on).")

@@ -278,7 +278,7 @@ class TwinModel(mesa.Model):
     def with_event(self, event: str) -> TwinModel:
         """The same runs with one more event, replayed to this month: every draw is keyed, so months before the
         event come out exactly as they were, and the result equals a fresh run with that event list."""
-        new = TwinModel(seed=self.seed, **{**self.settings, "events": (*self.listed_events, event)})
+        new = TwinModel(**{**self.settings, "events": (*self.listed_events, event)})
         while new.month < self.month:
             new.step()
         return new
@@ -340,7 +340,8 @@ def Controls(settings: solara.Reactive[dict[str, Any]]) -> None:
                 def toggle(v: bool, key: str = key) -> None:
                     settings.value = {**settings.value, key: bool(v)}
 
-                solara.Checkbox(label=rule_label(rule), value=settings.value[key], on_value=toggle)
+                with solara.Column(gap="0px", classes=[f"ctl-{key}"]):
+                    solara.Checkbox(label=rule_label(rule), value=settings.value[key], on_value=toggle)
 
 
 def changed_settings(params: Params) -> str:
@@ -396,7 +397,7 @@ def RunPanel(model: TwinModel, settings: dict[str, Any], version: int) -> None:
 
 
 @solara.component
-def ShockPanel(model: TwinModel, on_shock: Any, disabled: bool) -> None:
+def ShockPanel(model: TwinModel, version: int, on_shock: Any) -> None:
     """A button per event kind: the shock hits both runs next month (marked on the time-series charts)."""
     values = solara.use_reactive({k: v for k, (_, v) in SHOCKS.items()})
     month = model.month + 1
@@ -408,7 +409,7 @@ def ShockPanel(model: TwinModel, on_shock: Any, disabled: bool) -> None:
             value = values.value[kind]
             with solara.Row(style={"align-items": "center", "gap": "6px"}):
                 solara.Button(label, small=True, color="warning", outlined=True, classes=[f"shock-{kind}"],
-                              disabled=disabled or month > model.params.horizon,
+                              disabled=month > model.params.horizon,
                               on_click=lambda kind=kind: on_shock(kind, values.value[kind]))
                 if bounds is not None:
                     def set_value(v: float, kind: str = kind) -> None:
@@ -453,7 +454,8 @@ def Page() -> None:
     settings = solara.use_reactive(solara.use_memo(lambda: preset_settings(PRESETS[first]), []))
     model = solara.use_reactive(solara.use_memo(lambda: TwinModel(**preset_settings(PRESETS[first])), []))
     version = solara.use_reactive(0)  # bumped when the runs have moved on: the charts redraw
-    playing = solara.use_reactive(False)
+    playing = solara.use_reactive(False)  # asked to play
+    looping = solara.use_reactive(False)  # the playback loop is still running (it ends after its last redraw)
     tab = solara.use_reactive(0)
 
     def rebuild(new_settings: dict[str, Any]) -> None:
@@ -483,19 +485,23 @@ def Page() -> None:
     def play_loop() -> None:
         if not playing.value:
             return
-        start, start_month = time.perf_counter(), model.value.month
-        while playing.value:
-            m = model.value
-            due = start_month + 1 + int((time.perf_counter() - start) * PLAY_PACE)
-            while m.running and m.month < due and playing.value:
-                m.step()
-            version.value += 1  # one redraw for every month that was due
-            if not m.running:
-                break
-            wait = (m.month + 1 - start_month) / PLAY_PACE - (time.perf_counter() - start)
-            if wait > 0:
-                time.sleep(wait)
-        playing.value = False
+        looping.value = True
+        try:
+            start, start_month = time.perf_counter(), model.value.month
+            while playing.value:
+                m = model.value  # a shock replaces the runs while they play: go on with the new ones
+                due = start_month + 1 + int((time.perf_counter() - start) * PLAY_PACE)
+                while m.running and m.month < due and playing.value:
+                    m.step()
+                version.value += 1  # one redraw for every month that was due
+                if not m.running:
+                    break
+                wait = (m.month + 1 - start_month) / PLAY_PACE - (time.perf_counter() - start)
+                if wait > 0:
+                    time.sleep(wait)
+        finally:
+            playing.value = False
+            looping.value = False
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
 
@@ -514,14 +520,17 @@ def Page() -> None:
                 with solara.Row(gap="6px"):
                     solara.Button("Reset", color="primary", on_click=lambda: rebuild(settings.value),
                                   classes=["reset"])
-                    solara.Button("❚❚ Pause" if playing.value else "▶ Play", color="primary",
-                                  classes=["play"], disabled=not m.running and not playing.value,
-                                  on_click=lambda: playing.set(not playing.value))
+                    busy = playing.value or looping.value
+                    solara.Button("❚❚ Pause" if busy else "▶ Play", color="primary", classes=["play"],
+                                  disabled=not m.running and not busy, on_click=lambda: playing.set(not busy))
                     solara.Button("Step", color="primary", classes=["step"], on_click=step,
-                                  disabled=playing.value or not m.running)
+                                  disabled=busy or not m.running)
                 RunPanel(m, settings.value, version.value)
             with solara.Card(margin=0):
-                ShockPanel(m, shock, disabled=False)
+                ShockPanel(m, version.value, shock)
+                listed = ", ".join(settings.value.get("events", ())) or "none"
+                solara.HTML(tag="div", classes=["control-events"],
+                            unsafe_innerHTML=f"Event list of the controls (used at Reset): {html.escape(listed)}")
                 solara.Button("Clear events from the controls", small=True, text=True, on_click=clear_events,
                               classes=["clear-events"], disabled=not settings.value.get("events"))
             Controls(settings)
