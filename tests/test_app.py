@@ -436,6 +436,20 @@ def _wait_idle(page) -> None:
     expect(page.locator(".play")).to_contain_text("Play")
 
 
+def _run_id(page) -> str:
+    return page.locator(".run-overrides").get_attribute("data-run") or ""
+
+
+def _settled(page, old_run: str | None = None) -> None:
+    """Wait until the run panel, the month counter and the figures table show the same run and month (they are
+    separate widgets, updated by separate messages), and, given ``old_run``, until that run has been replaced."""
+    page.wait_for_function("""old => {
+        const t = document.querySelector('.figures-table'), r = document.querySelector('.run-overrides'),
+              c = document.querySelector('.month-counter');
+        return !!(t && r && c) && t.dataset.run === r.dataset.run && r.dataset.run !== old &&
+               c.innerText.trim().startsWith('Month ' + t.dataset.month + ' of'); }""", arg=old_run or "")
+
+
 def _figures(page) -> tuple[int, dict[str, dict[str, float]]]:
     """The month of the figures table and every outcome's value in both runs, at full precision."""
     month, cells = page.evaluate("""() => {
@@ -455,10 +469,10 @@ def _open_all_groups(page) -> None:
 
     for title in ("Model assumptions", "Scale", "Programme theories (switch a rule off)"):
         header = page.locator(".v-expansion-panel-header", has_text=title)
-        if header.get_attribute("aria-expanded") != "true":
+        if "v-expansion-panel-header--active" not in (header.get_attribute("class") or ""):
             header.click()
-        expect(header).to_have_attribute("aria-expanded", "true")
-    expect(page.locator(".ctl-horizon [role=slider]")).to_be_visible()
+        expect(header).to_have_class(re.compile(r"\bv-expansion-panel-header--active\b"))
+    expect(page.locator(".ctl-horizon .v-slider")).to_be_visible()
     expect(page.locator(".ctl-rule_IPT7 input")).to_be_attached()
 
 
@@ -473,13 +487,14 @@ def _displayed(page) -> tuple[dict[str, float | bool], tuple[str, ...]]:
             const box = el.querySelector('input[type=checkbox]');
             const text = el.querySelector('.value-' + name);
             out[name] = thumb ? [thumb.getAttribute('aria-valuenow'), text ? text.innerText : null]
-                              : [box.checked, null];
+                              : [box.checked, text ? text.innerText : null];
         }
         return out; }""")
     settings: dict[str, float | bool] = {}
     for name, (value, text) in values.items():
         if name.startswith("rule_"):
             settings[name] = bool(value)
+            assert text == ("on" if value else "off"), (name, value, text)
             continue
         settings[name] = float(value)
         assert text is not None and float(text.split()[0]) == float(value), (name, value, text)
@@ -499,6 +514,7 @@ def _params_of(settings: dict, events: tuple[str, ...]) -> tuple[Params, int]:
 
 def _assert_app_equals_model(page, params: Params, seed: int) -> int:
     """The figures on screen equal AllianceModel's, both modes, at the month shown. Returns the month."""
+    _settled(page)
     month, shown = _figures(page)
     assert _month(page) == (month, params.horizon)
     assert shown == _fresh_outcomes(params, seed, month), f"app differs from AllianceModel({params}, seed={seed})"
@@ -553,8 +569,9 @@ def test_first_render_named_tabs_grouped_controls_no_dev_controls(page, app_serv
             expect(control).to_contain_text(s.label)
             expect(control.locator(f".value-{s.name}")).to_have_text(f"{s.default:g} {s.unit}".strip())
             expect(control.locator(".control-help")).to_have_text(s.meaning)
+            expect(control.locator(".v-slider")).to_be_visible()
         else:
-            expect(control.locator("[role=slider]")).not_to_be_visible()
+            expect(control.locator(".v-slider")).not_to_be_visible()
     # nothing sits on a chart: not Solara's corner badge, not another chart
     boxes = [page.locator(".chart img").nth(i).bounding_box() for i in range(5)]
     badge = page.get_by_text("This website runs on").bounding_box()
@@ -584,19 +601,21 @@ PROPERTY_SEQUENCES = int(os.environ.get("APP_PROPERTY_SEQUENCES", "6"))
 ACTIONS = ("preset", "slider", "slider", "switch", "reset", "step", "step", "play", "shock")
 
 
-def _act(page, rng, action: str) -> None:
-    """One user action, then a wait for the state it must lead to."""
+def _act(page, rng, action: str) -> str:
+    """One user action, then a wait for the state it must lead to; returns what it did."""
     from playwright.sync_api import expect
 
     from sim.app.teaching import PRESETS, SHOCKS, slider_fields
 
     month, horizon = _month(page)
     if action == "preset":
-        name = rng.choice(list(PRESETS))
+        name, old = rng.choice(list(PRESETS)), _run_id(page)
         page.locator(f".preset-{name}").click()
+        _settled(page, old)
         _wait_month(page, 0)
         expect(page.locator(".changed-flag")).to_have_count(0)
         expect(page.locator(f".preset-{name}")).not_to_have_class(re.compile("v-btn--outlined"))
+        return f"preset {name}"
     elif action == "slider":
         spec = rng.choice([s for s in slider_fields()])
         thumb = page.locator(f".ctl-{spec.name} [role=slider]")
@@ -607,15 +626,20 @@ def _act(page, rng, action: str) -> None:
         for _ in range(rng.randint(1, 3)):
             thumb.press(rng.choice(keys))
         value = thumb.get_attribute("aria-valuenow")
-        expect(page.locator(f".value-{spec.name}")).to_have_text(re.compile(rf"^{re.escape(f'{float(value):g}')}\b"))
+        expect(page.locator(f".value-{spec.name}")).to_have_text(re.compile(rf"^{re.escape(f'{float(value):g}')}( |$)"))
+        return f"{spec.name} -> {value}"
     elif action == "switch":
         rule = rng.choice(RULE_IDS)
         box = page.locator(f".ctl-rule_{rule} input")
         checked = box.is_checked()
         page.locator(f".ctl-rule_{rule} .v-input--selection-controls__ripple").click()
         expect(box).to_be_checked(checked=not checked)
+        expect(page.locator(f".value-rule_{rule}")).to_have_text("off" if checked else "on")  # the server has it
+        return f"{rule} {'off' if checked else 'on'}"
     elif action == "reset":
+        old = _run_id(page)
         page.locator(".reset").click()
+        _settled(page, old)
         _wait_month(page, 0)
         expect(page.locator(".changed-flag")).to_have_count(0)
     elif action == "step" and month < horizon:
@@ -630,10 +654,12 @@ def _act(page, rng, action: str) -> None:
             page.locator(".play").click()  # pause
         _wait_idle(page)
     elif action == "shock" and month < horizon:
-        kind = rng.choice(list(SHOCKS))
+        kind, old = rng.choice(list(SHOCKS)), _run_id(page)
         page.locator(f".shock-{kind}").click()
+        _settled(page, old)
         expect(page.locator(".run-events")).to_contain_text(f"{kind}@{month + 1}")
         expect(page.locator(".control-events")).to_contain_text(f"{kind}@{month + 1}")
+    return f"{action} at month {month}"
 
 
 def _check_world(page) -> None:
@@ -651,7 +677,9 @@ def _check_world(page) -> None:
     if not pending:
         _assert_app_equals_model(page, shown_params, shown_seed)
     else:
+        old = _run_id(page)
         page.locator(".reset").click()
+        _settled(page, old)
         _wait_month(page, 0)
         expect(page.locator(".changed-flag")).to_have_count(0)
         _assert_app_equals_model(page, shown_params, shown_seed)
@@ -666,11 +694,16 @@ def test_presets_and_reset_always_do_what_they_show(page, app_server: dict) -> N
     rng = random.Random(int(os.environ.get("APP_PROPERTY_SEED", "2026")))
     _start(page)
     _open_all_groups(page)
+    done: list[str] = []
     for _ in range(PROPERTY_SEQUENCES):
         actions = [rng.choice(ACTIONS) for _ in range(rng.randint(3, 6))]
         for action in actions:
-            _act(page, rng, action)
-        _check_world(page)
+            done.append(_act(page, rng, action))
+        try:
+            _check_world(page)
+        except AssertionError as err:
+            raise AssertionError(f"after the actions {done}: {err}") from None
+        done.append("check")
     print(f"{PROPERTY_SEQUENCES} random sequences checked")
     _assert_offline_and_clean(page, app_server)
 
@@ -685,7 +718,9 @@ def test_a_preset_after_the_end_plays_again_from_month_0(page, app_server: dict)
     _wait_idle(page)
     expect(page.locator(".play")).to_be_disabled()
     expect(page.locator(".step")).to_be_disabled()
+    old = _run_id(page)
     page.locator(".preset-no_senior_buy_in").click()
+    _settled(page, old)
     _wait_month(page, 0)
     expect(page.locator(".play")).to_be_enabled()
     expect(page.locator(".step")).to_be_enabled()

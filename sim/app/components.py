@@ -202,7 +202,7 @@ def figures_html(model: TwinModel) -> str:
             f"{m.outcomes[o.name]:.2f}</td>" for mode, m in _twins(model).items())
         rows.append(f"<tr title='{html.escape(o.meaning)}'><td>{html.escape(o.label)}</td>{cells}"
                     f"<td>{html.escape(o.direction)}</td></tr>")
-    return (f"<table class='figures-table' data-month='{model.alliance.month}'><tr><th>month "
+    return (f"<table class='figures-table' data-month='{model.alliance.month}' data-run='{model.run_id}'><tr><th>month "
             f"{model.alliance.month}</th><th>alliance</th><th>traditional</th><th></th></tr>{''.join(rows)}</table>")
 
 

@@ -17,6 +17,7 @@ not reach it), so playback, tabs and controls are the app's own.
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 import math
 import re
@@ -238,6 +239,9 @@ def shock_event(kind: str, month: int, value: float | None) -> str:
     return text
 
 
+_RUN_IDS = itertools.count(1)
+
+
 class TwinModel(mesa.Model):
     """An alliance and a traditional run with the same seed and parameters, stepped together.
 
@@ -250,6 +254,7 @@ class TwinModel(mesa.Model):
         super().__init__(rng=int(seed))
         self.params = settings_to_params(settings)
         self.seed = int(seed)
+        self.run_id = next(_RUN_IDS)  # every widget showing a run carries it: a page test waits on it
         self.listed_events = tuple(settings.get("events", ()))  # as listed, those past the horizon included
         self.alliance = AllianceModel(params=self.params.replace(commissioning="alliance"), seed=self.seed)
         self.traditional = AllianceModel(params=self.params.replace(commissioning="traditional"), seed=self.seed)
@@ -340,8 +345,9 @@ def Controls(settings: solara.Reactive[dict[str, Any]]) -> None:
                 def toggle(v: bool, key: str = key) -> None:
                     settings.value = {**settings.value, key: bool(v)}
 
-                with solara.Column(gap="0px", classes=[f"ctl-{key}"]):
+                with solara.Row(classes=[f"ctl-{key}"], justify="space-between", style={"align-items": "center"}):
                     solara.Checkbox(label=rule_label(rule), value=settings.value[key], on_value=toggle)
+                    solara.Text("on" if settings.value[key] else "off", classes=[f"value-{key}", "control-value"])
 
 
 def changed_settings(params: Params) -> str:
@@ -393,7 +399,7 @@ def RunPanel(model: TwinModel, settings: dict[str, Any], version: int) -> None:
     events = ", ".join(model.params.events) or "none"
     solara.HTML(tag="div", classes=["run-events"], unsafe_innerHTML=f"Events in these runs: {html.escape(events)}")
     solara.HTML(tag="div", classes=["run-overrides"], unsafe_innerHTML=html.escape(
-        run_overrides(model.params, model.seed)))
+        run_overrides(model.params, model.seed)), attributes={"data-run": str(model.run_id)})
 
 
 @solara.component
