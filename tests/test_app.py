@@ -787,3 +787,111 @@ def test_a_persons_journey_is_one_of_the_walks_episodes(page, app_server: dict) 
                 expect(shown).to_have_attribute(f"data-{attribute}", str(value))
             expect(shown.locator(".journey-contact")).to_have_count(len(journey.contacts))
     _assert_offline_and_clean(page, app_server)
+
+
+# --- the guide's numbers (docs/teaching.md) -------------------------------------------------------------
+def _teaching_numbers():
+    """scripts/teaching_numbers.py as a module (the guide's tables and the runs behind them)."""
+    import importlib.util
+
+    name = "teaching_numbers_script"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "teaching_numbers.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the file runs
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def test_every_number_in_the_teaching_guide_comes_from_model_runs() -> None:
+    tn = _teaching_numbers()
+    text = tn.GUIDE.read_text()
+    found = tn.guide_tables(text)
+    assert set(found) == set(tn.TABLES), "every table of the guide is made by scripts/teaching_numbers.py"
+    for name in tn.TABLES:
+        assert found[name] == tn.table_markdown(name), f"docs/teaching.md table {name!r}: run the script with --write"
+    # outside the tables the guide quotes no result, only settings (months, values to set) and the seed
+    prose = tn.BLOCK.sub("", text)
+    results = re.findall(r"(?<![\w@=.])0\.\d\d(?!\d)", prose)
+    assert results == [], f"numbers in the guide's prose that no table checks: {results}"
+    # the exercises the guide must have
+    assert "talking shop" in text.lower() and "## Exercise 3. A leadership shock" in text
+
+
+def _run_to(page, month: int) -> None:
+    from playwright.sync_api import expect
+
+    field = page.locator(".run-to-month input")
+    field.fill(str(month))
+    field.press("Enter")
+    expect(page.locator(".run-to")).to_be_enabled()
+    page.locator(".run-to").click()
+    _wait_month(page, month)
+    _wait_idle(page)
+    _settled(page)
+
+
+@pytest.mark.browser
+def test_the_guides_numbers_are_what_the_app_shows(page, app_server: dict) -> None:
+    """Each exercise done in the app as the guide says (preset, switches, a slider to its end, Reset, a shock
+    pressed the month before it hits, Run to month): the figures table shows the guide's seed-7 numbers."""
+    from playwright.sync_api import expect
+
+    from sim.app.teaching import PRESETS, SHOCKS
+    from sim.params import THEORY_RULES
+    from sim.params.events import parse_event
+
+    tn = _teaching_numbers()
+    guide = tn.guide_tables(tn.GUIDE.read_text())
+    wanted: dict = {}  # scenario -> month -> [(row, printed value)]
+    for name, table in tn.TABLES.items():
+        lines = guide[name].splitlines()[2:]
+        for row, line in zip(table.rows, lines, strict=True):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            assert cells[0] == row.label
+            for month, printed in zip(table.months, cells[1:], strict=False):
+                wanted.setdefault(row.scenario, {}).setdefault(month, []).append((row, printed))
+    _start(page)
+    _open_all_groups(page)
+    checked = 0
+    for scenario, months in wanted.items():
+        old = _run_id(page)
+        preset = PRESETS[scenario.preset]
+        page.locator(f".preset-{preset.name}").click()
+        _settled(page, old)
+        for key, value in scenario.changes:
+            if key == "disabled":
+                for rule in (r for d in value for r in THEORY_RULES.get(d, (d,))):
+                    page.locator(f".ctl-rule_{rule} .v-input--selection-controls__ripple").click()
+                    expect(page.locator(f".value-rule_{rule}")).to_have_text("off")
+            else:
+                spec = Params.spec(key)
+                assert value in (spec.low, spec.high), "the guide moves sliders to an end only"
+                thumb = page.locator(f".ctl-{key} [role=slider]")
+                thumb.focus()
+                thumb.press("End" if value == spec.high else "Home")
+                expect(page.locator(f".value-{key}")).to_have_text(re.compile(rf"^{value:g}( |$)"))
+        if scenario.changes:
+            old = _run_id(page)
+            page.locator(".reset").click()
+            _settled(page, old)
+        shocks = sorted(parse_event(e, 10**9) for e in scenario.shocks)
+        for month in sorted(months):
+            for shock in [s for s in shocks if s.month <= month]:
+                assert SHOCKS[shock.kind][1] in (shock.value, None), "the guide's shocks use the panel's values"
+                _run_to(page, shock.month - 1)
+                old = _run_id(page)
+                page.locator(f".shock-{shock.kind}").click()
+                _settled(page, old)
+                shocks.remove(shock)
+            if month > _month(page)[0]:
+                _run_to(page, month)
+            shown_month, shown = _figures(page)
+            assert shown_month == month
+            for row, printed in months[month]:
+                value = shown[row.mode][row.outcome]
+                assert f"{value:.2f}" == printed, (row.label, month, value, printed)
+                assert value == tn.seed7(row, (month,))[0]
+                checked += 1
+    print(f"{checked} numbers of the guide read from the app")
+    _assert_offline_and_clean(page, app_server)

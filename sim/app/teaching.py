@@ -462,6 +462,8 @@ def Page() -> None:
     version = solara.use_reactive(0)  # bumped when the runs have moved on: the charts redraw
     playing = solara.use_reactive(False)  # asked to play
     looping = solara.use_reactive(False)  # the playback loop is still running (it ends after its last redraw)
+    stop_at = solara.use_reactive(0)  # "Run to month": the month playback stops at (0: the horizon)
+    run_to = solara.use_reactive(24)
     tab = solara.use_reactive(0)
 
     def rebuild(new_settings: dict[str, Any]) -> None:
@@ -497,16 +499,18 @@ def Page() -> None:
             while playing.value:
                 m = model.value  # a shock replaces the runs while they play: go on with the new ones
                 due = start_month + 1 + int((time.perf_counter() - start) * PLAY_PACE)
-                while m.running and m.month < due and playing.value:
+                limit = stop_at.value or m.params.horizon
+                while m.running and m.month < min(due, limit) and playing.value:
                     m.step()
                 version.value += 1  # one redraw for every month that was due
-                if not m.running:
+                if not m.running or m.month >= limit:
                     break
                 wait = (m.month + 1 - start_month) / PLAY_PACE - (time.perf_counter() - start)
                 if wait > 0:
                     time.sleep(wait)
         finally:
             playing.value = False
+            stop_at.value = 0
             looping.value = False
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
@@ -529,6 +533,12 @@ def Page() -> None:
                     busy = playing.value or looping.value
                     solara.Button("❚❚ Pause" if busy else "▶ Play", color="primary", classes=["play"],
                                   disabled=not m.running and not busy, on_click=lambda: playing.set(not busy))
+                    solara.Button("Run to month", color="primary", outlined=True, classes=["run-to"],
+                                  disabled=busy or run_to.value <= m.month or not m.running,
+                                  on_click=lambda: (stop_at.set(run_to.value), playing.set(True)))
+                    with solara.Column(style={"width": "70px"}):
+                        solara.InputInt("month", value=run_to.value, classes=["run-to-month"],
+                                        on_value=lambda v: run_to.set(min(max(int(v), 1), m.params.horizon)))
                     solara.Button("Step", color="primary", classes=["step"], on_click=step,
                                   disabled=busy or not m.running)
                 RunPanel(m, settings.value, version.value)
