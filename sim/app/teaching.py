@@ -295,7 +295,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "teaching.md"
 
 _CSS = """
 .v-btn { text-transform: none !important; letter-spacing: normal !important; }
-.alliance-app { padding-bottom: 70px; }  /* room for Solara's corner badge: it never covers a chart */
+.alliance-app { padding-bottom: 24px; }
 .control-value { font-weight: 600; white-space: nowrap; }
 .control-help { font-size: 11px; color: #555; margin-top: -14px; margin-bottom: 6px; line-height: 1.2; }
 .changed-flag { background: #fff3cd; border: 1px solid #e0b400; border-radius: 4px; padding: 4px 8px; }
@@ -533,14 +533,15 @@ def Page() -> None:
                     busy = playing.value or looping.value
                     solara.Button("❚❚ Pause" if busy else "▶ Play", color="primary", classes=["play"],
                                   disabled=not m.running and not busy, on_click=lambda: playing.set(not busy))
+                    solara.Button("Step", color="primary", classes=["step"], on_click=step,
+                                  disabled=busy or not m.running)
+                with solara.Row(gap="6px", style={"align-items": "center"}):
                     solara.Button("Run to month", color="primary", outlined=True, classes=["run-to"],
                                   disabled=busy or run_to.value <= m.month or not m.running,
                                   on_click=lambda: (stop_at.set(run_to.value), playing.set(True)))
-                    with solara.Column(style={"width": "70px"}):
-                        solara.InputInt("month", value=run_to.value, classes=["run-to-month"],
+                    with solara.Column(style={"width": "90px"}):
+                        solara.InputInt("month", value=run_to.value, classes=["run-to-month"], dense=True,
                                         on_value=lambda v: run_to.set(min(max(int(v), 1), m.params.horizon)))
-                    solara.Button("Step", color="primary", classes=["step"], on_click=step,
-                                  disabled=busy or not m.running)
                 RunPanel(m, settings.value, version.value)
             with solara.Card(margin=0):
                 ShockPanel(m, version.value, shock)
@@ -569,7 +570,8 @@ def Page() -> None:
             elif tab.value == 2:
                 solara.HTML(tag="div", unsafe_innerHTML=guide_html(), classes=["guide"])
             else:
-                solara.HTML(tag="div", unsafe_innerHTML=parameters_html(settings.value), classes=["guide"])
+                solara.HTML(tag="div", unsafe_innerHTML=parameters_html(settings.value),
+                            classes=["guide", "parameters"])
 
 
 page = Page
