@@ -63,9 +63,9 @@ SCENARIO_DIR = conf.directory() / "scenario"  # package data: found from a check
 DEFAULT_SEED = 7
 SEED_RANGE = (0, 99)
 RULE_KEY = "rule_"  # switch keys are rule_IPT1 .. rule_IPT7 (True = the rule is on)
-#: Playback pace (months per second of wall time): 60 months in 5 s. Rendering is throttled to it: the loop
+#: Playback pace (months per second of wall time): 60 months in 4 s. Rendering is throttled to it: the loop
 #: steps every month that is due, then draws once, so slow drawing costs frames, never time.
-PLAY_PACE = 12.0
+PLAY_PACE = 15.0
 
 
 # --- controls derived from the schema ----------------------------------------------------------------
