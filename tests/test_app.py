@@ -651,8 +651,8 @@ def _act(page, rng, action: str) -> str:
         target = min(month + rng.randint(2, 8), horizon)
         expect(page.locator(".month-counter")).to_have_text(
             re.compile("^Month (" + "|".join(str(m) for m in range(target, horizon + 1)) + r") of \d+$"))
-        if _month(page)[0] < horizon:
-            page.locator(".play").click()  # pause
+        # pause, unless playback has ended meanwhile (one step in the page, so no race with the end)
+        page.locator(".play").evaluate("b => { if (b.innerText.includes('Pause')) b.click(); }")
         _wait_idle(page)
     elif action == "shock" and month < horizon:
         kind, old = rng.choice(list(SHOCKS)), _run_id(page)
