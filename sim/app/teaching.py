@@ -390,9 +390,10 @@ def RunPanel(model: TwinModel, settings: dict[str, Any], version: int) -> None:
     pending = normalise(settings) != model.settings
     solara.Text(f"Month {model.month} of {model.params.horizon}", classes=["month-counter"],
                 style={"font-size": "18px", "font-weight": "600"})
-    if pending:
-        solara.HTML(tag="div", unsafe_innerHTML="Controls changed — press <b>Reset</b> to run with them.",
-                    classes=["changed-flag"])
+    # always present, so the panel's children never shift (a shifted child list briefly shows two copies of
+    # the widgets after it while the browser catches up)
+    solara.HTML(tag="div", unsafe_innerHTML="Controls changed — press <b>Reset</b> to run with them."
+                if pending else "", classes=["changed-flag" if pending else "unchanged"])
     solara.HTML(tag="div", classes=["run-summary"], unsafe_innerHTML=(
         f"These runs: seed {model.seed}; changed from the defaults: "
         f"{html.escape(changed_settings(model.params))}."))
@@ -483,8 +484,10 @@ def Page() -> None:
     def shock(kind: str, value: float | None) -> None:
         current = model.value
         event = shock_event(kind, current.month + 1, value)
-        model.value = current.with_event(event)
+        new = current.with_event(event)
+        # the controls' list first, then the runs: never a render with the runs ahead of the controls
         settings.value = {**settings.value, "events": (*settings.value.get("events", ()), event)}
+        model.value = new
         version.value += 1
 
     def clear_events() -> None:
