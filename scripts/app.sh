@@ -7,6 +7,7 @@ PYTHON="${PYTHON:-.venv/bin/python}"
 export SOLARA_ASSETS_PROXY_CACHE_DIR="${SOLARA_ASSETS_PROXY_CACHE_DIR:-$PWD/.solara-cache}"
 bash scripts/solara_assets.sh "$SOLARA_ASSETS_PROXY_CACHE_DIR"
 export SOLARA_TELEMETRY_MIXPANEL_ENABLE=False  # no analytics calls
+export SOLARA_THEME_SHOW_BANNER=False  # Solara's "runs on Solara" corner banner sat on the charts and the guide
 export MPLBACKEND=Agg
 echo "teaching app: http://${HOST:-127.0.0.1}:${PORT:-8765}"
 # --no-check-version: otherwise solara asks the package index for a newer release at start-up;

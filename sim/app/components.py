@@ -9,7 +9,9 @@ rather than a layout engine (constrained layout more than doubles the drawing ti
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import html
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import solara
@@ -17,11 +19,13 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from mesa.visualization.utils import update_counter
 
-from sim.model.outcomes import OUTCOMES
+from sim.app.journey import Journey, WalkInputs, pick_episode, replay
+from sim.model import pathways
+from sim.model.outcomes import OUTCOME_REGISTRY
 from sim.model.outcomes import outcome as outcome_spec
 from sim.model.world import SECTORS
+from sim.params.events import parse_event
 
 if TYPE_CHECKING:
     from sim.app.teaching import TwinModel
@@ -50,6 +54,10 @@ def outcome_figure(model: TwinModel, outcome: str) -> Figure:
                 label=f"{mode} ({series.iloc[-1]:.2f})")
         # a dot at the latest month, so a run is visible from month 0
         ax.plot(series.index[-1:], series.to_numpy()[-1:], "o", color=MODE_COLOURS[mode], ms=4)
+    for month, kind in event_marks(model):
+        ax.axvline(month, color="0.35", ls=":", lw=1.2, zorder=0)
+        ax.annotate(kind.replace("_", " "), (month, 1.0), xycoords=("data", "axes fraction"), rotation=90,
+                    va="top", ha="right", fontsize=8, color="0.3")
     ax.set_xlim(0, max(12, model.alliance.month))
     ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))  # value can exceed 1; every other outcome is a 0-1 share
     ax.set_xlabel("month")
@@ -59,6 +67,12 @@ def outcome_figure(model: TwinModel, outcome: str) -> Figure:
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=9, frameon=False)
     return fig
+
+
+def event_marks(model: TwinModel) -> list[tuple[int, str]]:
+    """(month, kind) of the runs' events up to the month shown: the shocks and a preset's scenario."""
+    marks = [(e.month, e.kind) for e in (parse_event(t, 10**9) for t in model.params.events)]
+    return sorted(m for m in marks if m[0] <= model.alliance.month)
 
 
 def circle_layout(sectors: list[str]) -> np.ndarray:
@@ -139,46 +153,122 @@ def locality_figure(model: TwinModel) -> Figure:
 
 
 # --- Solara components -------------------------------------------------------------------------------
-# Mesa hands each component the model object, which it mutates in place on every step; reading
-# ``update_counter`` subscribes the component to Mesa's "model stepped" signal so it re-renders.
-def _show(fig: Figure) -> None:
-    solara.FigureMatplotlib(fig, format="png")
+# The page hands each component the twin model (stepped in place) and a version number that it bumps when
+# the runs have moved on; a figure is drawn once per (model, version, choice), never on unrelated re-renders.
+def _show(make: Callable[[], Figure], dependencies: list[Any]) -> None:
+    fig = solara.use_memo(make, dependencies)
+    solara.FigureMatplotlib(fig, dependencies=dependencies, format="png")
 
 
 @solara.component
-def FragmentationChart(model: TwinModel) -> None:
-    update_counter.get()
-    _show(outcome_figure(model, "fragmentation"))
+def TimeSeriesChart(model: TwinModel, version: int, outcome: str) -> None:
+    with solara.Column(gap="0px", classes=[f"chart-{outcome}", "chart"]):
+        _show(lambda: outcome_figure(model, outcome), [model, version, outcome])
 
 
 @solara.component
-def AccessChart(model: TwinModel) -> None:
-    update_counter.get()
-    _show(outcome_figure(model, "access"))
-
-
-@solara.component
-def OutcomeChart(model: TwinModel) -> None:
-    """Any recorded outcome, chosen from a list (trust, commitment, alignment, systemic change...)."""
-    update_counter.get()
+def OutcomeChart(model: TwinModel, version: int) -> None:
+    """Any recorded outcome, chosen by its plain label (trust, commitment, shared goals, systemic change...)."""
     outcome, set_outcome = solara.use_state("mean_trust")
-    with solara.Column(gap="0px"):
-        solara.Select("outcome", value=outcome, values=list(OUTCOMES), on_value=set_outcome, dense=True)
-        solara.Text(OUTCOMES[outcome], style={"font-size": "12px"})
-        _show(outcome_figure(model, outcome))
+    labels = {o.label: o.name for o in OUTCOME_REGISTRY}
+    with solara.Column(gap="0px", classes=["chart-chosen", "chart"], style={"width": "460px"}):
+        solara.Select("outcome", value=outcome_spec(outcome).label, values=list(labels),
+                      on_value=lambda label: set_outcome(labels[label]), dense=True)
+        solara.Text(outcome_spec(outcome).meaning, style={"font-size": "12px"})
+        _show(lambda: outcome_figure(model, outcome), [model, version, outcome])
 
 
 @solara.component
-def ProviderNetwork(model: TwinModel) -> None:
-    update_counter.get()
+def ProviderNetwork(model: TwinModel, version: int) -> None:
     colour_by, set_colour_by = solara.use_state("sector")
-    with solara.Column(gap="0px"):
-        solara.ToggleButtonsSingle(value=colour_by, values=list(COLOUR_BY), on_value=set_colour_by,
-                                   dense=True)
-        _show(network_figure(model, colour_by))
+    with solara.Column(gap="0px", classes=["chart-network", "chart"]):
+        solara.ToggleButtonsSingle(value=colour_by, values=list(COLOUR_BY), on_value=set_colour_by, dense=True)
+        _show(lambda: network_figure(model, colour_by), [model, version, colour_by])
 
 
 @solara.component
-def LocalityView(model: TwinModel) -> None:
-    update_counter.get()
-    _show(locality_figure(model))
+def LocalityView(model: TwinModel, version: int) -> None:
+    with solara.Column(gap="0px", classes=["chart-localities", "chart"]):
+        _show(lambda: locality_figure(model), [model, version])
+
+
+def figures_html(model: TwinModel) -> str:
+    """Every outcome this month in both runs, labels and directions from the registry. Each cell carries its
+    value at full precision (``data-value``), so a browser test compares the app's figures with a model run."""
+    rows = []
+    for o in OUTCOME_REGISTRY:
+        cells = "".join(
+            f"<td class='fig-{o.name}-{mode}' data-value='{m.outcomes[o.name]!r}' style='color:{MODE_COLOURS[mode]}'>"
+            f"{m.outcomes[o.name]:.2f}</td>" for mode, m in _twins(model).items())
+        rows.append(f"<tr title='{html.escape(o.meaning)}'><td>{html.escape(o.label)}</td>{cells}"
+                    f"<td>{html.escape(o.direction)}</td></tr>")
+    return (f"<table class='figures-table' data-month='{model.alliance.month}' data-run='{model.run_id}'><tr><th>month "
+            f"{model.alliance.month}</th><th>alliance</th><th>traditional</th><th></th></tr>{''.join(rows)}</table>")
+
+
+@solara.component
+def FiguresTable(model: TwinModel, version: int) -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=figures_html(model), classes=["figures"])
+
+
+# --- a person's journey ------------------------------------------------------------------------------
+def journey_html(journey: Journey, inputs: WalkInputs, mode: str) -> str:
+    """One person's pathway as a row of contacts, each step saying what happened at the handoff."""
+    steps = []
+    for k, c in enumerate(journey.contacts):
+        if k > 0:
+            if c.kept:
+                what, colour = "kept by the same provider", "#2e7d32"
+            elif not c.handoff:
+                what, colour = "same provider again", "#2e7d32"
+            elif c.lost:
+                what, colour = "handed on — <b>lost</b>: no one took responsibility (a gap)", "#c62828"
+            elif c.repeated:
+                what, colour = "handed on — <b>assessed again</b> (duplication)", "#ef6c00"
+            else:
+                what, colour = "handed on", "#555"
+            steps.append(f"<div class='journey-step' style='color:{colour}'>→ {what}</div>")
+        steps.append(f"<div class='journey-contact' style='border:2px solid {MODE_COLOURS[mode]}; border-radius:6px;"
+                     f" padding:4px 8px; margin:2px 0'>need {c.domain + 1}: provider {c.provider + 1} "
+                     f"({html.escape(c.sector)})</div>")
+    waited = (f"In locality {inputs.locality + 1} this month {inputs.access:.0%} of need leaving the queue was "
+              f"served within the {inputs.waiting_window}-month waiting window; the rest waited too long "
+              f"({outcome_spec('access').label}).")
+    counts = (f"<b>{journey.providers}</b> providers met, <b>{journey.handoffs}</b> "
+              f"{outcome_spec('handoffs').label}, <b>{journey.lost}</b> {outcome_spec('gaps').label}, "
+              f"<b>{journey.repeated}</b> repeated assessments ({outcome_spec('duplication').label}), "
+              f"<b>{journey.kept}</b> parts kept by the provider that had the person")
+    return (f"<div class='journey-{mode}' data-handoffs='{journey.handoffs}' data-lost='{journey.lost}' "
+            f"data-repeated='{journey.repeated}' data-providers='{journey.providers}'>"
+            f"<h4 style='color:{MODE_COLOURS[mode]}'>{mode}</h4><p>{counts}.</p>{''.join(steps)}"
+            f"<p style='font-size:12px'>{waited}</p></div>")
+
+
+@solara.component
+def JourneyView(model: TwinModel, version: int) -> None:
+    """The same person (same locality, same need, same draws) through both systems this month."""
+    locality, set_locality = solara.use_state(0)
+    person, set_person = solara.use_state(0)
+    n = model.params.n_localities
+    locality = min(locality, n - 1)
+    inputs = {mode: model.recorders[mode].inputs.get(locality) for mode in _twins(model)}
+    with solara.Column(classes=["journey"]):
+        solara.HTML(tag="p", unsafe_innerHTML=(
+            "One service user with needs in several domains, sampled from this month's care episodes, followed "
+            "through each system. Same person, same need, same random draws in both: what differs is how the "
+            "providers work together. Each box is a part of the person's care; arrows say what happened between."))
+        with solara.Row(style={"align-items": "center"}):
+            with solara.Column(style={"width": "160px"}):
+                solara.Select("locality", value=str(locality + 1), values=[str(k + 1) for k in range(n)],
+                              on_value=lambda v: set_locality(int(v) - 1), dense=True)
+            solara.Button("Another person", on_click=lambda: set_person(person + 1), classes=["another-person"])
+        if inputs["alliance"] is None or inputs["traditional"] is None:
+            solara.Text("Press Step: the journey is of a month the runs have walked (month 1 on).")
+            return
+        episode = pick_episode(inputs["alliance"], person)
+        solara.Text(f"Month {inputs['alliance'].month}, locality {locality + 1}, person {episode + 1} of "
+                    f"{pathways.EPISODES} sampled this month.", classes=["journey-title"])
+        with solara.Row(style={"align-items": "flex-start", "gap": "24px"}):
+            for mode, walked in inputs.items():
+                with solara.Column(style={"width": "45%"}):
+                    solara.HTML(tag="div", unsafe_innerHTML=journey_html(replay(walked, episode), walked, mode))

@@ -1,0 +1,227 @@
+"""A person's journey: one sampled service user's care pathway, step by step, as the model walked it.
+
+The model's walk (:func:`sim.model.pathways.walk_scenario`, compiled) only returns counts per locality. To show a
+class what fragmentation means for one person, :class:`WalkRecorder` keeps what each locality's walk read this
+month (the providers' trust, effort, roles and practices as the walk saw them, the locality's formal pathways,
+navigation, pressure, the commissioner's whole-system working and pooled share), and :func:`replay` walks one
+episode again with the **same keyed draws** (:func:`sim.model.draws.key_prefix`, :func:`~sim.model.draws.uniform3_from`)
+and the same formulas, in the same order, as the compiled walk. Summed over a locality's episodes the replay
+gives exactly the walk's counts (a test checks), so the journey on screen is one of the episodes behind the
+fragmentation chart, not an illustration.
+
+The recorder wraps each community's ``receive_services`` on the instance (the model's code is untouched):
+the state it records is the state at the moment that month's walk runs, which later in the month (learning,
+reviews, a provider leaving) moves on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.model import commissioning as com
+from sim.model import pathways
+from sim.model import services as svc
+from sim.model.draws import Purpose, key_prefix, uniform3_from
+from sim.model.theories import local
+
+if TYPE_CHECKING:
+    from sim.model.alliance import AllianceModel, ProviderView
+
+__all__ = ["Contact", "Journey", "WalkInputs", "WalkRecorder", "replay", "replay_counts", "pick_episode"]
+
+
+@dataclass(frozen=True)
+class WalkInputs:
+    """What one locality's walk read in one month (arrays are copies, one scenario, no batch axis)."""
+
+    seed: int
+    month: int
+    locality: int
+    n_domains: int
+    complexity: float
+    profile_cdf: np.ndarray  # (D,)
+    prob: np.ndarray  # (D, P) alias tables of this locality
+    pick: np.ndarray  # (D, P, 2)
+    keep: np.ndarray  # (P,) chance the provider holding the person keeps the next part
+    trust: np.ndarray  # (P, P)
+    effort: np.ndarray  # (P,)
+    cross: np.ndarray  # (P, P) 1 for a pair across sectors
+    practice: np.ndarray  # (P,)
+    alignment: np.ndarray  # (P,)
+    navigation: float
+    formal: float
+    pressure: float
+    accountability: float
+    whole_system: float
+    handoff_loss: float
+    reassessment: float
+    sectors: tuple[str, ...]
+    access: float = float("nan")  # filled in after the month: share of the locality's need served in time
+    waiting_window: int = 0
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One part of a person's care: the need domain, the provider, and what happened on the way to it."""
+
+    domain: int
+    provider: int
+    sector: str
+    kept: bool = False  # the provider that had the person kept this part (no handoff)
+    handoff: bool = False  # a change of provider
+    lost: bool = False  # the handoff lost the person: no one took responsibility (a gap)
+    repeated: bool = False  # the receiving provider repeated the assessment (duplication)
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One episode: its contacts in order, and its counts in the walk's terms."""
+
+    locality: int
+    episode: int
+    month: int
+    contacts: tuple[Contact, ...] = field(default_factory=tuple)
+
+    @property
+    def complex(self) -> bool:
+        return len(self.contacts) > 1
+
+    @property
+    def handoffs(self) -> int:
+        return sum(c.handoff for c in self.contacts)
+
+    @property
+    def lost(self) -> int:
+        return sum(c.lost for c in self.contacts)
+
+    @property
+    def repeated(self) -> int:
+        return sum(c.repeated for c in self.contacts)
+
+    @property
+    def kept(self) -> int:
+        return sum(c.kept for c in self.contacts)
+
+    @property
+    def providers(self) -> int:
+        """Different providers the person met."""
+        return len({c.provider for c in self.contacts})
+
+
+class WalkRecorder:
+    """Keeps, for each locality, what its walk read in the latest month (see the module's docstring)."""
+
+    def __init__(self, model: AllianceModel) -> None:
+        self.model = model
+        self.inputs: dict[int, WalkInputs] = {}
+        for community in model.communities:
+            community.receive_services = self._wrap(community, community.receive_services)
+
+    def _wrap(self, community: Any, original: Callable[[int, ProviderView], None]) -> Callable[..., None]:
+        def receive_services(month: int, view: ProviderView) -> None:
+            recorded = self._record(community, month, view)
+            original(month, view)
+            served, expired = community.results["served"], community.results["expired"]
+            access = float(svc.share(served, served + expired))
+            self.inputs[community.index] = _with(recorded, access=access,
+                                                 waiting_window=self.model.params.waiting_window)
+        return receive_services
+
+    def _record(self, community: Any, month: int, view: ProviderView) -> WalkInputs:
+        """The arguments the community is about to give :func:`pathways.walk`, computed by the same calls."""
+        m, p, boss = self.model, self.model.params, self.model.commissioner
+        here = np.array([[community.tailoring]])
+        keep = svc.keep_chance(view.role_flexibility[..., None, :], here[..., :, None])
+        navigation = local.community_navigation(p.community_connectedness, np.array([[community.participation]]))
+        prob, pick = community.choice
+        return WalkInputs(
+            seed=int(m.scenario_seed), month=int(month), locality=int(community.index), n_domains=int(p.n_domains),
+            complexity=float(p.need_complexity), profile_cdf=np.array(community.profile_cdf, dtype=float),
+            prob=np.array(prob), pick=np.array(pick), keep=np.array(keep).reshape(-1),
+            trust=np.array(view.trust[0]), effort=np.array(view.effort[0]), cross=np.array(view.cross[0]),
+            practice=np.array(view.practice[0]), alignment=np.array(view.alignment[0]),
+            navigation=float(np.asarray(navigation).reshape(-1)[0]), formal=float(community.formal),
+            pressure=float(community.pressure),
+            accountability=float(com.accountability(boss.alliance, p.monitoring, boss.pooled_share)),
+            whole_system=float(boss.whole_system), handoff_loss=float(p.handoff_loss),
+            reassessment=float(p.reassessment), sectors=tuple(pr.sector for pr in m.provider_list))
+
+
+def _with(inputs: WalkInputs, **changes: Any) -> WalkInputs:
+    return WalkInputs(**{**inputs.__dict__, **changes})
+
+
+def _draw(u: float, inputs: WalkInputs, domain: int) -> int:
+    # the walk's own alias draw (compiled, callable from Python), on this locality's tables
+    return int(pathways._draw_provider(u, inputs.prob[None], inputs.pick[None], 0, domain, inputs.prob.shape[-1]))
+
+
+def replay(inputs: WalkInputs, episode: int) -> Journey:
+    """Walk episode ``episode`` (0 .. EPISODES - 1) of ``inputs``' locality and month again, contact by contact.
+
+    The arithmetic follows :func:`sim.model.pathways.walk_scenario` term for term and in the same order (floating
+    point is not associative: a reordered product could flip a draw at the edge)."""
+    if not 0 <= episode < pathways.EPISODES:
+        raise ValueError(f"episode={episode}: must be in [0, {pathways.EPISODES - 1}]")
+    D = inputs.n_domains
+    key = inputs.locality * pathways.EPISODES + episode
+    # numba hands a uint64 back as a Python int, which it would then read as int64: keep it uint64
+    episode_key = np.uint64(key_prefix(np.uint64(inputs.seed), inputs.month, int(Purpose.EPISODE)))
+    contact_key = np.uint64(key_prefix(np.uint64(inputs.seed), inputs.month, int(Purpose.CONTACT)))
+    u_complex, u_size, u_start = uniform3_from(episode_key, key, 0)
+    size = 1 + (u_complex < inputs.complexity) * (1 + int(u_size * (D - 1)))
+    first = 0
+    for d in range(D - 1):
+        first += int(inputs.profile_cdf[d] < u_start)
+    provider = _draw(uniform3_from(contact_key, key, 0)[0], inputs, first)
+    contacts = [Contact(first, provider, inputs.sectors[provider])]
+    if size == 1:  # a simple episode: the walk draws nothing more for it
+        return Journey(inputs.locality, episode, inputs.month, tuple(contacts))
+    unmanaged = (1.0 - inputs.navigation) * (1.0 - pathways.FORMAL_REACH * inputs.formal) * (
+        1.0 - inputs.accountability)
+    loss_base = inputs.handoff_loss * (1.0 + pathways.PRESSURE_LOSS * inputs.pressure)
+    shared_base = pathways.SHARED_RECORDS * inputs.formal
+    cross_weight = pathways.CROSS_SECTOR_PENALTY * (1.0 - inputs.whole_system)
+    prev = provider
+    for k in range(1, size):
+        domain = first + k
+        domain = domain - D if domain >= D else domain
+        u, loss_draw, repeat_draw = uniform3_from(contact_key, key, k)
+        stay = inputs.keep[prev]
+        is_kept = u < stay
+        drawn = _draw(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), inputs, domain)
+        now = prev if is_kept else drawn
+        handoff = now != prev
+        penalty = 1.0 + cross_weight * inputs.cross[prev, now]
+        informal = float(pathways.pair_informal(inputs.trust, inputs.effort, prev, now))
+        loss = loss_base * penalty * (1.0 - pathways.INFORMAL_REACH * informal) * unmanaged
+        is_lost = handoff and loss_draw < loss
+        shared = shared_base * (0.5 + 0.5 * inputs.alignment[now])
+        is_repeat = handoff and not is_lost and (
+            repeat_draw < inputs.reassessment * inputs.practice[now] * (1.0 - shared) * penalty)
+        contacts.append(Contact(domain, now, inputs.sectors[now], kept=bool(is_kept), handoff=bool(handoff),
+                                lost=bool(is_lost), repeated=bool(is_repeat)))
+        prev = now
+    return Journey(inputs.locality, episode, inputs.month, tuple(contacts))
+
+
+def replay_counts(inputs: WalkInputs) -> dict[str, float]:
+    """The walk's whole-number counts for the locality and month, summed over every replayed episode."""
+    journeys = [replay(inputs, e) for e in range(pathways.EPISODES)]
+    return {"episodes": float(len(journeys)), "components": float(sum(len(j.contacts) for j in journeys)),
+            "handoffs": float(sum(j.handoffs for j in journeys)), "lost": float(sum(j.lost for j in journeys)),
+            "duplicated": float(sum(j.repeated for j in journeys)), "kept": float(sum(j.kept for j in journeys)),
+            "gap_episodes": float(sum(j.lost > 0 for j in journeys)),
+            "multi": float(sum(j.complex for j in journeys)),
+            "later": float(sum(len(j.contacts) - 1 for j in journeys))}
+
+
+def pick_episode(inputs: WalkInputs, person: int = 0) -> int:
+    """The ``person``-th complex episode of the month (cycling), or episode 0 if none was complex: a simple
+    episode has one contact and nothing to show."""
+    complex_ = [e for e in range(pathways.EPISODES) if replay(inputs, e).complex]
+    return complex_[person % len(complex_)] if complex_ else 0
