@@ -1,6 +1,6 @@
 """A person's journey: one sampled service user's care pathway, step by step, as the model walked it.
 
-The model's walk (:func:`sim.model.pathways.walk_scenario`, compiled) only returns counts per locality. To show a
+The model's walk (:func:`sim.engine.walk.walk_scenario`, compiled) only returns counts per locality. To show a
 class what fragmentation means for one person, :class:`WalkRecorder` keeps what each locality's walk read this
 month (the providers' trust, effort, roles and practices as the walk saw them, the locality's formal pathways,
 navigation, pressure, the commissioner's whole-system working and pooled share), and :func:`replay` walks one
@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.engine import walk
 from sim.model import commissioning as com
+from sim.model import constants as kc
 from sim.model import pathways
+from sim.model import phases as ph
 from sim.model import services as svc
 from sim.model.draws import Purpose, key_prefix, uniform3_from
-from sim.model.theories import local
 
 if TYPE_CHECKING:
     from sim.model.alliance import AllianceModel, ProviderView
@@ -38,6 +40,7 @@ __all__ = ["Contact", "Journey", "WalkInputs", "WalkRecorder", "replay", "replay
 class WalkInputs:
     """What one locality's walk read in one month (arrays are copies, one scenario, no batch axis)."""
 
+    k: np.ndarray  # the scenario's constants row
     seed: int
     month: int
     locality: int
@@ -133,20 +136,19 @@ class WalkRecorder:
 
     def _record(self, community: Any, month: int, view: ProviderView) -> WalkInputs:
         """The arguments the community is about to give :func:`pathways.walk`, computed by the same calls."""
-        m, p, boss = self.model, self.model.params, self.model.commissioner
-        here = np.array([[community.tailoring]])
-        keep = svc.keep_chance(view.role_flexibility[..., None, :], here[..., :, None])
-        navigation = local.community_navigation(p.community_connectedness, np.array([[community.participation]]))
-        prob, pick = community.choice
+        m, p, boss, here = self.model, self.model.params, self.model.commissioner, community.index
+        keep = np.empty(len(view.effort))
+        navigation = ph.pathway_conditions(m.c, m.k, community.participation, community.tailoring,
+                                           view.role_flexibility, keep)
+        t = m.tables
         return WalkInputs(
-            seed=int(m.scenario_seed), month=int(month), locality=int(community.index), n_domains=int(p.n_domains),
-            complexity=float(p.need_complexity), profile_cdf=np.array(community.profile_cdf, dtype=float),
-            prob=np.array(prob), pick=np.array(pick), keep=np.array(keep).reshape(-1),
-            trust=np.array(view.trust[0]), effort=np.array(view.effort[0]), cross=np.array(view.cross[0]),
-            practice=np.array(view.practice[0]), alignment=np.array(view.alignment[0]),
-            navigation=float(np.asarray(navigation).reshape(-1)[0]), formal=float(community.formal),
-            pressure=float(community.pressure),
-            accountability=float(com.accountability(boss.alliance, p.monitoring, boss.pooled_share)),
+            k=np.array(m.k), seed=int(m.scenario_seed), month=int(month), locality=int(here),
+            n_domains=int(p.n_domains), complexity=float(p.need_complexity),
+            profile_cdf=np.array(t["profile_cdf"][here], dtype=float), prob=np.array(t["prob"][here]),
+            pick=np.array(t["pick"][here]), keep=keep, trust=np.array(view.trust), effort=np.array(view.effort),
+            cross=np.array(t["cross"]), practice=np.array(view.practice), alignment=np.array(view.alignment),
+            navigation=float(navigation), formal=float(community.formal), pressure=float(community.pressure),
+            accountability=float(com.accountability(m.k, boss.alliance, p.monitoring, boss.pooled_share)),
             whole_system=float(boss.whole_system), handoff_loss=float(p.handoff_loss),
             reassessment=float(p.reassessment), sectors=tuple(pr.sector for pr in m.provider_list))
 
@@ -157,13 +159,13 @@ def _with(inputs: WalkInputs, **changes: Any) -> WalkInputs:
 
 def _draw(u: float, inputs: WalkInputs, domain: int) -> int:
     # the walk's own alias draw (compiled, callable from Python), on this locality's tables
-    return int(pathways._draw_provider(u, inputs.prob[None], inputs.pick[None], 0, domain, inputs.prob.shape[-1]))
+    return int(walk._draw_provider(u, inputs.prob[None], inputs.pick[None], 0, domain, inputs.prob.shape[-1]))
 
 
 def replay(inputs: WalkInputs, episode: int) -> Journey:
     """Walk episode ``episode`` (0 .. EPISODES - 1) of ``inputs``' locality and month again, contact by contact.
 
-    The arithmetic follows :func:`sim.model.pathways.walk_scenario` term for term and in the same order (floating
+    The arithmetic follows :func:`sim.engine.walk.walk_scenario` term for term and in the same order (floating
     point is not associative: a reordered product could flip a draw at the edge)."""
     if not 0 <= episode < pathways.EPISODES:
         raise ValueError(f"episode={episode}: must be in [0, {pathways.EPISODES - 1}]")
@@ -181,28 +183,29 @@ def replay(inputs: WalkInputs, episode: int) -> Journey:
     contacts = [Contact(first, provider, inputs.sectors[provider])]
     if size == 1:  # a simple episode: the walk draws nothing more for it
         return Journey(inputs.locality, episode, inputs.month, tuple(contacts))
-    unmanaged = (1.0 - inputs.navigation) * (1.0 - pathways.FORMAL_REACH * inputs.formal) * (
-        1.0 - inputs.accountability)
-    loss_base = inputs.handoff_loss * (1.0 + pathways.PRESSURE_LOSS * inputs.pressure)
-    shared_base = pathways.SHARED_RECORDS * inputs.formal
-    cross_weight = pathways.CROSS_SECTOR_PENALTY * (1.0 - inputs.whole_system)
+    k = inputs.k
+    unmanaged = pathways.unmanaged_share(k, inputs.navigation, inputs.formal, inputs.accountability)
+    loss_base = pathways.stretched_loss(k, inputs.handoff_loss, inputs.pressure)
+    shared_base = pathways.shared_records(k, inputs.formal)
+    cross_weight = pathways.cross_sector_weight(k, inputs.whole_system)
     prev = provider
-    for k in range(1, size):
-        domain = first + k
+    for contact in range(1, size):
+        domain = first + contact
         domain = domain - D if domain >= D else domain
-        u, loss_draw, repeat_draw = uniform3_from(contact_key, key, k)
+        u, loss_draw, repeat_draw = uniform3_from(contact_key, key, contact)
         stay = inputs.keep[prev]
         is_kept = u < stay
         drawn = _draw(min(max(u - stay, 0.0) / max(1.0 - stay, 1e-12), 1.0), inputs, domain)
         now = prev if is_kept else drawn
         handoff = now != prev
-        penalty = 1.0 + cross_weight * inputs.cross[prev, now]
-        informal = float(pathways.pair_informal(inputs.trust, inputs.effort, prev, now))
-        loss = loss_base * penalty * (1.0 - pathways.INFORMAL_REACH * informal) * unmanaged
+        penalty = pathways.handoff_penalty(cross_weight, inputs.cross[prev, now])
+        informal = pathways.pair_informal(inputs.trust[prev, now], inputs.trust[now, prev], inputs.effort[prev],
+                                          inputs.effort[now])
+        loss = pathways.loss_chance(loss_base, penalty, informal, unmanaged, k[kc.INFORMAL_REACH])
         is_lost = handoff and loss_draw < loss
-        shared = shared_base * (0.5 + 0.5 * inputs.alignment[now])
+        shared = pathways.information_shared(shared_base, inputs.alignment[now], k[kc.UNALIGNED_SHARING_SHARE])
         is_repeat = handoff and not is_lost and (
-            repeat_draw < inputs.reassessment * inputs.practice[now] * (1.0 - shared) * penalty)
+            repeat_draw < pathways.repeat_chance(inputs.reassessment, inputs.practice[now], shared, penalty))
         contacts.append(Contact(domain, now, inputs.sectors[now], kept=bool(is_kept), handoff=bool(handoff),
                                 lost=bool(is_lost), repeated=bool(is_repeat)))
         prev = now
