@@ -234,17 +234,20 @@ def test_bad_model_input():
 
 def test_compiled_response_functions_equal_scipy_and_numpy_within_an_ulp():
     """logistic, saturation and strength_response are compiled ufuncs (libm's exp); they must equal the
-    numpy/scipy formulas within 1 ulp (numpy's own SIMD exp and expm1 may differ from libm's by an ulp, e.g. on
-    CPUs with AVX-512), and their plain-Python path (single numbers) must equal their compiled path exactly."""
+    numpy/scipy formulas within 2 ulps of the exp they use (numpy's own SIMD exp and expm1 may differ from
+    libm's by an ulp, e.g. on CPUs with AVX-512), and their plain-Python path (single numbers) must equal
+    their compiled path exactly."""
     from scipy.special import expit
 
     from sim.model.logistic import gate, gate_high, gate_low, logistic, saturation, strength_response
 
     x = np.random.default_rng(3).normal(0.0, 8.0, 100_000)
-    np.testing.assert_array_max_ulp(logistic(x), expit(x), maxulp=1)
+    np.testing.assert_array_max_ulp(logistic(x), expit(x), maxulp=2)
     s = np.linspace(0.0, 2.0, 201)
-    np.testing.assert_array_max_ulp(strength_response(s), -np.expm1(-s) / -np.expm1(-1.0), maxulp=1)
-    np.testing.assert_array_max_ulp(saturation(s[1:]), 1.0 - np.exp(-s[1:]), maxulp=1)
+    np.testing.assert_array_max_ulp(strength_response(s), -np.expm1(-s) / -np.expm1(-1.0), maxulp=2)
+    # 1 - exp(-s): an ulp of difference in exp (near 1) is up to 64 ulps of a small result, so compare on the
+    # scale of the exp it subtracts (two ulps of 1.0), not on the result's own ulps
+    np.testing.assert_allclose(saturation(s), 1.0 - np.exp(-s), rtol=0.0, atol=2 * np.spacing(1.0))
     assert np.max(np.abs(saturation(s) + np.expm1(-s))) < 2e-16
     # a gate from the scenario's constants row equals the logistic step rescaled, within an ulp or two
     slope = K[kc.GATE_SLOPE]

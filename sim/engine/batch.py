@@ -3,8 +3,8 @@
 :func:`run_scenarios` takes each scenario from month 0 to the end. Each month it calls the phases of
 :mod:`sim.model.phases` in :data:`sim.model.phases.MONTH`'s order, the same functions the Mesa agents call on their
 own state; what is written here is only the loops over providers and localities around them and where each
-result is stored. The per-scenario records are generated (:mod:`sim.engine.records`), so a new parameter or
-constant needs no edit here.
+result is stored. The per-scenario records are generated (:mod:`sim.model.records`, from the schema and the
+constants registry), so a new parameter or constant needs no edit here.
 
 Why compiled, and why a scenario at a time: a scenario's month is a few hundred small formulas over 10 providers,
 5 localities and 4 domains. As numpy passes over a batch, each formula costs a pass through memory and a Python
@@ -20,14 +20,16 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from sim.engine.compiled import inlined_phases
 from sim.engine.prefetch import prefetch_rows
 from sim.engine.walk import walk_scenario, walk_workspace
 from sim.model import commissioning as com
 from sim.model import month as month_
-from sim.model import pathways
-from sim.model import phases as ph
+from sim.model import pathways, phases
 from sim.model.draws import Purpose, uniform_of_key
 from sim.model.records import response_row, scenario_row
+
+ph = inlined_phases(phases)  # the phases' compiled twins, inlined into the loops below
 
 __all__ = ["Plan", "Tables", "State", "MonthResult", "run_scenarios", "month_workspace"]
 

@@ -3,9 +3,9 @@
 - The **Mesa agents** apply them to single numbers hundreds of times a month, where plain Python is fastest.
 - The **vectorised core's** set-up and the agents' batch-of-one arrays apply them to arrays: :func:`elementwise`
   compiles a formula once as a numpy ufunc (one pass, no temporary array per operation).
-- The **compiled month** (:mod:`sim.model.compiled_month`) calls them on numbers inside its loop: both
-  decorators make a formula callable from numba-compiled code (:func:`formula` for one written with numpy
-  functions that work on numbers and arrays alike).
+- The **compiled run** (:mod:`sim.engine.batch`, through the phases of :mod:`sim.model.phases`) calls them on
+  numbers inside its loop: both decorators make a formula callable from numba-compiled code (:func:`formula`
+  for one written with numpy functions that work on numbers and arrays alike).
 
 Same arithmetic, same libm calls in each path.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,26 @@ def formula(function: Callable[..., Any] | None = None, *, inline: bool = False)
 
 
 def phase(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator: a phase of the month (:mod:`sim.model.phases`). Like :func:`formula`, but inlined into the
-    compiled loop that calls it (at numba's level, before LLVM): a phase takes the scenario's records, dozens of
-    arrays, which a call would copy every time."""
-    return register_jitable(inline="always")(function)
+    """Decorator: a phase of the month (:mod:`sim.model.phases`). The function stays plain Python (the Mesa
+    agents call it); its compiled twin, ``function.inlined``, is inlined into the compiled loop that calls it
+    (at numba's level, before LLVM): a phase takes the scenario's records, dozens of arrays, which a call would
+    copy every time. The compiled loop reaches the twins through :func:`inlined_phases`.
+
+    Why not ``register_jitable(inline="always")``: numba then compiles every phase on its own as well, once
+    per call site, and throws the result away (about 5 s of a cold first compile); an ``njit`` twin that is only
+    ever inlined is typed once, in its caller."""
+    function.inlined = njit(inline="always")(function)  # type: ignore[attr-defined]
+    return function
+
+
+def inlined_phases(module: types.ModuleType) -> types.ModuleType:
+    """``module`` as the compiled loop sees it: each :func:`phase` replaced by its inlined twin, every other
+    name (formulas, constants' indices) as it is."""
+    twin = types.ModuleType(module.__name__ + "[inlined]", module.__doc__)
+    for name, value in vars(module).items():
+        if not name.startswith("__"):
+            setattr(twin, name, getattr(value, "inlined", value))
+    return twin
 
 
 def elementwise(signature: str) -> Callable[[Callable[..., float]], Callable[..., Any]]:

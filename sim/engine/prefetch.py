@@ -1,6 +1,6 @@
 """Getting a scenario's lookup tables into the processor's cache before the compiled month needs them.
 
-The compiled month (:mod:`sim.model.compiled_month`) runs a batch one scenario after another. A batch of a
+The compiled run (:mod:`sim.engine.batch`) runs a batch one scenario after another. A batch of a
 thousand default scenarios does not fit in a core's own cache, so the care-pathway walk, which looks up
 its alias tables, cross-sector pairs and trust at random places, would wait on memory for many of its
 lookups. While one scenario runs, :func:`prefetch_rows` asks the processor to fetch the next one's rows of

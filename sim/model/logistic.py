@@ -3,7 +3,7 @@
 Every programme theory follows one pattern: ``effect = gate(context) * strength_response(strength)``.
 The *gate* says whether the mechanism's context is present: about 0 well below its threshold, 1 at the
 top of its range, so without its context a mechanism does not fire however strong it is. The
-*strength* (a mechanism parameter, 0.25-2) expresses structural uncertainty about how strongly
+*strength* (a mechanism parameter, 0.2-2) expresses structural uncertainty about how strongly
 people respond once the context is there. Because the gate is a threshold and the strength is a
 saturating multiplier, the two are not interchangeable: doubling a strength cannot stand in for an
 absent context.

@@ -13,7 +13,7 @@ A change of provider is a **handoff**. The three components of fragmentation are
 the share of handoffs that are lost (safety), **duplication** the share followed by a repeated
 assessment (waste), **discontinuity** ``1 - COC`` of each episode's contact sequence (how many
 providers a person passes through; 0 for a simple episode). A handoff is *lost* (no one takes responsibility)
-with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure) × (1 - coordination)``:
+with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure_loss × pressure) × (1 - coordination)``:
 stretched services (last month's unmet share) drop more referrals; coordination combines the pair's
 informal cooperation (trust and effort), the locality's formal pathways (IPT1), community navigation
 (IPT3) and the accountability that monitoring brings (either mode). A completed handoff is

@@ -1,18 +1,20 @@
 """The registry of the model's constants, as data: every number that shapes model behaviour, in one place.
 
-Each entry records the value now in the code (exactly the literal written there), a plausible range
-(``low <= value <= high``), its unit, what it means, its source (a citation from the code, ``docs/ODD.md`` or the
-modelling-sources notes, or "assumed"), the functions that use it and where it sits now: a named module constant
-(``relationships.EFFORT_SLOPE``) or a coefficient written unnamed inside a formula. Most constants are assumed;
-their ranges are the plausible spans that the calibration and the sensitivity study vary them over (the patterns
-in ``docs/ODD.md`` constrain them jointly, not one by one).
+Each entry records the default value, a plausible range (``low <= value <= high``), its unit, what it means, its
+source (a citation from the code, ``docs/ODD.md`` or the modelling-sources notes, or "assumed") and what it
+replaced when constants became data (``replaces``: a named module constant such as ``relationships.EFFORT_SLOPE``,
+or a coefficient once written unnamed inside a formula). The rules read a constant from the scenario's constants
+row (``k[kc.EFFORT_SLOPE]``, :mod:`sim.model.constants`); which functions read each one is found from the code
+(:func:`sim.model.constants.constant_users`), not retyped here. Most constants are assumed; their ranges are the
+plausible spans that the calibration and the sensitivity study vary them over (the patterns in ``docs/ODD.md``
+constrain them jointly, not one by one).
 
 Where two coefficients must sum to 1 (``0.25 + 0.75 * x``), only one is registered and the other is 1 minus it;
-the four weights of the experience target, which now sum to 1, are registered one by one.
+the four weights of the experience target, which sum to 1, are registered one by one.
 Left out: sampling resolution (``pathways.EPISODES``), labels (``world.SECTORS``), draw purposes, engineering
-constants (chunk sizes, cache lines), dead constants (``relationships.STAKE`` and ``relationships.COMMITMENT_THRESHOLD``
-are defined but never read) and pure arithmetic (means, ``1 - x``, n(n-1)/2, the lognormal mean correction,
-months per year).
+constants (chunk sizes, cache lines) and pure arithmetic (means, ``1 - x``, n(n-1)/2, the lognormal mean
+correction, months per year). Two constants that were defined but never read (``relationships.STAKE``,
+``relationships.COMMITMENT_THRESHOLD``) were removed.
 
 Entries are grouped by mechanism in the order a month uses them (the initial world first).
 """
@@ -28,10 +30,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Constant:
-    """One model constant: its value now, a plausible range, unit, meaning, source, users, and where it sits now."""
+    """One model constant: its default, a plausible range, unit, meaning, source, and what it replaced."""
 
     name: str  # snake_case, unique, domain words (e.g. "effort_slope", "commitment_offset")
-    value: float  # the value now in the code, exactly as written there (same float literal)
+    value: float  # the default (the literal the code held before constants became data)
     low: float  # plausible range (low <= value <= high)
     high: float
     unit: str  # e.g. "log-odds per unit", "per month", "share (0-1)", "weight", "multiplier"
