@@ -3,8 +3,12 @@
     .venv/bin/python experiments/patterns.py                 # all nine, full sample sizes
     .venv/bin/python experiments/patterns.py P4 P5 --fast    # some, with the test suite's sizes
     .venv/bin/python experiments/patterns.py --out results/patterns   # also write patterns.csv and tables
+    .venv/bin/python experiments/patterns.py --evidence      # the next targets (P4y5, P10-P15), not yet all met
 
-Exit code 1 if any pattern is not met. The patterns and their targets are defined in sim/analysis/patterns.py.
+Exit code 1 if any pattern is not met. The patterns and their targets are defined in sim/analysis/patterns.py;
+the evidence patterns (year-5 means, the seed's reasons for failure, the evidence's sizes) in
+sim/analysis/evidence_patterns.py. With --evidence the exit code is 0 whether or not they are met: they are
+measured and reported (their targets are the calibration's), not yet asserted.
 """
 
 from __future__ import annotations
@@ -14,26 +18,34 @@ import sys
 import time
 from pathlib import Path
 
+from sim.analysis.evidence_patterns import EVIDENCE_PATTERNS, EvidenceSizes, measure_evidence
 from sim.analysis.patterns import PATTERNS, Sizes, ablation, measure, table
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("patterns", nargs="*", metavar="P", help=f"patterns to measure (default all): "
-                        f"{' '.join(PATTERNS)}")
+                        f"{' '.join(PATTERNS)}; with --evidence: {' '.join(EVIDENCE_PATTERNS)}")
+    parser.add_argument("--evidence", action="store_true",
+                        help="measure the evidence patterns (P4y5, P10-P15) instead of P1-P9")
     parser.add_argument("--fast", action="store_true", help="the test suite's smaller sample sizes")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--out", type=Path, help="folder for patterns.csv and the per-pattern tables")
     parser.add_argument("--ablation", action="store_true",
                         help="also print the default advantage with each middle-range theory and rule off")
     args = parser.parse_args(argv)
-    unknown = [p for p in args.patterns if p not in PATTERNS]
+    known = EVIDENCE_PATTERNS if args.evidence else PATTERNS
+    unknown = [p for p in args.patterns if p not in known]
     if unknown:
-        parser.error(f"unknown pattern {unknown[0]!r}; allowed: {', '.join(PATTERNS)}")
+        parser.error(f"unknown pattern {unknown[0]!r}; allowed: {', '.join(known)}")
     if args.workers < 1:
         parser.error(f"--workers={args.workers}: must be an integer >= 1")
     started = time.perf_counter()
-    results = measure(args.patterns or None, Sizes.fast() if args.fast else Sizes(), workers=args.workers)
+    if args.evidence:
+        results = measure_evidence(args.patterns or None, EvidenceSizes.fast() if args.fast else EvidenceSizes(),
+                                   workers=args.workers)
+    else:
+        results = measure(args.patterns or None, Sizes.fast() if args.fast else Sizes(), workers=args.workers)
     print(table(results))
     for r in results:
         if r.table is not None:
@@ -53,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             if r.table is not None:
                 r.table.to_csv(args.out / f"{r.id}.csv", index=False)
-    return 0 if all(r.passed for r in results) else 1
+    return 0 if args.evidence or all(r.passed for r in results) else 1
 
 
 if __name__ == "__main__":

@@ -41,3 +41,33 @@ def test_fragmentation_components_have_distinct_drivers():
         own = abs(move[k])
         others = np.abs(np.delete(move, k))
         assert own >= 0.01 and np.all(others < 0.5 * own), (name, move)
+
+
+def test_evidence_patterns_are_measured():
+    """The evidence patterns (sim/analysis/evidence_patterns.py) are measured, not yet asserted: each gives a
+    finite value, a target and its verdict; the tables list every row they promise."""
+    import math
+
+    from sim.analysis.evidence_patterns import EVIDENCE_PATTERNS, EvidenceSizes, measure_evidence
+    from sim.model.outcomes import OUTCOMES
+    from sim.model.theories import RULE_INFO
+
+    results = measure_evidence(sizes=EvidenceSizes(contexts=60, context_seeds=1, seeds=4), workers=2)
+    assert [r.id for r in results] == list(EVIDENCE_PATTERNS)
+    for r in results:
+        assert math.isfinite(r.measured) and r.target, r
+        assert r.passed == bool(r.passed)
+    by_id = {r.id: r for r in results}
+    assert len(by_id["P10"].table) == 5
+    assert len(by_id["P11"].table) == sum(len(rule.context) for rule in RULE_INFO)
+    assert list(by_id["P12"].table["outcome"]) == list(OUTCOMES)
+
+
+def test_a_rule_switched_off_takes_its_context_with_it():
+    """P11's row for IPT6, asserted: with IPT6 off, senior commitment builds no arrangements, so its level no
+    longer moves the alliance's advantage (year-5 means, paired seeds)."""
+    from sim.analysis.evidence_patterns import EvidenceSizes, p11_honest_ablation
+
+    frame = p11_honest_ablation(EvidenceSizes(seeds=8), workers=2).table
+    row = frame[frame["context"] == "senior_commitment"].iloc[0]
+    assert abs(row["move"]) <= 0.02, row

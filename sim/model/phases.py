@@ -240,7 +240,7 @@ def commissioner_learns(c, r, k, effort, pooled_share, whole_system, arrangement
     whole_system = rel.relax(whole_system, system.ipt2_whole_system_target(
         k, alliance, pooled_share, total(effort) / len(effort), r.ipt2), k[kc.WHOLE_SYSTEM_RATE])
     arrangements = culture.ipt6_update_arrangements(k, arrangements, culture.ipt6_arrangements_target(
-        k, alliance, senior_commitment), c.negativity_bias)
+        k, alliance, senior_commitment, r.ipt6), c.negativity_bias)
     return whole_system, arrangements
 
 

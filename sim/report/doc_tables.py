@@ -77,6 +77,14 @@ def patterns_table() -> str:
     return "\n".join(line for line in doc.splitlines() if line.startswith("|"))
 
 
+def evidence_patterns_table() -> str:
+    """The evidence patterns and their targets (measured by ``experiments/patterns.py --evidence``)."""
+    from sim.analysis import evidence_patterns
+
+    doc = inspect_doc(evidence_patterns)
+    return "\n".join(line for line in doc.splitlines() if line.startswith("|"))
+
+
 def inspect_doc(module) -> str:
     import inspect
 
@@ -84,7 +92,8 @@ def inspect_doc(module) -> str:
 
 
 GENERATORS = {"parameters": parameter_table, "theory-map": theory_map_table, "outcomes": outcome_table,
-              "constants": constants_table, "patterns": patterns_table}
+              "constants": constants_table, "patterns": patterns_table,
+              "evidence-patterns": evidence_patterns_table}
 
 
 def render(text: str) -> str:

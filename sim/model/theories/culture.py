@@ -33,7 +33,7 @@ def ipt5_innovation_gain(k, alliance, culture_readiness, orientation, innovation
 
 
 @formula
-def ipt6_arrangements_target(k, alliance, senior_commitment):
+def ipt6_arrangements_target(k, alliance, senior_commitment, response):
     """IPT6, senior commitment to collaborative arrangements (context and resource).
 
     - Context: within an alliance.
@@ -45,8 +45,12 @@ def ipt6_arrangements_target(k, alliance, senior_commitment):
       through :func:`ipt6_leadership` they legitimise joint work.
     - Outcome: the level of collaborative working arrangements (boards, joint posts, shared decisions)
       that the alliance moves toward (0-1); arrangements take time to build and decay when buy-in goes.
+
+    The rule's ``response`` scales how far buy-in turns into arrangements (up to full arrangements at the
+    reference strength and above): switched off, senior commitment builds none, and no longer acts through
+    them on effort, own priorities or coordination cost.
     """
-    return alliance * gate(k, senior_commitment, kc.SENIOR_THRESHOLD)
+    return alliance * gate(k, senior_commitment, kc.SENIOR_THRESHOLD) * min(response, 1.0)
 
 
 @formula

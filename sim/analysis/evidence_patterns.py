@@ -1,0 +1,218 @@
+"""The next patterns: the seed's reasons for failure, at the evidence's size (targets of issue 22, not yet all met).
+
+These are measured like :mod:`sim.analysis.patterns` (paired seeds: alliance and traditional commissioning share
+each seed) but on **year-5 means** (months 49-60) over several seeds per context, so that one noisy month does
+not decide whether an alliance failed. ``experiments/patterns.py --evidence`` prints them; they become the
+calibration's targets. Unlike P1-P9 they are not asserted by the test suite until the model meets them: the
+tests check that each is measured (finite, with its table), and the closing notes report which are met.
+
+| # | pattern | target |
+|---|---|---|
+| P4y5 | alliance worse on fragmentation by > 0.01, uniform contexts and levers | 10-50 % of contexts |
+| P10 | failure has several causes: senior commitment >= 0.5, worse by > 0.01; also within | >= 5 % each |
+|     | the bottom fifth of initial trust, culture readiness, community assets, pooled share | |
+| P11 | honest ablation: a rule off, its context (low vs high) moves the advantage by | <= 0.02 |
+| P12 | no one-sided outcome: each outcome worse under the alliance in | >= 5 % of contexts |
+|     | and with A, B, C off, the alliance's gain on every outcome | <= 0.01 |
+| P13 | the counterfactual's lever: traditional, monitoring 0 vs 1 moves fragmentation or value by | >= 0.02 |
+| P14 | evidence-sized: relative fragmentation reduction, months 19-30 / 49-60 | <= 10 % / 15-40 % |
+| P14b | relative value gain, months 49-60 | <= 20 % |
+| P15 | network size: advantage at 30 providers / at 6 | <= 0.8 |
+
+Sources of the targets: Health Foundation Improvement Analytics Unit (2021), Damery, Flanagan & Combes (2016),
+Baxter et al. (2018), the Lambeth alliance's four years (``../shared/notes/modelling-sources.md``); Provan & Kenis
+(2008) for P15; the seed's talking shops (Redgate et al. 2023) for P10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.patterns import Result, context_sample
+from sim.model.core import simulate
+from sim.model.outcomes import OUTCOME_REGISTRY
+from sim.model.theories import RULE_INFO
+from sim.params import Params
+
+#: Months averaged for "year 5".
+YEAR_5 = list(range(49, 61))
+#: Worse by more than this counts as a failure (smaller differences are within a year's noise).
+MARGIN = 0.01
+
+
+@dataclass
+class EvidenceSizes:
+    """Sample sizes: ``contexts`` uniform contexts with ``context_seeds`` paired seeds each; ``seeds`` paired
+    seeds for the one-context comparisons."""
+
+    contexts: int = 2000
+    context_seeds: int = 5
+    seeds: int = 50
+
+    @classmethod
+    def fast(cls) -> EvidenceSizes:
+        return cls(contexts=200, context_seeds=2, seeds=12)
+
+
+def _year_means(base: Params | pd.DataFrame, seeds: int, months: list[int], workers: int,
+                outcomes: tuple[str, ...] = ("fragmentation", "value")) -> dict[str, np.ndarray]:
+    """Each mode's mean of each outcome over ``months`` and ``seeds`` paired seeds, for one context (``Params``)
+    or each row of a table of contexts. Returns ``{outcome: (2, contexts)}``: row 0 the alliance, row 1
+    traditional commissioning (the same seeds)."""
+    if isinstance(base, Params):
+        n = 1
+        rows = [base.replace(commissioning=mode) for _ in range(seeds) for mode in ("alliance", "traditional")]
+    else:
+        n = len(base)
+        rows = pd.concat([base.assign(commissioning=mode) for _ in range(seeds)
+                          for mode in ("alliance", "traditional")], ignore_index=True)
+    seed_of = 5000 + np.repeat(np.arange(seeds), 2 * n) + 1000 * np.tile(np.arange(n), 2 * seeds)
+    ds = simulate(rows, seed_of, keep=months, workers=workers)
+    return {name: ds[name].values.mean(axis=1).reshape(seeds, 2, n).mean(axis=0) for name in outcomes}
+
+
+def _gain(name: str, alliance: np.ndarray, traditional: np.ndarray) -> np.ndarray:
+    """How much better the alliance is on outcome ``name`` (positive: better), in the outcome's direction."""
+    better = next(o.better for o in OUTCOME_REGISTRY if o.name == name)
+    return traditional - alliance if better == "lower" else alliance - traditional
+
+
+def _context_sweep(sizes: EvidenceSizes, workers: int) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    contexts = context_sample(sizes.contexts)
+    names = tuple(o.name for o in OUTCOME_REGISTRY)
+    means = _year_means(contexts, sizes.context_seeds, YEAR_5, workers, names)
+    return contexts, {name: _gain(name, *means[name]) for name in names}
+
+
+def p4_failure_year5(sizes: EvidenceSizes, workers: int = 1, sweep=None) -> Result:
+    contexts, gains = sweep or _context_sweep(sizes, workers)
+    worse = gains["fragmentation"] < -MARGIN
+    share = float(worse.mean())
+    return Result("P4y5", "alliance worse on fragmentation by > 0.01 (year 5)", share, "share in [0.10, 0.50]",
+                  0.10 <= share <= 0.50,
+                  f"{sizes.contexts} contexts x {sizes.context_seeds} seeds; worst loss "
+                  f"{-gains['fragmentation'].min():.3f}, median gain {np.median(gains['fragmentation']):.3f}")
+
+
+def p10_failure_causes(sizes: EvidenceSizes, workers: int = 1, sweep=None) -> Result:
+    contexts, gains = sweep or _context_sweep(sizes, workers)
+    worse = gains["fragmentation"] < -MARGIN
+    backed = contexts["senior_commitment"].to_numpy() >= 0.5
+    candidates = {
+        "initial_trust": contexts["initial_trust"].to_numpy(),
+        "culture_readiness": contexts["culture_readiness"].to_numpy(),
+        "community_assets": contexts[["community_confidence", "community_capacity",
+                                      "community_connectedness"]].mean(axis=1).to_numpy(),
+        "pooled_share": contexts["pooled_share"].to_numpy(),
+    }
+    rows = [{"context": "senior_commitment >= 0.5 (all)", "contexts": int(backed.sum()),
+             "worse_share": float(worse[backed].mean()) if backed.any() else float("nan")}]
+    for name, values in candidates.items():
+        bottom = backed & (values <= np.quantile(values[backed], 0.2))
+        rows.append({"context": f"{name} bottom fifth", "contexts": int(bottom.sum()),
+                     "worse_share": float(worse[bottom].mean())})
+    frame = pd.DataFrame(rows)
+    least = frame.loc[frame["worse_share"].idxmin()]
+    return Result("P10", "failure has several causes (senior commitment >= 0.5)", float(least["worse_share"]),
+                  ">= 0.05 in every row", bool((frame["worse_share"] >= 0.05).all()),
+                  f"least: {least['context']} {least['worse_share']:.3f}", frame)
+
+
+def p11_honest_ablation(sizes: EvidenceSizes, workers: int = 1) -> Result:
+    rows = []
+    for rule in RULE_INFO:
+        for context in rule.context:
+            spec = Params.spec(context)
+            # a context that gates several rules acts through all of them: switch off every rule it gates
+            off = tuple(r.id for r in RULE_INFO if context in r.context)
+            moves = []
+            for value in (spec.low, spec.high):
+                means = _year_means(Params(disabled=off, **{context: value}), sizes.seeds, YEAR_5, workers)
+                moves.append(float(_gain("fragmentation", *means["fragmentation"])[0]))
+            rows.append({"rule": rule.id, "context": context, "switched_off": ",".join(off),
+                         "advantage_low": moves[0], "advantage_high": moves[1], "move": moves[1] - moves[0]})
+    frame = pd.DataFrame(rows)
+    worst = frame.loc[frame["move"].abs().idxmax()]
+    return Result("P11", "rule off: its context no longer moves the advantage", float(abs(worst["move"])),
+                  "every |move| <= 0.02", bool((frame["move"].abs() <= 0.02).all()),
+                  f"largest: {worst['context']} with {worst['switched_off']} off {worst['move']:+.3f}", frame)
+
+
+def p12_two_sided(sizes: EvidenceSizes, workers: int = 1, sweep=None) -> Result:
+    _, gains = sweep or _context_sweep(sizes, workers)
+    off = _year_means(Params(disabled=("A", "B", "C")), sizes.seeds, YEAR_5, workers,
+                      tuple(o.name for o in OUTCOME_REGISTRY))
+    frame = pd.DataFrame([{"outcome": name, "worse_share": float((gains[name] < 0).mean()),
+                           "gain_with_ABC_off": float(_gain(name, *off[name])[0])} for name in gains])
+    # the mechanisms' own state (trust, commitment, alignment, effort) and governance cost are reported, not
+    # care outcomes; they are listed but the pattern's targets apply to every outcome alike
+    least = frame.loc[frame["worse_share"].idxmin()]
+    largest = frame.loc[frame["gain_with_ABC_off"].idxmax()]
+    passed = bool((frame["worse_share"] >= 0.05).all() and (frame["gain_with_ABC_off"] <= 0.01).all())
+    return Result("P12", "no one-sided outcome", float(least["worse_share"]),
+                  "worse in >= 5 % of contexts on each; gain <= 0.01 with A, B, C off", passed,
+                  f"least often worse: {least['outcome']} {least['worse_share']:.3f}; largest gain with A, B, C "
+                  f"off: {largest['outcome']} {largest['gain_with_ABC_off']:+.3f}", frame)
+
+
+def p13_counterfactual_lever(sizes: EvidenceSizes, workers: int = 1) -> Result:
+    rows = []
+    for monitoring in (0.0, 1.0):
+        means = _year_means(Params(monitoring=monitoring), sizes.seeds, YEAR_5, workers)
+        rows.append({"monitoring": monitoring, "traditional_fragmentation": float(means["fragmentation"][1, 0]),
+                     "traditional_value": float(means["value"][1, 0])})
+    frame = pd.DataFrame(rows)
+    move = float(max(abs(frame["traditional_fragmentation"].diff().iloc[1]),
+                     abs(frame["traditional_value"].diff().iloc[1])))
+    return Result("P13", "traditional commissioning: monitoring 0 vs 1 moves fragmentation or value", move,
+                  ">= 0.02", move >= 0.02, "year-5 means", frame)
+
+
+def p14_evidence_size(sizes: EvidenceSizes, workers: int = 1) -> Result:
+    early = _year_means(Params(), sizes.seeds, list(range(19, 31)), workers)
+    late = _year_means(Params(), sizes.seeds, YEAR_5, workers)
+    relative = {name: (m["fragmentation"][1, 0] - m["fragmentation"][0, 0]) / m["fragmentation"][1, 0]
+                for name, m in (("early", early), ("late", late))}
+    passed = relative["early"] <= 0.10 and 0.15 <= relative["late"] <= 0.40
+    return Result("P14", "relative fragmentation reduction, months 19-30 and 49-60", float(relative["early"]),
+                  "<= 0.10 early; in [0.15, 0.40] late", bool(passed),
+                  f"months 19-30 {relative['early']:.3f}, months 49-60 {relative['late']:.3f}")
+
+
+def p14b_value_size(sizes: EvidenceSizes, workers: int = 1) -> Result:
+    late = _year_means(Params(), sizes.seeds, YEAR_5, workers)
+    gain = float((late["value"][0, 0] - late["value"][1, 0]) / late["value"][1, 0])
+    return Result("P14b", "relative value gain, months 49-60", gain, "<= 0.20", gain <= 0.20,
+                  f"alliance {late['value'][0, 0]:.3f}, traditional {late['value'][1, 0]:.3f}")
+
+
+def p15_network_size(sizes: EvidenceSizes, workers: int = 1) -> Result:
+    adv = {n: float(_gain("fragmentation", *_year_means(Params(n_providers=n), sizes.seeds, YEAR_5,
+                                                        workers)["fragmentation"])[0]) for n in (6, 30)}
+    ratio = adv[30] / adv[6] if adv[6] > 0 else float("inf")
+    return Result("P15", "advantage at 30 providers / at 6", ratio, "<= 0.8", ratio <= 0.8,
+                  f"advantage at 6: {adv[6]:.3f}, at 30: {adv[30]:.3f}")
+
+
+EVIDENCE_PATTERNS: dict[str, Callable[..., Result]] = {
+    "P4y5": p4_failure_year5, "P10": p10_failure_causes, "P11": p11_honest_ablation, "P12": p12_two_sided,
+    "P13": p13_counterfactual_lever, "P14": p14_evidence_size, "P14b": p14b_value_size, "P15": p15_network_size,
+}
+_SWEPT = ("P4y5", "P10", "P12")  # share one sweep of uniform contexts
+
+
+def measure_evidence(which: list[str] | None = None, sizes: EvidenceSizes | None = None,
+                     workers: int = 1) -> list[Result]:
+    """Measure the evidence patterns ``which`` (default all), sharing one context sweep among P4y5, P10, P12."""
+    sizes = EvidenceSizes() if sizes is None else sizes
+    which = which or list(EVIDENCE_PATTERNS)
+    unknown = [w for w in which if w not in EVIDENCE_PATTERNS]
+    if unknown:
+        raise ValueError(f"unknown evidence pattern {unknown[0]!r}; allowed: {', '.join(EVIDENCE_PATTERNS)}")
+    sweep = _context_sweep(sizes, workers) if any(w in _SWEPT for w in which) else None
+    return [EVIDENCE_PATTERNS[w](sizes, workers, sweep) if w in _SWEPT else EVIDENCE_PATTERNS[w](sizes, workers)
+            for w in which]
