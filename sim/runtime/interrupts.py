@@ -5,11 +5,18 @@ The top-level command turns SIGTERM into :class:`~sim.runtime.errors.Interrupted
 both signals unwind the same way; the processes it starts ignore SIGINT (a terminal sends Ctrl-C to all of them)
 and end when it ends (:mod:`sim.runtime.processes`), so only one line is printed. What a command keeps on an
 interruption is registered with :func:`keeping` while it works.
+
+A signal can arrive while compiled code that calls back into Python is running (scipy's Sobol set-up reads its
+tables through numpy): the exception is then "ignored" by that code, printed as an unraisable error, and the
+command would run on. :func:`stop_on_signals` therefore also installs an unraisable-exception hook that sends the
+same signal again, so it is raised at the next line of plain Python and unwinds as usual, silently.
 """
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,11 +30,29 @@ def _raise_interrupted(signum: int, _frame: object) -> None:
     raise Interrupted(signum)
 
 
+def _resend_swallowed(unraisable: object) -> None:
+    """``sys.unraisablehook``: an :class:`Interrupted` that compiled code swallowed is sent again as its signal
+    (handled at the next line of Python, where it can propagate); any other unraisable error as before."""
+    err = getattr(unraisable, "exc_value", None)
+    if isinstance(err, Interrupted):
+        # not from here: a handler run inside this hook would be swallowed again; a moment later, from a thread
+        resend = threading.Timer(0.01, os.kill, (os.getpid(), err.signum))
+        resend.daemon = True
+        resend.start()
+        return
+    _previous_unraisablehook(unraisable)
+
+
+_previous_unraisablehook = sys.unraisablehook
+
+
 def stop_on_signals() -> None:
-    """In the main thread: SIGTERM and SIGINT raise :class:`Interrupted` naming the signal."""
+    """In the main thread: SIGTERM and SIGINT raise :class:`Interrupted` naming the signal (and again, if compiled
+    code swallowed it)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _raise_interrupted)
         signal.signal(signal.SIGINT, _raise_interrupted)
+        sys.unraisablehook = _resend_swallowed
 
 
 def unwinds_on_sigterm() -> bool:
