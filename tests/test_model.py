@@ -111,9 +111,13 @@ def test_context_gates_stop_a_mechanism_without_its_context():
     t = kc.SENIOR_THRESHOLD  # 0.4
     assert gate(K, 0.0, t) == pytest.approx(0.0) and gate(K, 1.0, t) == pytest.approx(1.0)
     assert strength_response(2.0) * gate(K, 0.0, t) < 0.01 < strength_response(0.5) * gate(K, 0.8, t)
-    assert culture.ipt6_arrangements_target(K, 1.0, 0.0, 2.0) < 0.01
+    assert culture.ipt6_arrangements_target(K, 1.0, 0.0, 0.0, 2.0) < 0.01
+    # robust monitoring and evaluation makes up part of missing buy-in (the seed), not all of it
+    supported = culture.ipt6_arrangements_target(K, 1.0, 0.3, 1.0, 1.0)
+    assert culture.ipt6_arrangements_target(K, 1.0, 0.3, 0.0, 1.0) < supported < culture.ipt6_arrangements_target(
+        K, 1.0, 1.0, 0.0, 1.0)
     # switched off (response 0), senior buy-in builds no arrangements: the rule's context acts only through it
-    off, on = (culture.ipt6_arrangements_target(K, 1.0, 1.0, response) for response in (0.0, 1.0))
+    off, on = (culture.ipt6_arrangements_target(K, 1.0, 1.0, 1.0, response) for response in (0.0, 1.0))
     assert off == 0.0 < on
     assert system.ipt2_whole_system_target(K, 1.0, 0.0, 0.9, 2.0) < 0.01  # no pooled budget
     assert system.ipt1_pathway_drive(K, 1.0, 0.0, 0.9, 0.9, 0.0, 2.0) < 0.01  # no complex need

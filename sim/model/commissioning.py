@@ -68,10 +68,14 @@ def coordination_cost(k, alliance, cost, n_providers, mean_trust, arrangements):
 
 
 @formula
-def overhead(k, alliance, monitoring, cost, n_providers, mean_trust, arrangements):
-    """Share of capacity that governance takes this month: monitoring (both modes) plus coordination."""
-    return k[kc.MONITORING_COST] * monitoring + coordination_cost(k, alliance, cost, n_providers, mean_trust,
-                                                                  arrangements)
+def overhead(k, alliance, monitoring, cost, n_providers, mean_trust, arrangements, engagement, change):
+    """Share of capacity that governance takes this month: monitoring (both modes), coordination, and the
+    alliance's two programmes: community engagement (``engagement``: IPT3's effort, 0-1) and transformation
+    (``change``: IPT7's effort, 0-1). Their costs are spent whether or not the contexts that repay them
+    (community assets, a culture ready for change) are there: the seed's talking shops."""
+    return (k[kc.MONITORING_COST] * monitoring
+            + coordination_cost(k, alliance, cost, n_providers, mean_trust, arrangements)
+            + alliance * (k[kc.ENGAGEMENT_COST] * engagement + k[kc.CHANGE_COST] * change))
 
 
 @formula

@@ -102,12 +102,14 @@ def provider_mean_trust(trust_row):
 # --- 1. the commissioner sets the month --------------------------------------------------------------------
 @phase
 def commissioner_sets_month(c, r, k, mean_trust, arrangements):
-    """Governance overhead (monitoring in either mode, the alliance's coordination) and the leadership signal
-    of senior-backed arrangements (IPT6). ``mean_trust (P,)``: each provider's mean trust in the others.
-    Returns ``(overhead, leadership)``."""
+    """Governance overhead (monitoring in either mode; the alliance's coordination, community engagement and
+    transformation programme) and the leadership signal of senior-backed arrangements (IPT6).
+    ``mean_trust (P,)``: each provider's mean trust in the others. Returns ``(overhead, leadership)``."""
     n = len(mean_trust)
+    engagement = local.ipt3_engagement(k, c.place_based, r.ipt3)
+    change = culture.ipt7_change_programme(r.ipt7)
     overhead = com.overhead(k, c.alliance, c.monitoring, c.coordination_cost, n, total(mean_trust) / n,
-                            arrangements)
+                            arrangements, engagement, change)
     return overhead, culture.ipt6_leadership(k, arrangements, r.ipt6)
 
 
@@ -201,9 +203,9 @@ def provider_learns(c, r, k, trust_row, effort, rate_mean, rate_half_spread, com
     alliance, readiness = c.alliance, c.culture_readiness
     trust_in_commissioner = rel.relax(trust_in_commissioner, commissioner_trust, reciprocity)
     commitment = rel.trust_step(commitment, rel.commitment_target(  # rel.update_commitment, rates fixed for a run
-        k, mean_trust, seen, trust_in_commissioner, leadership, pooled_share), commitment_mean,
+        k, mean_trust, seen, trust_in_commissioner, leadership, pooled_share * whole_system), commitment_mean,
         commitment_half_spread)
-    alignment = rel.relax(alignment, local.ipt4_alignment_target(k, alliance, mean_trust, r.ipt4),
+    alignment = rel.relax(alignment, local.ipt4_alignment_target(k, alliance, mean_trust, len(trust_row), r.ipt4),
                           k[kc.ALIGNMENT_RATE])
     orientation = rel.relax(orientation, culture.ipt7_orientation_target(k, alliance, commitment, readiness,
                                                                          r.ipt7), k[kc.ORIENTATION_RATE])
@@ -240,7 +242,7 @@ def commissioner_learns(c, r, k, effort, pooled_share, whole_system, arrangement
     whole_system = rel.relax(whole_system, system.ipt2_whole_system_target(
         k, alliance, pooled_share, total(effort) / len(effort), r.ipt2), k[kc.WHOLE_SYSTEM_RATE])
     arrangements = culture.ipt6_update_arrangements(k, arrangements, culture.ipt6_arrangements_target(
-        k, alliance, senior_commitment, r.ipt6), c.negativity_bias)
+        k, alliance, senior_commitment, c.monitoring, r.ipt6), c.negativity_bias)
     return whole_system, arrangements
 
 

@@ -104,8 +104,9 @@ def commitment_target(k, mean_trust, success_seen, trust_in_commissioner, leader
 
     Trust in partners and in the commissioner, and the joint successes a provider sees in the care
     pathways it takes part in (``success_seen``: share of the pathways it served that ran without a
-    gap, a repeat or a change of provider), build commitment; senior leadership (IPT6) and a stake in a
-    pooled budget add to it.
+    gap, a repeat or a change of provider), build commitment; senior leadership (IPT6) and a stake in
+    shared outcomes add to it (``stake``: the pooled share as far as whole-system working, IPT2, ties
+    payment to shared outcomes; a pooled budget nobody works to is no stake).
     """
     drive = (k[kc.COMMITMENT_WEIGHT_TRUST] * mean_trust + k[kc.COMMITMENT_WEIGHT_SUCCESS] * success_seen
              + k[kc.COMMITMENT_WEIGHT_COMMISSIONER] * trust_in_commissioner + leadership

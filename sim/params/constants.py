@@ -143,11 +143,28 @@ CONSTANTS: tuple[Constant, ...] = (
              "parameter is the cost at this many pairs (45: ten providers).",
              "Williamson 1985; Provan & Kenis 2008 (cost grows with partner pairs); value assumed",
              "commissioning.HALF_COST_PAIRS"),
+    Constant("engagement_cost", 0.03, 0.01, 0.06, "share of capacity",
+             "Capacity an alliance spends engaging its communities (forums, co-design, outreach) where it works "
+             "locally (IPT3 at reference strength, place-based working present); spent whether or not the "
+             "community has the assets to take part.",
+             "Huxham & Vangen 2005 (collaborative inertia: joint work is slow and costly); size assumed",
+             "new in issue 22: commissioning.overhead"),
+    Constant("change_cost", 0.03, 0.01, 0.06, "share of capacity",
+             "Capacity an alliance's transformation programme takes (redesigning roles, training, the "
+             "disruption of changing who does what; IPT7 at reference strength); spent whether or not the "
+             "culture is ready to change.",
+             "Huxham & Vangen 2005; the seed's cultural shift (Redgate et al. 2023); size assumed",
+             "new in issue 22: commissioning.overhead"),
 
     # --- 1. commissioner: leadership (IPT6) ---
     Constant("leadership", 0.15, 0.075, 0.3, "log-odds drive",
              "Drive to effort and commitment of fully established, senior-backed arrangements at reference "
              "strength.", "assumed", "theories.culture.LEADERSHIP"),
+    Constant("evaluation_support", 0.3, 0.0, 0.6, "share (0-1)",
+             "Share of the missing senior buy-in that robust monitoring and evaluation makes up for, at full "
+             "monitoring: evaluation of joint work supports strategic commitment to the alliance.",
+             "Redgate et al. 2023 (strategic commitment is supported through robust monitoring and evaluation); "
+             "size assumed", "new in issue 22: theories.culture.ipt6_arrangements_target"),
 
     # --- 1. commissioner: pulls on effort (relationships.free_riding_pull, commissioning.own_priorities_pull) ---
     Constant("monitoring_restraint", 0.9, 0.6, 1.0, "share (0-1)",
@@ -272,8 +289,9 @@ CONSTANTS: tuple[Constant, ...] = (
              "Weight of trust in the commissioner in the commitment drive.", "assumed",
              "relationships.commitment_target: 0.2 * trust_in_commissioner"),
     Constant("commitment_weight_stake", 0.3, 0.15, 0.45, "weight (drive per unit)",
-             "Commitment drive of a fully pooled budget: a stake in shared outcomes (the pooled share is passed "
-             "as the stake).", "assumed", "relationships.commitment_target: 0.3 * stake"),
+             "Commitment drive of a fully pooled budget worked to by the whole system: a stake in shared "
+             "outcomes (the pooled share times whole-system working, IPT2, is passed as the stake).", "assumed",
+             "relationships.commitment_target: 0.3 * stake"),
     Constant("commitment_offset", 0.65, 0.45, 0.85, "drive",
              "Subtracted from the commitment drive: the drive at which the commitment target is even odds.",
              "assumed", "relationships.commitment_target: - 0.65"),
@@ -294,6 +312,11 @@ CONSTANTS: tuple[Constant, ...] = (
              "Scale of IPT4's saturating response: how close to full alignment the common aim gets at reference "
              "strength with its context present.", "assumed",
              "theories.local.ipt4_alignment_target: saturation(2.0 * response * gate(mean_trust, TRUST_THRESHOLD))"),
+    Constant("consensus_partners", 20.0, 10.0, 40.0, "partners",
+             "How fast a shared focus gets harder to reach as partners multiply: the common aim's response is "
+             "scaled by (consensus_partners + 10) / (consensus_partners + providers), 1 at ten providers.",
+             "Provan & Kenis 2008 (shared governance needs goal consensus and strains as partners multiply); "
+             "value assumed", "new in issue 22: theories.local.ipt4_alignment_target"),
     Constant("bilateral_alignment", 0.3, 0.15, 0.45, "share (0-1)",
              "Alignment that familiarity brings per unit of trust without a common aim.", "assumed",
              "theories.local.BILATERAL_ALIGNMENT"),

@@ -22,11 +22,13 @@ from sim.model.theories.culture import (
     ipt6_arrangements_target,
     ipt6_leadership,
     ipt6_update_arrangements,
+    ipt7_change_programme,
     ipt7_orientation_target,
     ipt7_role_target,
 )
 from sim.model.theories.local import (
     community_navigation,
+    ipt3_engagement,
     ipt3_participation_target,
     ipt3_update_tailoring,
     ipt4_alignment_target,
@@ -62,7 +64,7 @@ RULE_INFO: tuple[Rule, ...] = (
          ("pooled_share", "sector_mix"), ("commissioning", "pooled_share", "sector_mix", "ipt2_strength"),
          ("fragmentation", "gaps", "duplication", "access")),
     Rule("IPT3", "B", "Local approach to change", ipt3_participation_target,
-         (ipt3_update_tailoring, community_navigation),
+         (ipt3_update_tailoring, community_navigation, ipt3_engagement),
          ("place_based", "community_confidence", "community_capacity", "community_connectedness"),
          ("commissioning", "place_based", "community_confidence", "community_capacity",
           "community_connectedness", "ipt3_strength"),
@@ -77,7 +79,7 @@ RULE_INFO: tuple[Rule, ...] = (
          (ipt6_update_arrangements, ipt6_leadership), ("senior_commitment",),
          ("commissioning", "senior_commitment", "ipt6_strength"),
          ("mean_commitment", "low_effort", "mean_trust", "fragmentation")),
-    Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target, (ipt7_role_target,),
+    Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target, (ipt7_role_target, ipt7_change_programme),
          ("culture_readiness",), ("commissioning", "culture_readiness", "ipt7_strength"),
          ("systemic_change", "handoffs", "discontinuity", "fragmentation")),
 )

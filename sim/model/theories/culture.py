@@ -33,12 +33,14 @@ def ipt5_innovation_gain(k, alliance, culture_readiness, orientation, innovation
 
 
 @formula
-def ipt6_arrangements_target(k, alliance, senior_commitment, response):
+def ipt6_arrangements_target(k, alliance, senior_commitment, monitoring, response):
     """IPT6, senior commitment to collaborative arrangements (context and resource).
 
     - Context: within an alliance.
     - Mechanism, resource: buy-in of senior leaders (``senior_commitment``, gated at 0.4; events can
-      change it during a run).
+      change it during a run), supported by robust monitoring and evaluation of joint work, which makes up
+      ``evaluation_support`` of the missing buy-in at full ``monitoring`` (the seed: strategic commitment is
+      supported through robust monitoring and evaluation).
     - Mechanism, reasoning: senior leaders who back the alliance set up collaborative working
       arrangements, which take the pull of each organisation's own agenda off joint work
       (:func:`sim.model.commissioning.own_priorities_pull`) and relieve its administrative bottlenecks;
@@ -50,7 +52,8 @@ def ipt6_arrangements_target(k, alliance, senior_commitment, response):
     reference strength and above): switched off, senior commitment builds none, and no longer acts through
     them on effort, own priorities or coordination cost.
     """
-    return alliance * gate(k, senior_commitment, kc.SENIOR_THRESHOLD) * min(response, 1.0)
+    buy_in = senior_commitment + k[kc.EVALUATION_SUPPORT] * monitoring * (1.0 - senior_commitment)
+    return alliance * gate(k, buy_in, kc.SENIOR_THRESHOLD) * min(response, 1.0)
 
 
 @formula
@@ -86,6 +89,14 @@ def ipt7_orientation_target(k, alliance, commitment, culture_readiness, response
     shift = (unready + (1.0 - unready) * gate(k, culture_readiness, kc.READINESS_THRESHOLD)) * saturation(
         k[kc.ORIENTATION_RESPONSE] * response * transformation)
     return 1.0 - (1.0 - alliance * shift) * (1.0 - k[kc.BILATERAL_ORIENTATION] * commitment)
+
+
+@formula
+def ipt7_change_programme(response):
+    """IPT7's cost: how much of a transformation programme an alliance runs (0-1; full at reference strength
+    and above, none with the rule off). Its capacity cost (``change_cost``, :func:`sim.model.commissioning.
+    overhead`) is spent whether or not the culture is ready; only a ready culture repays it with new roles."""
+    return min(response, 1.0)
 
 
 @formula

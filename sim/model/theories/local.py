@@ -55,6 +55,15 @@ def ipt3_update_tailoring(k, tailoring, alliance, place_based, participation, co
 
 
 @formula
+def ipt3_engagement(k, place_based, response):
+    """IPT3's cost: how much community engagement an alliance runs (0-1): where place-based working is the
+    national context, at the rule's strength (capped at full). Its capacity cost (``engagement_cost``,
+    :func:`sim.model.commissioning.overhead`) is spent whether or not the community has the confidence,
+    capacity and connectedness to take part; only those assets repay it through co-production."""
+    return gate(k, place_based, kc.PLACE_THRESHOLD) * min(response, 1.0)
+
+
+@formula
 def community_navigation(k, connectedness, participation):
     """Share of handoff losses a locality's own networks prevent: connected, involved communities carry
     people between services (IPT3's connectedness asset, in either mode)."""
@@ -62,18 +71,21 @@ def community_navigation(k, connectedness, participation):
 
 
 @formula
-def ipt4_alignment_target(k, alliance, mean_trust, response):
+def ipt4_alignment_target(k, alliance, mean_trust, n_providers, response):
     """IPT4, alignment and shared focus: priorities align through trust and a common aim.
 
     - Context: within an alliance, which gives providers a common aim.
     - Mechanism, resource: a shared focus between the services involved.
     - Mechanism, reasoning: a provider aligns its priorities with the common aim once it trusts its
       partners (``mean_trust``, gated at 0.4: with a prehistory of distrust no shared focus forms, and
-      the alliance's pathways stall; Ansell & Gash 2008).
+      the alliance's pathways stall; Ansell & Gash 2008). A common aim is harder to agree the more partners
+      there are (``consensus_partners``; Provan & Kenis 2008: shared governance strains as partners multiply).
     - Outcome: the alignment a provider moves toward (0-1); alignment drives formal pathways (IPT1)
       and information sharing at handoffs (less repeated assessment: ``duplication``), and so
       ``experience`` and ``value``. Without a common aim (separate contracts, or the rule switched off),
       trust still brings a little alignment through familiarity.
     """
-    common_aim = alliance * saturation(k[kc.ALIGNMENT_RESPONSE] * response * gate(k, mean_trust, kc.TRUST_THRESHOLD))
+    consensus = (k[kc.CONSENSUS_PARTNERS] + 10.0) / (k[kc.CONSENSUS_PARTNERS] + n_providers)
+    common_aim = alliance * saturation(k[kc.ALIGNMENT_RESPONSE] * response * consensus
+                                       * gate(k, mean_trust, kc.TRUST_THRESHOLD))
     return 1.0 - (1.0 - common_aim) * (1.0 - k[kc.BILATERAL_ALIGNMENT] * mean_trust)
