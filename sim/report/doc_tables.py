@@ -85,6 +85,27 @@ def evidence_patterns_table() -> str:
     return "\n".join(line for line in doc.splitlines() if line.startswith("|"))
 
 
+#: The ODD's initialisation and submodels (sections 5-7.8), written with ``{{constant}}`` where a registry
+#: constant's value goes, so the docs follow the registry when constants are changed or calibrated.
+SUBMODELS_TEMPLATE = Path(__file__).resolve().parents[2] / "docs" / "_templates" / "submodels.md"
+
+
+def submodels_text() -> str:
+    """The ODD's sections 5-7.8 with every ``{{name}}`` replaced by the registry's value of constant ``name``
+    (an unknown name is an error naming it and the template)."""
+    from sim.params.constants import CONSTANTS
+
+    values = {c.name: c.value for c in CONSTANTS}
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise KeyError(f"{SUBMODELS_TEMPLATE}: {{{{{name}}}}} is not a registry constant")
+        return f"{values[name]:g}"
+
+    return re.sub(r"\{\{(\w+)\}\}", value, SUBMODELS_TEMPLATE.read_text()).rstrip("\n")
+
+
 def inspect_doc(module) -> str:
     import inspect
 
@@ -93,7 +114,7 @@ def inspect_doc(module) -> str:
 
 GENERATORS = {"parameters": parameter_table, "theory-map": theory_map_table, "outcomes": outcome_table,
               "constants": constants_table, "patterns": patterns_table,
-              "evidence-patterns": evidence_patterns_table}
+              "evidence-patterns": evidence_patterns_table, "submodels": submodels_text}
 
 
 def render(text: str) -> str:
