@@ -123,6 +123,34 @@ def test_context_gates_stop_a_mechanism_without_its_context():
     assert system.ipt1_pathway_drive(K, 1.0, 0.0, 0.9, 0.9, 0.0, 2.0) < 0.01  # no complex need
 
 
+def test_the_alliances_programmes_cost_capacity_whether_or_not_their_contexts_repay_them():
+    """IPT3's community engagement and IPT7's transformation programme take an alliance's capacity wherever it
+    runs them (community assets and a ready culture only decide whether they pay back); separate contracts run
+    neither, and a rule switched off takes its programme's cost with it."""
+    from sim.model import commissioning as com
+    from sim.model.theories import culture, local
+
+    engaged = local.ipt3_engagement(K, 1.0, 1.0)
+    changing = culture.ipt7_change_programme(1.0)
+    assert engaged > 0.99 and changing == 1.0
+    assert local.ipt3_engagement(K, 1.0, 0.0) == 0.0 == culture.ipt7_change_programme(0.0)
+    assert local.ipt3_engagement(K, 0.0, 2.0) < 0.01  # no place-based working: no engagement programme
+    base = com.overhead(K, 1.0, 0.5, 0.2, 10, 0.5, 0.5, 0.0, 0.0)
+    assert com.overhead(K, 1.0, 0.5, 0.2, 10, 0.5, 0.5, engaged, changing) == pytest.approx(
+        base + K[kc.ENGAGEMENT_COST] * engaged + K[kc.CHANGE_COST] * changing)
+    assert com.overhead(K, 0.0, 0.5, 0.2, 10, 0.5, 0.5, engaged, changing) == com.overhead(
+        K, 0.0, 0.5, 0.2, 10, 0.5, 0.5, 0.0, 0.0)
+
+
+def test_a_common_aim_is_harder_to_agree_with_more_partners():
+    """IPT4's shared focus responds less the more partners must agree (Provan & Kenis 2008): the same at ten
+    providers as the response's reference, more with six, less with thirty."""
+    from sim.model.theories import local
+
+    aims = [local.ipt4_alignment_target(K, 1.0, 0.6, n, 1.0) for n in (6, 10, 30)]
+    assert aims[0] > aims[1] > aims[2]
+
+
 def test_traditional_commissioning_has_its_own_mechanisms():
     """Separate contracts are not the alliance with zeros: KPIs pull effort, specialisation raises
     productivity, accountability for referrals grows with monitoring, a poor performer is re-tendered."""
