@@ -69,20 +69,23 @@ def outcome_table() -> str:
     return "\n".join(rows)
 
 
+def _docstring_table(module) -> str:
+    """The markdown table in a module's docstring (its lines starting with ``|``)."""
+    return "\n".join(line for line in inspect_doc(module).splitlines() if line.startswith("|"))
+
+
 def patterns_table() -> str:
     """The patterns and their targets (the measured values come from ``experiments/patterns.py``)."""
     from sim.analysis import patterns
 
-    doc = inspect_doc(patterns)
-    return "\n".join(line for line in doc.splitlines() if line.startswith("|"))
+    return _docstring_table(patterns)
 
 
 def evidence_patterns_table() -> str:
     """The evidence patterns and their targets (measured by ``experiments/patterns.py --evidence``)."""
     from sim.analysis import evidence_patterns
 
-    doc = inspect_doc(evidence_patterns)
-    return "\n".join(line for line in doc.splitlines() if line.startswith("|"))
+    return _docstring_table(evidence_patterns)
 
 
 #: The ODD's initialisation and submodels (sections 5-7.8), written with ``{{constant}}`` where a registry
