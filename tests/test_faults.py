@@ -697,3 +697,25 @@ def test_a_signal_that_compiled_code_swallows_still_stops_the_command():
                           cwd=Path(__file__).resolve().parents[1])
     assert proc.stdout.strip() == f"interrupted {int(signal.SIGTERM)}", (proc.stdout, proc.stderr)
     assert proc.stderr == "", proc.stderr
+
+
+_UNCAUGHT = """
+from sim.runtime.errors import Interrupted
+from sim.runtime.interrupts import stop_on_signals
+stop_on_signals()
+try:
+    raise ValueError("still reported")
+except ValueError as err:
+    import sys
+    sys.excepthook(type(err), err, err.__traceback__)  # as compiled code prints an exception it then ignores
+raise Interrupted(15)  # as a helper process (the pool's fork server) ends when told to stop
+"""
+
+
+def test_a_stop_that_nobody_catches_prints_no_traceback():
+    """A helper process told to stop, or compiled code printing the stop it swallowed, adds no traceback to the
+    command's one line; other errors are still printed."""
+    proc = subprocess.run([sys.executable, "-c", _UNCAUGHT], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode != 0
+    assert "still reported" in proc.stderr and "Interrupted" not in proc.stderr, proc.stderr

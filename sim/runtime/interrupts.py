@@ -9,7 +9,10 @@ interruption is registered with :func:`keeping` while it works.
 A signal can arrive while compiled code that calls back into Python is running (scipy's Sobol set-up reads its
 tables through numpy): the exception is then "ignored" by that code, printed as an unraisable error, and the
 command would run on. :func:`stop_on_signals` therefore also installs an unraisable-exception hook that sends the
-same signal again, so it is raised at the next line of plain Python and unwinds as usual, silently.
+same signal again, so it is raised at the next line of plain Python and unwinds as usual, silently. Such code may
+also print the exception through ``sys.excepthook`` (Cython does), and a helper process (the worker pool's fork
+server) ends on an :class:`Interrupted` nobody catches: the exception hook it installs prints nothing for one, so
+the command's own line stays the only one.
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ def _resend_swallowed(unraisable: object) -> None:
 _previous_unraisablehook = sys.unraisablehook
 
 
+def _quiet_interrupted(kind: type[BaseException], err: BaseException, tb: object) -> None:
+    """``sys.excepthook``: an :class:`Interrupted` is a requested stop, not an error; print nothing for it (the
+    command that owns the stop prints its one line); anything else as before."""
+    if not isinstance(err, Interrupted):
+        _previous_excepthook(kind, err, tb)
+
+
+_previous_excepthook = sys.excepthook
+
+
 def stop_on_signals() -> None:
     """In the main thread: SIGTERM and SIGINT raise :class:`Interrupted` naming the signal (and again, if compiled
     code swallowed it)."""
@@ -53,6 +66,7 @@ def stop_on_signals() -> None:
         signal.signal(signal.SIGTERM, _raise_interrupted)
         signal.signal(signal.SIGINT, _raise_interrupted)
         sys.unraisablehook = _resend_swallowed
+        sys.excepthook = _quiet_interrupted
 
 
 def unwinds_on_sigterm() -> bool:
