@@ -255,6 +255,49 @@ def test_figures_draw_with_event_marks() -> None:
         drawn.savefig(io.BytesIO(), format="png")
 
 
+
+def test_views_never_see_a_half_stepped_month() -> None:
+    """Playback steps the runs in a thread while the page draws: a view holds the runs' lock, so a step waits
+    until it has drawn, and every chart drawn during playback shows both runs at the same month."""
+    import threading
+
+    from sim.app.components import figures_html, outcome_figure, reads_runs
+    from sim.app.teaching import Preset, TwinModel, preset_settings
+
+    model = TwinModel(**{**preset_settings(Preset("d", "")), "n_providers": 6, "horizon": 40})
+    inside, release = threading.Event(), threading.Event()
+
+    @reads_runs
+    def slow_view(m: TwinModel) -> int:
+        inside.set()
+        assert release.wait(10)
+        return m.month
+
+    viewer = threading.Thread(target=slow_view, args=(model,))
+    viewer.start()
+    assert inside.wait(10)
+    stepper = threading.Thread(target=model.step)
+    stepper.start()
+    stepper.join(0.3)
+    assert stepper.is_alive() and model.month == 0, "a step went ahead while a view was reading the runs"
+    release.set()
+    viewer.join(10)
+    stepper.join(10)
+    assert model.month == 1
+
+    player = threading.Thread(target=lambda: [model.step() for _ in range(39)])
+    player.start()
+    drawn = 0
+    while player.is_alive() or drawn == 0:
+        fig = outcome_figure(model, "fragmentation")
+        ends = {int(line.get_xdata()[-1]) for line in fig.axes[0].get_lines()}
+        assert len(ends) == 1, f"the two runs were drawn at different months: {sorted(ends)}"
+        assert "data-month=" in figures_html(model)
+        drawn += 1
+    player.join()
+    assert model.month == 40 and drawn > 0
+
+
 # --- a person's journey -------------------------------------------------------------------------------
 JOURNEY_CASES = [
     (Params(horizon=30, events=("budget_cut@5=0.2", "leadership_change@8=0.1", "provider_exit@10",

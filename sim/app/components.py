@@ -9,6 +9,7 @@ rather than a layout engine (constrained layout more than doubles the drawing ti
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,18 @@ def _twins(model: TwinModel) -> dict[str, AllianceModel]:
     return {"alliance": model.alliance, "traditional": model.traditional}
 
 
+def reads_runs(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a view of the twin model under the model's lock: playback steps the runs in another thread, and a
+    view drawn in the middle of a step would mix two months (or meet data columns of unequal length)."""
+    @functools.wraps(view)
+    def locked(model: TwinModel, *args: Any, **kwargs: Any) -> Any:
+        with model.lock:
+            return view(model, *args, **kwargs)
+    return locked
+
+
 # --- figures ---------------------------------------------------------------------------------------
+@reads_runs
 def outcome_figure(model: TwinModel, outcome: str) -> Figure:
     """One outcome over the months so far, alliance and traditional on the same axes."""
     fig = Figure(figsize=(5.6, 3.4), dpi=_DPI)
@@ -69,6 +81,7 @@ def outcome_figure(model: TwinModel, outcome: str) -> Figure:
     return fig
 
 
+@reads_runs
 def event_marks(model: TwinModel) -> list[tuple[int, str]]:
     """(month, kind) of the runs' events up to the month shown: the shocks and a preset's scenario."""
     marks = [(e.month, e.kind) for e in (parse_event(t, 10**9) for t in model.params.events)]
@@ -83,6 +96,7 @@ def circle_layout(sectors: list[str]) -> np.ndarray:
     return np.column_stack([np.cos(angles), np.sin(angles)])
 
 
+@reads_runs
 def network_figure(model: TwinModel, colour_by: str = "sector") -> Figure:
     """Provider networks side by side: edge width and darkness = mutual trust; node colour = sector or
     commitment; node size = this month's effort on joint work."""
@@ -128,6 +142,7 @@ def network_figure(model: TwinModel, colour_by: str = "sector") -> Figure:
     return fig
 
 
+@reads_runs
 def locality_figure(model: TwinModel) -> Figure:
     """Each locality this month: share of demand served and resolved, and service-user experience."""
     fig = Figure(figsize=(8.0, 3.4), dpi=_DPI)
@@ -192,6 +207,7 @@ def LocalityView(model: TwinModel, version: int) -> None:
         _show(lambda: locality_figure(model), [model, version])
 
 
+@reads_runs
 def figures_html(model: TwinModel) -> str:
     """Every outcome this month in both runs, labels and directions from the registry. Each cell carries its
     value at full precision (``data-value``), so a browser test compares the app's figures with a model run."""
@@ -251,7 +267,8 @@ def JourneyView(model: TwinModel, version: int) -> None:
     person, set_person = solara.use_state(0)
     n = model.params.n_localities
     locality = min(locality, n - 1)
-    inputs = {mode: model.recorders[mode].inputs.get(locality) for mode in _twins(model)}
+    with model.lock:  # both runs' walks of the same month
+        inputs = {mode: model.recorders[mode].inputs.get(locality) for mode in _twins(model)}
     with solara.Column(classes=["journey"]):
         solara.HTML(tag="p", unsafe_innerHTML=(
             "One service user with needs in several domains, sampled from this month's care episodes, followed "

@@ -260,7 +260,10 @@ class TwinModel(mesa.Model):
         self.traditional = AllianceModel(params=self.params.replace(commissioning="traditional"), seed=self.seed)
         self.recorders = {"alliance": WalkRecorder(self.alliance), "traditional": WalkRecorder(self.traditional)}
         self.running = self.params.horizon > 0
-        self._lock = threading.Lock()  # a Step click and the playback thread never step at once
+        # Held while stepping and while a view reads the runs: a Step click and the playback thread never step
+        # at once, and a chart drawn during playback never sees a half-stepped month (one run ahead of the other,
+        # or a data collector whose columns are one row apart). Re-entrant, so a view may call another.
+        self.lock = threading.RLock()
 
     @property
     def month(self) -> int:
@@ -272,7 +275,7 @@ class TwinModel(mesa.Model):
         return {**params_settings(self.params, self.seed), "events": self.listed_events}
 
     def step(self) -> None:
-        with self._lock:
+        with self.lock:
             if self.alliance.month >= self.params.horizon:
                 self.running = False
                 return
