@@ -122,8 +122,17 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[spec.name] = [_disabled_value(v, k) for k, v in zip(frame.index, col, strict=True)]
         elif spec.name == "events":
             out[spec.name] = [_events_value(v, k) for k, v in zip(frame.index, col, strict=True)]
-        elif spec.name == "constants":
-            out[spec.name] = [_constants_value(v, k) for k, v in zip(frame.index, col, strict=True)]
+        elif spec.name == "constants":  # rows often share a constant set (a calibration's): check each once
+            seen: dict[str, tuple] = {}
+            checked = []
+            for k, v in zip(frame.index, col, strict=True):
+                if not isinstance(v, str):
+                    checked.append(_constants_value(v, k))
+                    continue
+                if v not in seen:
+                    seen[v] = _constants_value(v, k)
+                checked.append(seen[v])
+            out[spec.name] = checked
         elif spec.choices is not None:
             bad = ~col.isin(spec.choices)
             if bad.any():

@@ -23,6 +23,11 @@ class DamagedResults(ValueError):
     message names the file and the command that remakes it."""
 
 
+class CalibrationError(ValueError):
+    """Bad calibration input (targets, prior, ensemble file, settings); the message names the field, the value and
+    what is allowed."""
+
+
 class Interrupted(KeyboardInterrupt):
     """A command was asked to stop (SIGINT or SIGTERM): a ``KeyboardInterrupt``, so every ``finally`` and every
     handler of Ctrl-C releases locks and removes temporaries alike; ``signum`` gives the exit code 128 + signum."""
@@ -33,4 +38,5 @@ class Interrupted(KeyboardInterrupt):
 
 
 #: What commands report as one line (exit 2); a missing extra names the pip install that fixes it.
-USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, StudyError, ReportError, DamagedResults, MissingExtra)
+USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, StudyError, ReportError, DamagedResults, CalibrationError,
+                                             MissingExtra)

@@ -1,0 +1,972 @@
+"""Calibration of the model's constants against the evidence: history matching with Gaussian-process emulators.
+
+The model's answer rests on constants that are mostly assumed (the registry, :mod:`sim.params.constants`) and on
+mechanism parameters (``Params`` group "mechanism"). Rather than one hand-picked set, calibration finds every set
+that the evidence cannot rule out, following history matching as epidemiological agent-based models use it
+(Vernon, Goldstein & Bower 2010, Bayesian Analysis 5:619-669; Andrianakis et al. 2015, PLoS Comput Biol
+11:e1003968):
+
+1. **Targets as data** (``sim/conf/calibration/targets.yaml``, :func:`load_targets`): each pattern's model quantity,
+   its range, a tolerance (the battery's noise plus model discrepancy) and its source; some targets are *held out*
+   and only validate the result.
+2. **A summary battery** (:func:`battery`) computes every quantity for many constant sets in one batch of the
+   compiled core (common random numbers: each set meets the same seeds, so differences between sets are not seed
+   noise).
+3. **Waves**: run the battery on a design over the current non-implausible space (wave 1: a Latin hypercube over
+   the prior, the registry's plausible ranges), fit one emulator per target (a Gaussian process on the inputs that
+   matter most for it), and rule out every point whose implausibility ``I = distance outside the target's range /
+   sqrt(emulator variance + tolerance^2)`` exceeds the cut-off (3, Pukelsheim's three-sigma rule) for any target.
+   Each wave refocuses on what is left.
+4. **The ensemble**: constant sets from the last non-implausible space whose *simulated* battery meets every
+   calibration target (each quantity in its range, give or take one tolerance). If none does, the calibration
+   reports which targets conflict (no set meets both of a pair that sets meet one at a time): a finding about the
+   model, not a reason to widen a tolerance.
+
+Why history matching and not ABC-SMC (pyabc): with about 120 inputs and a battery of ~1 s per set, ABC needs
+tens of thousands of simulations per generation to move its particles, while emulators learn from a few hundred
+runs per wave which inputs matter for which target, and say so (the diagnostics' "constrained by" table).
+``docs/calibration.md`` gives the comparison.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.model.outcomes import LOWER_IS_BETTER, OUTCOMES
+from sim.params import Params
+from sim.params.constants import CONSTANTS, constant
+from sim.runtime.errors import CalibrationError
+
+CALIBRATION_DIR = Path(__file__).resolve().parents[1] / "conf" / "calibration"
+TARGETS = CALIBRATION_DIR / "targets.yaml"
+ENSEMBLE = CALIBRATION_DIR / "ensemble.csv"
+PROVENANCE = CALIBRATION_DIR / "provenance.json"
+ROLES = ("calibrate", "held_out", "structural")
+#: Constants not calibrated: the experience weights (a measurement's weights, jointly constrained to sum to 1,
+#: that no pattern speaks to) and the need's arbitrary unit.
+FIXED_CONSTANTS: tuple[str, ...] = ("experience_weight_continuity", "experience_weight_access",
+                                    "experience_weight_safety", "experience_weight_voice", "base_need")
+YEAR_5 = tuple(range(49, 61))
+EARLY = tuple(range(19, 31))
+MARGIN = 0.01  # worse by more than this counts as a failure (as in sim.analysis.evidence_patterns)
+
+
+# --- targets --------------------------------------------------------------------------------------------------
+#: Quantities the battery computes for one constant set (name -> meaning). Structural patterns (P9, P11) are
+#: measured by experiments/patterns.py, not here.
+QUANTITIES: dict[str, str] = {
+    "parity": "month-0 fragmentation advantage (traditional - alliance), default context",
+    "timing": "month by which the paired advantage first reaches 90 % of its month-110-120 mean (-1: no advantage)",
+    "effect": "relative fragmentation reduction at month 60, default context",
+    "failure_share": "share of uniform contexts where the alliance is worse on year-5 fragmentation by > 0.01",
+    "direction_least": "smallest rise of the month-60 advantage from the bottom to the top of a seed context",
+    "trust_asymmetry": "trust's fall rate after leadership leaves / its rebuild rate after it returns",
+    "stationary_drift": "traditional fragmentation, months 116-120 minus months 22-26 (no austerity)",
+    "free_riding_late": "share of low-effort providers in year 10 (pooled budget, light monitoring)",
+    "free_riding_fall": "low-effort share in year 1 minus year 10",
+    "backed_failure_least": "least failure share among senior commitment >= 0.5, overall and in the bottom fifth of "
+                            "initial trust, culture readiness, community assets and pooled share",
+    "least_worse_share": "least share of contexts where the alliance is worse (year 5), over every outcome",
+    "abc_off_gain": "the alliance's largest year-5 gain on any outcome with theories A, B and C off",
+    "monitoring_lever": "largest move of traditional year-5 fragmentation or value, monitoring 0 vs 1",
+    "early_reduction": "relative fragmentation reduction, months 19-30",
+    "late_reduction": "relative fragmentation reduction, months 49-60",
+    "value_gain": "relative value gain of the alliance, months 49-60",
+    "size_ratio": "year-5 fragmentation advantage at 30 providers / at 6 (advantage at 6 <= 0: +inf)",
+}
+STRUCTURAL_QUANTITIES: dict[str, str] = {
+    "nothing_inert": "smallest largest-move of a numeric parameter over its range (P9)",
+    "ablation_largest_move": "largest move of the advantage by a context whose rules are off (P11)",
+}
+#: Ratios blow up when their denominator nears 0; emulators learn them clipped to these spans.
+_EMULATION_SPAN: dict[str, tuple[float, float]] = {"trust_asymmetry": (-10.0, 10.0), "size_ratio": (-5.0, 5.0),
+                                                   "timing": (-1.0, 121.0)}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One calibration target: a quantity's range, its tolerance, role and source."""
+
+    name: str
+    quantity: str
+    pattern: str
+    low: float  # -inf: no lower bound
+    high: float  # +inf: no upper bound
+    tolerance: float
+    role: str
+    source: str
+
+    def distance(self, values: np.ndarray | float) -> np.ndarray:
+        """How far each value lies outside the range (0 inside)."""
+        v = np.asarray(values, dtype=float)
+        with np.errstate(invalid="ignore"):
+            d = np.maximum(0.0, np.maximum(self.low - v, v - self.high))
+        return np.where(np.isnan(v), np.inf, d)
+
+    def met(self, values: np.ndarray | float, slack: float = 0.0) -> np.ndarray:
+        """Whether each value is in the range, widened by ``slack`` tolerances."""
+        return self.distance(values) <= slack * self.tolerance
+
+    def implausibility(self, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+        """Distance outside the range in standard deviations of emulator and tolerance together."""
+        return self.distance(mean) / np.sqrt(np.asarray(variance) + self.tolerance ** 2)
+
+    @property
+    def range_text(self) -> str:
+        if math.isinf(self.low):
+            return f"<= {self.high:g}"
+        if math.isinf(self.high):
+            return f">= {self.low:g}"
+        return f"[{self.low:g}, {self.high:g}]"
+
+
+def _bound(entry: dict, key: str, where: str) -> float:
+    value = entry.get(key)
+    if value is None:
+        return -math.inf if key == "low" else math.inf
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise CalibrationError(f"{where}.{key}={value!r}: must be a number or null (no bound)")
+    return float(value)
+
+
+def load_targets(path: str | Path = TARGETS) -> tuple[Target, ...]:
+    """Read and check the targets file: known quantities and roles, ``low <= high``, a positive tolerance."""
+    import yaml
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise CalibrationError(f"targets file {str(path)!r}: not found") from None
+    except yaml.YAMLError as err:
+        raise CalibrationError(f"targets file {str(path)!r}: not valid YAML ({err})") from None
+    entries = data.get("targets") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise CalibrationError(f"targets file {str(path)!r}: needs a non-empty list under 'targets'")
+    out, names = [], set()
+    for i, entry in enumerate(entries):
+        where = f"{path.name}: targets[{i}]"
+        if not isinstance(entry, dict):
+            raise CalibrationError(f"{where}: must be a mapping with name, quantity, low, high, tolerance, role")
+        name = str(entry.get("name", ""))
+        where = f"{path.name}: target {name or i!r}"
+        if not name or name in names:
+            raise CalibrationError(f"{where}: needs a unique name")
+        names.add(name)
+        role = entry.get("role", "calibrate")
+        if role not in ROLES:
+            raise CalibrationError(f"{where}.role={role!r}: must be one of {', '.join(ROLES)}")
+        quantity = entry.get("quantity")
+        known = STRUCTURAL_QUANTITIES if role == "structural" else QUANTITIES
+        if quantity not in known:
+            raise CalibrationError(f"{where}.quantity={quantity!r}: unknown for role {role!r}; allowed: "
+                                   f"{', '.join(known)}")
+        low, high = _bound(entry, "low", where), _bound(entry, "high", where)
+        if low > high:
+            raise CalibrationError(f"{where}: low={low:g} > high={high:g}; the range must have low <= high")
+        if math.isinf(low) and math.isinf(high):
+            raise CalibrationError(f"{where}: low and high are both null; give at least one bound")
+        tolerance = entry.get("tolerance")
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not tolerance > 0:
+            raise CalibrationError(f"{where}.tolerance={tolerance!r}: must be a number > 0 (the battery's noise "
+                                   "plus model discrepancy, in the quantity's units)")
+        out.append(Target(name, quantity, str(entry.get("pattern", "")), low, high, float(tolerance), role,
+                          str(entry.get("source", ""))))
+    return tuple(out)
+
+
+def file_hash(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# --- prior ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dimension:
+    """One calibrated input: a registry constant or a mechanism parameter, with its prior range."""
+
+    name: str
+    kind: str  # "constant" or "mechanism"
+    low: float
+    high: float
+    default: float
+
+
+def prior(fixed: Sequence[str] = FIXED_CONSTANTS, mechanisms: bool = True,
+          bounds: dict[str, Sequence[float]] | None = None) -> tuple[Dimension, ...]:
+    """The prior: every registry constant (but ``fixed``) and, with ``mechanisms``, every numeric mechanism
+    parameter, uniform over its plausible range. ``bounds`` narrows a range ``{name: (low, high)}``; it must
+    stay inside the registry's (or schema's) range."""
+    registry = {c.name: Dimension(c.name, "constant", c.low, c.high, c.value) for c in CONSTANTS}
+    schema = {s.name: Dimension(s.name, "mechanism", float(s.low), float(s.high), float(s.default))
+              for s in Params.schema() if s.group == "mechanism" and s.type is float}
+    known = {**registry, **schema}
+    for name in fixed:
+        if name not in registry:
+            raise CalibrationError(f"prior: fixed constant {name!r} is not in the registry")
+    dims = {n: d for n, d in registry.items() if n not in fixed and d.high > d.low}
+    if mechanisms:
+        dims.update(schema)
+    for name, pair in (bounds or {}).items():
+        if name not in known:
+            raise CalibrationError(f"prior.bounds: {name!r} is neither a registry constant nor a mechanism "
+                                   "parameter")
+        base = known[name]
+        try:
+            low, high = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise CalibrationError(f"prior.bounds[{name!r}]={pair!r}: must be [low, high]") from None
+        if not base.low <= low < high <= base.high:
+            raise CalibrationError(f"prior.bounds[{name!r}]=[{low:g}, {high:g}]: outside the plausible range "
+                                   f"[{base.low:g}, {base.high:g}] of {name!r} (or low >= high)")
+        dims[name] = Dimension(name, base.kind, low, high, base.default)
+    return tuple(dims.values())
+
+
+def scale_up(unit: np.ndarray, dims: Sequence[Dimension]) -> pd.DataFrame:
+    """Points of the unit cube as constant sets (one column per dimension)."""
+    low = np.array([d.low for d in dims])
+    high = np.array([d.high for d in dims])
+    return pd.DataFrame(low + np.asarray(unit) * (high - low), columns=[d.name for d in dims])
+
+
+def scale_down(sets: pd.DataFrame, dims: Sequence[Dimension]) -> np.ndarray:
+    low = np.array([d.low for d in dims])
+    high = np.array([d.high for d in dims])
+    return (sets[[d.name for d in dims]].to_numpy(dtype=float) - low) / (high - low)
+
+
+def member_params(member: pd.Series | dict, base: Params | None = None) -> Params:
+    """A constant set (a row of the ensemble) applied to ``base``: registry constants go to ``constants``,
+    mechanism parameters to their fields."""
+    base = Params() if base is None else base
+    names = set(Params.names())
+    row = dict(member)
+    fields = {k: float(v) for k, v in row.items() if k in names}
+    consts = {k: float(v) for k, v in row.items() if k not in names}
+    return base.replace(**fields, constants={**dict(base.constants), **consts})
+
+
+# --- the summary battery --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BatterySizes:
+    """Runs per constant set: ``seeds`` paired seeds of the one-context comparisons, ``contexts`` uniform contexts
+    (one paired seed each), ``direction_seeds`` per end of each seed context, ``long_seeds`` for the 120-month
+    patterns."""
+
+    seeds: int = 16
+    contexts: int = 240
+    direction_seeds: int = 8
+    long_seeds: int = 16
+
+    @classmethod
+    def tiny(cls) -> BatterySizes:
+        return cls(seeds=2, contexts=12, direction_seeds=1, long_seeds=2)
+
+    def scenarios(self) -> int:
+        from sim.analysis.patterns import SEED_CONTEXTS
+
+        return (2 * self.seeds * 5 + 2 * self.contexts + 4 * self.direction_seeds * len(SEED_CONTEXTS)
+                + 5 * self.long_seeds)
+
+
+_KEEP_SHORT = (0, *EARLY, *YEAR_5)
+
+
+@dataclass
+class _Plan:
+    """The battery's scenarios for one constant set (a template repeated for every set), by block."""
+
+    short: pd.DataFrame
+    long: pd.DataFrame
+    blocks: dict[str, np.ndarray] = field(default_factory=dict)  # block -> row positions in short or long
+    contexts: pd.DataFrame | None = None
+
+
+def _plan(sizes: BatterySizes) -> _Plan:
+    from sim.analysis.patterns import SEED_CONTEXTS, context_sample
+
+    short: list[dict] = []
+    long: list[dict] = []
+    blocks: dict[str, list[int]] = {}
+
+    def add(rows: list[dict], block: str, items: list[dict]) -> None:
+        blocks[block] = list(range(len(rows), len(rows) + len(items)))
+        rows.extend(items)
+
+    def paired(n: int, seed0: int, **fields: Any) -> list[dict]:  # alliance rows, then traditional, same seeds
+        return [{**fields, "commissioning": m, "seed": seed0 + i} for m in ("alliance", "traditional")
+                for i in range(n)]
+
+    s = sizes.seeds
+    add(short, "default", paired(s, 1000))
+    add(short, "abc_off", paired(s, 1000, disabled="A,B,C"))
+    add(short, "monitoring", [{"commissioning": "traditional", "monitoring": m, "seed": 1000 + i}
+                              for m in (0.0, 1.0) for i in range(s)])
+    add(short, "size6", paired(s, 1000, n_providers=6))
+    add(short, "size30", paired(s, 1000, n_providers=30))
+    contexts = context_sample(sizes.contexts, seed=11)
+    add(short, "contexts", [{**row, "commissioning": m, "seed": 5000 + i} for m in ("alliance", "traditional")
+                            for i, row in enumerate(contexts.to_dict("records"))])
+    for name in SEED_CONTEXTS:
+        spec = Params.spec(name)
+        for end, value in (("low", spec.low), ("high", spec.high)):
+            add(short, f"dir:{name}:{end}", paired(sizes.direction_seeds, 1000, **{name: value}))
+    n = sizes.long_seeds
+    add(long, "long", paired(n, 1000))
+    add(long, "stationary", [{"commissioning": "traditional", "austerity": 0.0, "seed": i} for i in range(n)])
+    add(long, "free", [{"commissioning": "alliance", "pooled_share": 1.0, "monitoring": 0.1, "seed": i}
+                       for i in range(n)])
+    senior = Params().senior_commitment
+    add(long, "trust", [{"commissioning": "alliance", "events": f"leadership_change@36=0,leadership_change@72={senior}",
+                         "seed": i} for i in range(n)])
+    frames = []
+    for rows, horizon in ((short, 60), (long, 120)):
+        frame = pd.DataFrame(rows)
+        frame["horizon"] = horizon
+        for col in frame.columns:  # a field a block does not set takes its default
+            if col != "seed":
+                default = Params.spec(col).default
+                frame[col] = frame[col].fillna("" if isinstance(default, tuple) else default)
+        frames.append(frame)
+    return _Plan(frames[0], frames[1], {k: np.array(v) for k, v in blocks.items()}, contexts)
+
+
+def _constants_column(sets: pd.DataFrame, dims: Sequence[Dimension]) -> list[str]:
+    from sim.model.core import constants_text
+
+    names = [d.name for d in dims if d.kind == "constant"]
+    return [constants_text(tuple(sorted(zip(names, map(float, row), strict=True))))
+            for row in sets[names].itertuples(index=False)] if names else [""] * len(sets)
+
+
+def _run_block_table(template: pd.DataFrame, sets: pd.DataFrame, dims: Sequence[Dimension], keep: Sequence[int],
+                     workers: int) -> dict[str, np.ndarray]:
+    """Simulate ``template`` once for every constant set; returns ``{outcome: (sets, rows, months)}``."""
+    from sim.model.core import simulate
+
+    t = len(template)
+    table = template.loc[np.tile(np.arange(t), len(sets))].reset_index(drop=True)
+    seeds = table.pop("seed").to_numpy()
+    for d in dims:
+        if d.kind == "mechanism":
+            table[d.name] = np.repeat(sets[d.name].to_numpy(dtype=float), t)
+    table["constants"] = np.repeat(np.array(_constants_column(sets, dims), dtype=object), t)
+    ds = simulate(table, seeds, keep=list(keep), workers=workers)
+    return {name: ds[name].values.reshape(len(sets), t, -1) for name in OUTCOMES}
+
+
+def _gain(name: str, alliance: np.ndarray, traditional: np.ndarray) -> np.ndarray:
+    return traditional - alliance if name in LOWER_IS_BETTER else alliance - traditional
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.inf)
+
+
+def _summaries(short: dict[str, np.ndarray], long: dict[str, np.ndarray], plan: _Plan,
+               sizes: BatterySizes) -> pd.DataFrame:
+    """Every battery quantity for each constant set, from the simulated blocks."""
+    from sim.analysis.patterns import SEED_CONTEXTS
+
+    col = {m: i for i, m in enumerate(_KEEP_SHORT)}
+    early = [col[m] for m in EARLY]
+    late = [col[m] for m in YEAR_5]
+    b = plan.blocks
+
+    def halves(values: np.ndarray, block: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = values[:, b[block]]
+        half = rows.shape[1] // 2
+        return rows[:, :half], rows[:, half:]
+
+    frag = short["fragmentation"]
+    out: dict[str, np.ndarray] = {}
+    a, t = halves(frag, "default")
+    out["parity"] = (t[:, :, col[0]] - a[:, :, col[0]]).mean(axis=1)
+    month60 = col[60]
+    out["effect"] = _ratio(t[:, :, month60].mean(1) - a[:, :, month60].mean(1), t[:, :, month60].mean(1))
+    for name, months in (("early_reduction", early), ("late_reduction", late)):
+        am, tm = a[:, :, months].mean((1, 2)), t[:, :, months].mean((1, 2))
+        out[name] = _ratio(tm - am, tm)
+    va, vt = halves(short["value"], "default")
+    vam, vtm = va[:, :, late].mean((1, 2)), vt[:, :, late].mean((1, 2))
+    out["value_gain"] = _ratio(vam - vtm, vtm)
+    # contexts: year-5 gain on every outcome
+    gains = {}
+    for name, values in short.items():
+        ca, ct = halves(values, "contexts")
+        gains[name] = _gain(name, ca[:, :, late].mean(2), ct[:, :, late].mean(2))  # (sets, contexts)
+    worse = gains["fragmentation"] < -MARGIN
+    out["failure_share"] = worse.mean(axis=1)
+    ctx = plan.contexts
+    backed = ctx["senior_commitment"].to_numpy() >= 0.5
+    groups = [backed]
+    for values in (ctx["initial_trust"].to_numpy(), ctx["culture_readiness"].to_numpy(),
+                   ctx[["community_confidence", "community_capacity", "community_connectedness"]].mean(axis=1)
+                   .to_numpy(), ctx["pooled_share"].to_numpy()):
+        groups.append(backed & (values <= np.quantile(values[backed], 0.2)))
+    out["backed_failure_least"] = np.min([worse[:, g].mean(axis=1) for g in groups], axis=0)
+    out["least_worse_share"] = np.min([(g < 0).mean(axis=1) for g in gains.values()], axis=0)
+    off = []
+    for name, values in short.items():
+        oa, ot = halves(values, "abc_off")
+        off.append(_gain(name, oa[:, :, late].mean((1, 2)), ot[:, :, late].mean((1, 2))))
+    out["abc_off_gain"] = np.max(off, axis=0)
+    moves = []
+    for name in ("fragmentation", "value"):
+        m0, m1 = halves(short[name], "monitoring")
+        moves.append(np.abs(m1[:, :, late].mean((1, 2)) - m0[:, :, late].mean((1, 2))))
+    out["monitoring_lever"] = np.max(moves, axis=0)
+    adv = {}
+    for size in ("size6", "size30"):
+        sa, st = halves(frag, size)
+        adv[size] = st[:, :, late].mean((1, 2)) - sa[:, :, late].mean((1, 2))
+    out["size_ratio"] = _ratio(adv["size30"], adv["size6"])
+    rises = []
+    for name in SEED_CONTEXTS:
+        ends = []
+        for end in ("low", "high"):
+            da, dt = halves(frag, f"dir:{name}:{end}")
+            ends.append((dt[:, :, month60] - da[:, :, month60]).mean(axis=1))
+        rises.append(ends[1] - ends[0])
+    out["direction_least"] = np.min(rises, axis=0)
+    # the 120-month runs
+    lf = long["fragmentation"]
+    la, lt = halves(lf, "long")
+    curve = (lt - la).mean(axis=1)  # (sets, months 0-120)
+    final = curve[:, 110:121].mean(axis=1)
+    reached = curve >= 0.9 * final[:, None]
+    out["timing"] = np.where(final > 0, np.argmax(reached, axis=1), -1).astype(float)
+    st = lf[:, b["stationary"]].mean(axis=1)
+    out["stationary_drift"] = st[:, 116:121].mean(1) - st[:, 22:27].mean(1)
+    low = long["low_effort"][:, b["free"]].mean(axis=1)
+    out["free_riding_late"] = low[:, 109:121].mean(1)
+    out["free_riding_fall"] = low[:, 1:13].mean(1) - out["free_riding_late"]
+    trust = long["mean_trust"][:, b["trust"]].mean(axis=1)
+    fall = (trust[:, 36] - trust[:, 48]) / 12.0
+    rise = (trust[:, 84] - trust[:, 72]) / 12.0
+    out["trust_asymmetry"] = np.where((fall > 0) & (rise > 0), fall / np.where(rise > 0, rise, 1.0),
+                                      np.where(fall > 0, np.inf, 0.0))
+    return pd.DataFrame({q: out[q] for q in QUANTITIES})
+
+
+def battery(sets: pd.DataFrame, dims: Sequence[Dimension], sizes: BatterySizes | None = None, *, workers: int = 1,
+            chunk: int = 8, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Every calibration quantity (:data:`QUANTITIES`) for each constant set (a row of ``sets``, one column per
+    dimension), ``chunk`` sets per batch of the compiled core. A set's quantities depend only on the set and the
+    battery's fixed seeds, never on which other sets share its batch."""
+    sizes = BatterySizes() if sizes is None else sizes
+    missing = [d.name for d in dims if d.name not in sets.columns]
+    if missing:
+        raise CalibrationError(f"battery: constant sets lack the column {missing[0]!r}")
+    plan = _plan(sizes)
+    parts = []
+    for start in range(0, len(sets), chunk):
+        part = sets.iloc[start:start + chunk].reset_index(drop=True)
+        short = _run_block_table(plan.short, part, dims, _KEEP_SHORT, workers)
+        long = _run_block_table(plan.long, part, dims, range(121), workers)
+        parts.append(_summaries(short, long, plan, sizes))
+        if progress is not None:
+            progress(len(part))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(QUANTITIES))
+
+
+# --- emulators ------------------------------------------------------------------------------------------------
+@dataclass
+class Emulator:
+    """A Gaussian process of one quantity over the unit cube, on the inputs that matter most for it."""
+
+    quantity: str
+    active: np.ndarray  # indices of the active inputs
+    model: Any  # sklearn GaussianProcessRegressor
+    r2: float = float("nan")  # held-out accuracy
+    coverage: float = float("nan")  # held-out share with |standardised error| <= 3
+
+    def predict(self, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, sd = self.model.predict(np.asarray(unit)[:, self.active], return_std=True)
+        return mean, sd ** 2
+
+
+def _emulation_values(quantity: str, values: np.ndarray) -> np.ndarray:
+    low, high = _EMULATION_SPAN.get(quantity, (-np.inf, np.inf))
+    v = np.asarray(values, dtype=float)
+    return np.clip(np.nan_to_num(v, nan=high, posinf=high, neginf=low), low, high)
+
+
+def active_inputs(unit: np.ndarray, y: np.ndarray, n_active: int) -> np.ndarray:
+    """The inputs that explain most of ``y``: largest absolute rank correlation, then largest linear and
+    quadratic effect (Andrianakis et al. 2015 select active inputs by stepwise regression; rank correlation is
+    its cheap first step)."""
+    from scipy.stats import rankdata
+
+    ry = rankdata(y)
+    rx = np.apply_along_axis(rankdata, 0, unit)
+    rx = rx - rx.mean(0)
+    ry = ry - ry.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.abs(rx.T @ ry) / (np.sqrt((rx ** 2).sum(0) * (ry ** 2).sum()) + 1e-12)
+    # a U-shaped effect has no rank correlation: add the correlation with (x - 0.5)^2
+    sq = (unit - 0.5) ** 2
+    sq = sq - sq.mean(0)
+    yc = y - y.mean()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr2 = np.abs(sq.T @ yc) / (np.sqrt((sq ** 2).sum(0) * (yc ** 2).sum()) + 1e-12)
+    score = np.nan_to_num(np.maximum(corr, corr2))
+    return np.sort(np.argsort(-score, kind="stable")[:n_active])
+
+
+def fit_emulator(unit: np.ndarray, values: np.ndarray, quantity: str, *, n_active: int = 10, seed: int = 0,
+                 validate: float = 0.2) -> Emulator:
+    """Fit the emulator of ``quantity``; its accuracy is measured on a held-out ``validate`` share of the runs
+    (refitted on all of them afterwards)."""
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    y = _emulation_values(quantity, values)
+    active = active_inputs(unit, y, min(n_active, unit.shape[1]))
+
+    def gp() -> Any:
+        kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.full(len(active), 0.5), (0.02, 50.0))
+                  + WhiteKernel(0.1, (1e-6, 10.0)))
+        return GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=1, random_state=seed)
+
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(y))
+    held = order[: int(round(validate * len(y)))]
+    kept = order[len(held):]
+    r2 = coverage = float("nan")
+    with warnings.catch_warnings():  # a length-scale at its bound only says that input hardly matters here
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if len(held) >= 5 and len(kept) >= 10:
+            model = gp().fit(unit[kept][:, active], y[kept])
+            mean, sd = model.predict(unit[held][:, active], return_std=True)
+            resid = y[held] - mean
+            total = ((y[held] - y[held].mean()) ** 2).sum()
+            r2 = float(1.0 - (resid ** 2).sum() / total) if total > 0 else float("nan")
+            coverage = float((np.abs(resid) <= 3.0 * np.maximum(sd, 1e-12)).mean())
+        model = gp().fit(unit[:, active], y)
+    return Emulator(quantity, active, model, r2, coverage)
+
+
+def max_implausibility(unit: np.ndarray, emulators: dict[str, Emulator], targets: Sequence[Target],
+                       cutoff: float = math.inf) -> np.ndarray:
+    """The largest implausibility over ``targets`` at each point (targets without an emulator are skipped);
+    points already above ``cutoff`` are not evaluated further."""
+    worst = np.zeros(len(unit))
+    for target in targets:
+        emulator = emulators.get(target.name)
+        if emulator is None:
+            continue
+        live = worst <= cutoff
+        if not live.any():
+            break
+        mean, var = emulator.predict(unit[live])
+        worst[live] = np.maximum(worst[live], target.implausibility(mean, var))
+    return worst
+
+
+# --- results --------------------------------------------------------------------------------------------------
+def conflicts(values: pd.DataFrame, targets: Sequence[Target], slack: float = 1.0) -> pd.DataFrame:
+    """Which targets the simulated sets meet alone and in pairs: pairs met one at a time but (almost) never
+    together are the conflicting ones."""
+    met = {t.name: t.met(values[t.quantity].to_numpy(), slack) for t in targets}
+    rows = []
+    names = list(met)
+    for i, a in enumerate(names):
+        for b_ in names[i + 1:]:
+            rows.append({"target_a": a, "target_b": b_, "share_a": met[a].mean(), "share_b": met[b_].mean(),
+                         "share_both": (met[a] & met[b_]).mean()})
+    frame = pd.DataFrame(rows, columns=["target_a", "target_b", "share_a", "share_b", "share_both"])
+    if len(frame):
+        frame["expected_if_independent"] = frame["share_a"] * frame["share_b"]
+        frame = frame.sort_values(["share_both", "expected_if_independent"], ascending=[True, False])
+    return frame
+
+
+def meets_all(values: pd.DataFrame, targets: Sequence[Target], slack: float = 1.0) -> np.ndarray:
+    ok = np.ones(len(values), dtype=bool)
+    for t in targets:
+        ok &= t.met(values[t.quantity].to_numpy(), slack)
+    return ok
+
+
+def load_ensemble(path: str | Path = ENSEMBLE, *, check_version: bool = True) -> pd.DataFrame:
+    """The shipped ensemble: one row per constant set (registry constants and mechanism parameters by name), each
+    usable as ``member_params(row)`` or, for the constants alone, ``Params(constants=...)``. An ensemble made by
+    another code version is refused, naming both versions."""
+    path = Path(path)
+    if not path.exists():
+        raise CalibrationError(f"ensemble {str(path)!r}: not found; build it with experiments/calibrate.py")
+    provenance_file = path.with_name(path.stem.replace("ensemble", "provenance") + ".json")
+    if check_version and provenance_file.exists():
+        made_by = json.loads(provenance_file.read_text()).get("model_version")
+        now = model_version()
+        if made_by != now:
+            raise CalibrationError(f"ensemble {str(path)!r} was calibrated on model version {made_by!r}, but this "
+                                   f"is {now!r}: the model's equations changed since; rebuild it with "
+                                   "experiments/calibrate.py (or load it with check_version=False to compare)")
+    frame = pd.read_csv(path)
+    known = {c.name for c in CONSTANTS} | set(Params.names())
+    unknown = [c for c in frame.columns if c not in known]
+    if unknown:
+        raise CalibrationError(f"ensemble {str(path)!r}: unknown column {unknown[0]!r} (neither a registry constant "
+                               "nor a parameter)")
+    return frame
+
+
+def model_version() -> str:
+    """A hash of the model's equations (the sim.model and sim.params sources and the registry's defaults): an
+    ensemble is valid for the equations it was calibrated on, whatever else in the package changes."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for folder in ("model", "params"):
+        for file in sorted((root / folder).rglob("*.py")):
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def provenance(targets_file: Path, dims: Sequence[Dimension], settings: dict[str, Any],
+               waves: list[dict[str, Any]]) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    from sim import __version__
+    from sim.sweeps.results import git_commit, machine
+
+    return {"targets_file": str(targets_file.name), "targets_sha256": file_hash(targets_file),
+            "prior": [asdict(d) for d in dims], "settings": settings, "waves": waves,
+            "model_version": model_version(), "package_version": __version__, "git_commit": git_commit(),
+            "machine": machine(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def default_value(name: str) -> float:
+    return float(Params.spec(name).default) if name in Params.names() else constant(name).value
+
+
+# --- the waves ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    """How a calibration runs: waves, runs per wave, candidates screened per wave, the cut-off, emulator inputs,
+    the wanted ensemble size, the battery's sizes and the seed of the designs."""
+
+    waves: int = 4
+    runs_per_wave: int = 300
+    candidates: int = 50_000
+    cutoff: float = 3.0
+    n_active: int = 10
+    ensemble_size: int = 100
+    slack: float = 1.0  # a member meets a target within its range give or take this many tolerances
+    seed: int = 20261206
+    battery: BatterySizes = field(default_factory=BatterySizes)
+
+    def __post_init__(self) -> None:
+        for name in ("waves", "runs_per_wave", "candidates", "n_active", "ensemble_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise CalibrationError(f"calibration.{name}={value!r}: must be a whole number >= 1")
+        if not self.cutoff > 0:
+            raise CalibrationError(f"calibration.cutoff={self.cutoff!r}: must be > 0 (3 is the usual choice)")
+        if not self.slack >= 0:
+            raise CalibrationError(f"calibration.slack={self.slack!r}: must be >= 0")
+
+
+@dataclass
+class Wave:
+    """One wave: its design (unit cube and constant sets), the battery's quantities, its emulators and the
+    non-implausible share of the prior left after it."""
+
+    number: int
+    unit: np.ndarray
+    values: pd.DataFrame
+    emulators: dict[str, Emulator]
+    nroy_share: float
+    seconds: float
+
+    def record(self) -> dict[str, Any]:
+        return {"wave": self.number, "runs": len(self.unit), "nroy_share": self.nroy_share,
+                "battery_seconds": round(self.seconds, 1),
+                "emulators": {name: {"r2": e.r2, "coverage": e.coverage, "active": len(e.active)}
+                              for name, e in self.emulators.items()}}
+
+
+def _nroy_sample(n: int, dims: int, waves: list[Wave], targets: Sequence[Target], settings: Settings,
+                 rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """``n`` points of the current non-implausible space and its share of the prior: uniform candidates screened
+    by every wave's emulators, topped up (if too few survive) by small moves around the survivors."""
+    from scipy.stats import qmc
+
+    def plausible(unit: np.ndarray) -> np.ndarray:
+        keep = np.ones(len(unit), dtype=bool)
+        for wave in waves:
+            keep[keep] = max_implausibility(unit[keep], wave.emulators, targets, settings.cutoff) <= settings.cutoff
+        return keep
+
+    candidates = qmc.LatinHypercube(d=dims, seed=rng).random(settings.candidates)
+    kept = candidates[plausible(candidates)]
+    share = len(kept) / len(candidates)
+    pool = kept
+    tries = 0
+    while 0 < len(pool) < n and tries < 20:  # a small space: walk around its known points
+        tries += 1
+        parents = pool[rng.integers(len(pool), size=max(n, 1000))]
+        children = np.clip(parents + rng.normal(0.0, 0.03, parents.shape), 0.0, 1.0)
+        pool = np.concatenate([pool, children[plausible(children)]])
+    if len(pool) == 0:
+        return pool, share
+    pick = rng.choice(len(pool), size=min(n, len(pool)), replace=False)
+    return pool[pick], share
+
+
+def _wave_file(folder: Path, number: int) -> Path:
+    return folder / f"wave_{number}.parquet"
+
+
+def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings: Settings, folder: str | Path, *,
+                  workers: int = 1, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the waves into ``folder`` (each wave's runs saved as it ends: a rerun resumes after the last saved wave),
+    then the ensemble. Returns ``{"summary", "ensemble", "runs", "waves"}``; if no simulated set meets every
+    calibration target the ensemble is empty and ``summary["conflict"]`` names the conflicting targets."""
+    from tqdm import tqdm
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    plan = {"settings": asdict(settings), "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
+            "model_version": model_version()}
+    plan_file = folder / "plan.json"
+    text = json.dumps(plan, indent=1, default=str)
+    if plan_file.exists() and plan_file.read_text() != text:
+        raise CalibrationError(f"{str(folder)!r} holds a calibration with other settings, prior, targets or model "
+                               "version; resume it with the same ones, or give a new folder")
+    plan_file.write_text(text)
+    calibrate = [t for t in targets if t.role == "calibrate"]
+    if not calibrate:
+        raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
+    rng = np.random.default_rng(settings.seed)
+    waves: list[Wave] = []
+    names = [d.name for d in dims]
+    share = 1.0
+    for number in range(1, settings.waves + 1):
+        file = _wave_file(folder, number)
+        if number == 1:
+            from scipy.stats import qmc
+
+            unit = qmc.LatinHypercube(d=len(dims), seed=rng).random(settings.runs_per_wave)
+        else:
+            unit, share = _nroy_sample(settings.runs_per_wave, len(dims), waves, calibrate, settings, rng)
+            log(f"wave {number}: non-implausible share of the prior after wave {number - 1}: {share:.4f}")
+            if len(unit) == 0:
+                break
+        if file.exists():  # resume: the same design was run before (the rng has advanced identically)
+            saved = pd.read_parquet(file)
+            unit = scale_down(saved[names], dims)
+            values, seconds = saved[list(QUANTITIES)].reset_index(drop=True), float("nan")
+            log(f"wave {number}: {len(unit)} runs loaded from {file.name}")
+        else:
+            sets = scale_up(unit, dims)
+            import time
+
+            start = time.perf_counter()
+            with tqdm(total=len(sets), desc=f"wave {number}", unit="set") as bar:
+                values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
+            seconds = time.perf_counter() - start
+            tmp = file.with_suffix(".tmp")
+            pd.concat([sets, values], axis=1).to_parquet(tmp)
+            tmp.rename(file)
+        emulators = {t.name: fit_emulator(unit, values[t.quantity].to_numpy(), t.quantity,
+                                          n_active=settings.n_active, seed=settings.seed + number)
+                     for t in calibrate}
+        met = meets_all(values, calibrate, settings.slack)
+        log(f"wave {number}: {len(unit)} runs, {met.sum()} meet every calibration target; emulator R2 "
+            + ", ".join(f"{n} {e.r2:.2f}" for n, e in emulators.items()))
+        waves.append(Wave(number, unit, values, emulators, share, seconds))
+    # the ensemble: simulated sets of the last non-implausible space that meet every calibration target
+    unit, share = _nroy_sample(max(settings.ensemble_size * 3, settings.runs_per_wave), len(dims), waves, calibrate,
+                               settings, rng)
+    runs = [pd.concat([scale_up(w.unit, dims), w.values], axis=1) for w in waves]
+    final_file = folder / "ensemble_runs.parquet"
+    if len(unit):
+        if final_file.exists():
+            runs.append(pd.read_parquet(final_file))
+        else:
+            sets = scale_up(unit, dims)
+            with tqdm(total=len(sets), desc="ensemble", unit="set") as bar:
+                values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
+            frame = pd.concat([sets, values], axis=1)
+            frame.to_parquet(final_file)
+            runs.append(frame)
+    everything = pd.concat(runs, ignore_index=True)
+    met = meets_all(everything, calibrate, settings.slack)
+    summary = {"waves": [w.record() for w in waves], "final_nroy_share": share, "runs": len(everything),
+               "members_found": int(met.sum())}
+    (folder / "conflicts.csv").write_text(conflicts(everything, calibrate, settings.slack).to_csv(index=False))
+    if not met.any():
+        table = conflicts(everything, calibrate, settings.slack)
+        alone = {t.name: float(t.met(everything[t.quantity].to_numpy(), settings.slack).mean()) for t in calibrate}
+        never = [n for n, s in alone.items() if s == 0]
+        pairs = (table[(table["share_both"] == 0) & (table["share_a"] > 0) & (table["share_b"] > 0)] if len(table)
+                 else table)
+        detail = (f"targets no set meets at all: {', '.join(never)}; " if never else "") + (
+            "pairs met one at a time but never together: "
+            + ", ".join(f"{a}+{b}" for a, b in pairs[["target_a", "target_b"]].head(8).itertuples(index=False))
+            if len(pairs) else "")
+        summary["conflict"] = (f"no constant set of {len(everything)} simulated meets every calibration target "
+                               f"({detail.rstrip('; ')}); the table of pairs is {folder / 'conflicts.csv'}")
+        summary["members"] = 0
+        return {"summary": summary, "ensemble": everything.iloc[:0], "runs": everything, "waves": waves}
+    members = everything[met].drop_duplicates(subset=names)
+    # diverse members: the ones farthest from each other in the unit cube, greedily (maximin)
+    chosen = _maximin(scale_down(members, dims), settings.ensemble_size)
+    ensemble = members.iloc[chosen].reset_index(drop=True)
+    summary["members"] = len(ensemble)
+    return {"summary": summary, "ensemble": ensemble, "runs": everything, "waves": waves}
+
+
+def _maximin(unit: np.ndarray, n: int) -> np.ndarray:
+    if len(unit) <= n:
+        return np.arange(len(unit))
+    chosen = [0]
+    dist = np.linalg.norm(unit - unit[0], axis=1)
+    while len(chosen) < n:
+        k = int(np.argmax(dist))
+        chosen.append(k)
+        dist = np.minimum(dist, np.linalg.norm(unit - unit[k], axis=1))
+    return np.array(sorted(chosen))
+
+
+# --- diagnostics ----------------------------------------------------------------------------------------------
+def constrained_by(emulators: dict[str, Emulator], dims: Sequence[Dimension], top: int = 5) -> pd.DataFrame:
+    """Which inputs each target's emulator found to matter, strongest first (shortest length-scale)."""
+    rows = []
+    for name, e in emulators.items():
+        scales = np.atleast_1d(e.model.kernel_.k1.k2.length_scale)
+        for rank, k in enumerate(np.argsort(scales)[:top]):
+            rows.append({"target": name, "rank": rank + 1, "input": dims[int(e.active[k])].name,
+                         "length_scale": float(scales[k])})
+    return pd.DataFrame(rows)
+
+
+def ensemble_vs_prior(ensemble: pd.DataFrame, dims: Sequence[Dimension]) -> pd.DataFrame:
+    """Each input's prior range and the ensemble's: the share of the prior range the ensemble spans (small:
+    the evidence constrains it), sorted most constrained first."""
+    rows = []
+    for d in dims:
+        values = ensemble[d.name].to_numpy(dtype=float) if len(ensemble) else np.array([np.nan])
+        q05, q95 = np.nanquantile(values, [0.05, 0.95]) if len(ensemble) else (np.nan, np.nan)
+        rows.append({"input": d.name, "kind": d.kind, "prior_low": d.low, "prior_high": d.high, "default": d.default,
+                     "ensemble_q05": q05, "ensemble_median": float(np.nanmedian(values)), "ensemble_q95": q95,
+                     "share_of_prior_range": (q95 - q05) / (d.high - d.low)})
+    return pd.DataFrame(rows).sort_values("share_of_prior_range")
+
+
+def target_table(values: pd.DataFrame, targets: Sequence[Target], slack: float = 1.0) -> pd.DataFrame:
+    """Each target's value across a set of runs (an ensemble): the share in range (strictly, and give or take
+    ``slack`` tolerances) and its 5 %, 50 % and 95 % quantiles."""
+    rows = []
+    for t in targets:
+        if t.quantity not in values:
+            continue
+        v = values[t.quantity].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):  # a ratio may be +inf (its denominator <= 0)
+            q = np.nanquantile(v, [0.05, 0.5, 0.95]) if len(v) else [np.nan] * 3
+        rows.append({"target": t.name, "role": t.role, "range": t.range_text, "share_in_range": float(t.met(v).mean()),
+                     "share_within_tolerance": float(t.met(v, slack).mean()), "q05": q[0], "median": q[1],
+                     "q95": q[2]})
+    return pd.DataFrame(rows)
+
+
+def write_diagnostics(folder: str | Path, result: dict[str, Any], targets: Sequence[Target],
+                      dims: Sequence[Dimension], settings: Settings) -> None:
+    """Tables and figures of a calibration into ``folder``: waves, emulator accuracy, what constrains what, the
+    ensemble against the prior, the targets (held-out ones included) across the ensemble, marginals and pairs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    folder = Path(folder)
+    waves: list[Wave] = result["waves"]
+    rows = []
+    for w in waves:
+        for name, e in w.emulators.items():
+            rows.append({"wave": w.number, "runs": len(w.unit), "nroy_share_before": w.nroy_share,
+                         "battery_seconds": w.seconds, "target": name, "emulator_r2": e.r2,
+                         "emulator_coverage": e.coverage})
+    pd.DataFrame(rows).to_csv(folder / "waves.csv", index=False)
+    if waves:
+        constrained_by(waves[-1].emulators, dims).to_csv(folder / "constrained_by.csv", index=False)
+    ensemble = result["ensemble"]
+    target_table(result["runs"], targets, settings.slack).to_csv(folder / "targets_all_runs.csv", index=False)
+    (folder / "summary.json").write_text(json.dumps(result["summary"], indent=1, default=float))
+    if not len(ensemble):
+        return
+    ensemble.to_csv(folder / "ensemble.csv", index=False)
+    target_table(ensemble, targets, settings.slack).to_csv(folder / "targets_ensemble.csv", index=False)
+    spread = ensemble_vs_prior(ensemble, dims)
+    spread.to_csv(folder / "ensemble_vs_prior.csv", index=False)
+    shown = spread["input"].head(12).tolist()
+    fig = Figure(figsize=(12, 8), dpi=90)
+    for i, name in enumerate(shown):
+        ax = fig.add_subplot(3, 4, i + 1)
+        d = next(d for d in dims if d.name == name)
+        ax.hist(ensemble[name], bins=15, range=(d.low, d.high), color="#0072B2")
+        ax.axvline(d.default, color="#D55E00", ls="--", lw=1)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlim(d.low, d.high)
+    fig.suptitle("The ensemble's most constrained inputs over their prior ranges (dashed: the registry default)")
+    fig.tight_layout()
+    fig.savefig(folder / "marginals.png")
+    pair = shown[:4]
+    fig = Figure(figsize=(9, 9), dpi=90)
+    for i, a in enumerate(pair):
+        for j, b_ in enumerate(pair):
+            ax = fig.add_subplot(len(pair), len(pair), i * len(pair) + j + 1)
+            if i == j:
+                ax.hist(ensemble[a], bins=12, color="#0072B2")
+            else:
+                ax.scatter(ensemble[b_], ensemble[a], s=6, color="#0072B2")
+            if i == len(pair) - 1:
+                ax.set_xlabel(b_, fontsize=8)
+            if j == 0:
+                ax.set_ylabel(a, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(folder / "pairs.png")
+
+
+def ship(result: dict[str, Any], targets_file: Path, targets: Sequence[Target], dims: Sequence[Dimension],
+         settings: Settings, destination: Path = CALIBRATION_DIR) -> Path:
+    """Save the ensemble with its provenance beside the targets (``sim/conf/calibration/``)."""
+    ensemble = result["ensemble"]
+    if not len(ensemble):
+        raise CalibrationError("nothing to ship: the ensemble is empty (" + result["summary"].get("conflict", "") + ")")
+    names = [d.name for d in dims]
+    ensemble[names].to_csv(destination / "ensemble.csv", index=False)
+    record = provenance(targets_file, dims, {**asdict(settings), "calibrated_on": [t.name for t in targets
+                                                                                   if t.role == "calibrate"]},
+                        result["summary"]["waves"])
+    record["members"] = len(ensemble)
+    record["held_out"] = target_table(ensemble, [t for t in targets if t.role == "held_out"],
+                                      settings.slack).to_dict("records")
+    (destination / "provenance.json").write_text(json.dumps(record, indent=1, default=float))
+    return destination / "ensemble.csv"
+
+
+def ensemble_patterns(ensemble: pd.DataFrame, targets: Sequence[Target], sizes: BatterySizes | None = None,
+                      workers: int = 1) -> pd.DataFrame:
+    """Each target's share of ensemble members meeting it and its spread, from the battery run on every member."""
+    dims = [Dimension(c, "mechanism" if c in Params.names() else "constant", np.nan, np.nan, np.nan)
+            for c in ensemble.columns]
+    values = battery(ensemble, dims, sizes, workers=workers)
+    return target_table(values, targets)

@@ -1,0 +1,148 @@
+"""Calibration (history matching): targets as data, the battery, the waves, the ensemble and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.analysis import calibration as cal
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = cal.BatterySizes.tiny()
+
+
+def _targets_file(tmp_path: Path, *entries: dict) -> Path:
+    import yaml
+
+    path = tmp_path / "targets.yaml"
+    path.write_text(yaml.safe_dump({"targets": list(entries)}))
+    return path
+
+
+def _entry(**changes) -> dict:
+    return {"name": "T", "quantity": "effect", "pattern": "toy", "low": 0.0, "high": 0.6, "tolerance": 0.02,
+            "role": "calibrate", "source": "test", **changes}
+
+
+def test_the_shipped_targets_name_every_pattern_and_hold_out_p15_and_the_value_gain() -> None:
+    targets = cal.load_targets()
+    names = {t.name for t in targets}
+    assert {"P1", "P2", "P3", "P4y5", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14early",
+            "P14late", "P14b", "P15"} <= names
+    roles = {t.name: t.role for t in targets}
+    assert roles["P15"] == roles["P14b"] == "held_out"
+    assert roles["P9"] == roles["P11"] == "structural"
+    for t in targets:
+        assert t.source and t.tolerance > 0 and t.low <= t.high
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"quantity": "happiness"}, "quantity='happiness': unknown"),
+    ({"low": 0.5, "high": 0.1}, "low=0.5 > high=0.1"),
+    ({"tolerance": 0}, "tolerance=0: must be a number > 0"),
+    ({"tolerance": -1.0}, "tolerance=-1.0"),
+    ({"role": "maybe"}, "role='maybe': must be one of calibrate, held_out, structural"),
+    ({"low": None, "high": None}, "both null"),
+    ({"low": "high"}, "low='high': must be a number or null"),
+])
+def test_a_bad_target_is_refused_naming_the_field_and_value(tmp_path: Path, changes: dict, message: str) -> None:
+    with pytest.raises(cal.CalibrationError, match="target 'T'") as err:
+        cal.load_targets(_targets_file(tmp_path, _entry(**changes)))
+    assert message in str(err.value)
+
+
+def test_a_prior_outside_the_registry_is_refused() -> None:
+    with pytest.raises(cal.CalibrationError, match=r"prior.bounds\['gate_slope'\]=\[1, 30\]: outside the plausible "
+                                                   r"range \[6, 24\]"):
+        cal.prior(bounds={"gate_slope": [1, 30]})
+    with pytest.raises(cal.CalibrationError, match="'no_such' is neither"):
+        cal.prior(bounds={"no_such": [0, 1]})
+    dims = {d.name: d for d in cal.prior(bounds={"gate_slope": [8, 16]})}
+    assert (dims["gate_slope"].low, dims["gate_slope"].high) == (8, 16)
+    assert "base_need" not in dims and "own_priorities" in dims
+
+
+def test_a_sets_battery_does_not_depend_on_its_batch_and_defaults_match_the_registry() -> None:
+    dims = [d for d in cal.prior() if d.name in ("gate_slope", "own_priorities", "trust_learning_rate")]
+    rng = np.random.default_rng(3)
+    sets = cal.scale_up(rng.uniform(size=(3, len(dims))), dims)
+    together = cal.battery(sets, dims, TINY, chunk=3)
+    alone = pd.concat([cal.battery(sets.iloc[[k]], dims, TINY) for k in range(3)], ignore_index=True)
+    pd.testing.assert_frame_equal(together, alone)  # same code, same seeds: bit for bit
+    assert list(together.columns) == list(cal.QUANTITIES)
+    # the registry's own values, given explicitly, are the model's defaults
+    defaults = pd.DataFrame([{d.name: d.default for d in dims}])
+    from sim.analysis.patterns import paired
+    from sim.params import Params
+
+    a, t = paired(Params(), TINY.seeds, keep=[60], seed0=1000)
+    effect = (t["fragmentation"].values.mean() - a["fragmentation"].values.mean()) / t["fragmentation"].values.mean()
+    assert cal.battery(defaults, dims, TINY)["effect"].iloc[0] == pytest.approx(effect, rel=1e-12)
+
+
+def test_a_small_calibration_finds_an_ensemble_resumes_and_reports_a_conflict(tmp_path: Path) -> None:
+    """Two inputs, a toy target the model can meet: waves run, emulators fit, the ensemble's members meet the
+    target when simulated again, and a rerun in the same folder resumes instead of simulating again."""
+    dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
+    targets = cal.load_targets(_targets_file(tmp_path, _entry(), _entry(name="H", quantity="value_gain", low=None,
+                                                                        high=5.0, role="held_out", tolerance=0.1)))
+    settings = cal.Settings(waves=2, runs_per_wave=16, candidates=2000, ensemble_size=4, n_active=2, battery=TINY)
+    result = cal.history_match(targets, dims, settings, tmp_path / "run", log=lambda line: None)
+    assert "conflict" not in result["summary"]
+    ensemble = result["ensemble"]
+    assert 1 <= len(ensemble) <= 4 and [w.record()["runs"] for w in result["waves"]] == [16, 16]
+    again = cal.battery(ensemble[[d.name for d in dims]], dims, TINY)
+    assert targets[0].met(again["effect"].to_numpy(), settings.slack).all()
+    cal.write_diagnostics(tmp_path / "run", result, targets, dims, settings)
+    for name in ("waves.csv", "constrained_by.csv", "ensemble.csv", "ensemble_vs_prior.csv", "targets_ensemble.csv",
+                 "marginals.png", "pairs.png", "summary.json"):
+        assert (tmp_path / "run" / name).stat().st_size > 0, name
+    held = pd.read_csv(tmp_path / "run" / "targets_ensemble.csv").set_index("target")
+    assert held.loc["H", "role"] == "held_out"
+    wave_file = tmp_path / "run" / "wave_1.parquet"
+    stamp = wave_file.stat().st_mtime_ns
+    resumed = cal.history_match(targets, dims, settings, tmp_path / "run", log=lambda line: None)
+    assert wave_file.stat().st_mtime_ns == stamp  # loaded, not simulated again
+    pd.testing.assert_frame_equal(resumed["ensemble"], ensemble)
+    with pytest.raises(cal.CalibrationError, match="other settings"):
+        cal.history_match(targets, dims, cal.Settings(waves=3, runs_per_wave=16, battery=TINY), tmp_path / "run")
+    # a target no set can meet: an empty ensemble and a report naming it
+    impossible = cal.load_targets(_targets_file(tmp_path, _entry(low=0.99, high=1.0, tolerance=0.001)))
+    failed = cal.history_match(impossible, dims, settings, tmp_path / "impossible", log=lambda line: None)
+    assert len(failed["ensemble"]) == 0
+    assert "targets no set meets at all: T" in failed["summary"]["conflict"]
+
+
+def test_an_ensemble_from_other_equations_is_refused_naming_both_versions(tmp_path: Path) -> None:
+    pd.DataFrame({"gate_slope": [10.0], "own_priorities": [0.3]}).to_csv(tmp_path / "ensemble.csv", index=False)
+    (tmp_path / "provenance.json").write_text(json.dumps({"model_version": "0123456789abcdef"}))
+    with pytest.raises(cal.CalibrationError, match=f"'0123456789abcdef', but this is '{cal.model_version()}'"):
+        cal.load_ensemble(tmp_path / "ensemble.csv")
+    frame = cal.load_ensemble(tmp_path / "ensemble.csv", check_version=False)
+    p = cal.member_params(frame.iloc[0])
+    assert p.own_priorities == 0.3 and p.constant("gate_slope") == 10.0
+    pd.DataFrame({"gate_slop": [10.0]}).to_csv(tmp_path / "ensemble.csv", index=False)
+    with pytest.raises(cal.CalibrationError, match="unknown column 'gate_slop'"):
+        cal.load_ensemble(tmp_path / "ensemble.csv", check_version=False)
+
+
+def test_the_command_names_conflicting_targets_and_exits_2(tmp_path: Path) -> None:
+    targets = _targets_file(tmp_path, _entry(low=0.99, high=1.0, tolerance=0.001))
+    small = ["calibration.waves=1", "calibration.runs_per_wave=8", "calibration.candidates=500",
+             "calibration.ensemble_size=2", "battery.seeds=1", "battery.contexts=4", "battery.direction_seeds=1",
+             "battery.long_seeds=1", "+prior.bounds.gate_slope=[10,14]", "workers=1"]
+    run = subprocess.run([sys.executable, "experiments/calibrate.py", f"targets={targets}", f"results_root={tmp_path}",
+                          "name=c", *small], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert "targets no set meets at all: T" in run.stderr and "Traceback" not in run.stderr
+    assert (tmp_path / "calibration" / "c" / "conflicts.csv").exists()
+    bad = subprocess.run([sys.executable, "experiments/calibrate.py", "exclude=[P99]", f"results_root={tmp_path}"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "exclude: 'P99' is not a target" in bad.stderr
+    assert "Traceback" not in bad.stderr
