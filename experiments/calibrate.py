@@ -26,11 +26,12 @@ from sim.sweeps.cli import command, task
 @task
 def main(cfg: DictConfig) -> None:
     from sim.analysis import calibration as cal
+    from sim.analysis import targets as tg
     from sim.runtime.extras import require
 
     require("discovery", "calibration's Gaussian-process emulators")
-    targets_file = Path(cfg.targets) if cfg.targets else cal.TARGETS
-    targets = cal.load_targets(targets_file)
+    targets_file = Path(cfg.targets) if cfg.targets else tg.TARGETS
+    targets = tg.load_targets(targets_file)
     unknown = [n for n in cfg.exclude if n not in {t.name for t in targets}]
     if unknown:
         raise cal.CalibrationError(f"exclude: {unknown[0]!r} is not a target of {targets_file.name}; targets: "

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis import calibration as cal
+from sim.analysis import targets as tg
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = cal.BatterySizes.tiny()
@@ -31,7 +32,7 @@ def _entry(**changes) -> dict:
 
 
 def test_the_shipped_targets_name_every_pattern_and_hold_out_p15_and_the_value_gain() -> None:
-    targets = cal.load_targets()
+    targets = tg.load_targets()
     names = {t.name for t in targets}
     assert {"P1", "P2", "P3", "P4y5", "P5", "P6", "P7", "P8", "P9", "P10", "P11", "P12", "P13", "P14early",
             "P14late", "P14b", "P15"} <= names
@@ -53,7 +54,7 @@ def test_the_shipped_targets_name_every_pattern_and_hold_out_p15_and_the_value_g
 ])
 def test_a_bad_target_is_refused_naming_the_field_and_value(tmp_path: Path, changes: dict, message: str) -> None:
     with pytest.raises(cal.CalibrationError, match="target 'T'") as err:
-        cal.load_targets(_targets_file(tmp_path, _entry(**changes)))
+        tg.load_targets(_targets_file(tmp_path, _entry(**changes)))
     assert message in str(err.value)
 
 
@@ -75,7 +76,7 @@ def test_a_sets_battery_does_not_depend_on_its_batch_and_defaults_match_the_regi
     together = cal.battery(sets, dims, TINY, chunk=3)
     alone = pd.concat([cal.battery(sets.iloc[[k]], dims, TINY) for k in range(3)], ignore_index=True)
     pd.testing.assert_frame_equal(together, alone)  # same code, same seeds: bit for bit
-    assert list(together.columns) == list(cal.QUANTITIES)
+    assert list(together.columns) == list(tg.QUANTITIES)
     # the registry's own values, given explicitly, are the model's defaults
     defaults = pd.DataFrame([{d.name: d.default for d in dims}])
     from sim.analysis.patterns import paired
@@ -90,7 +91,7 @@ def test_a_small_calibration_finds_an_ensemble_resumes_and_reports_a_conflict(tm
     """Two inputs, a toy target the model can meet: waves run, emulators fit, the ensemble's members meet the
     target when simulated again, and a rerun in the same folder resumes instead of simulating again."""
     dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
-    targets = cal.load_targets(_targets_file(tmp_path, _entry(), _entry(name="H", quantity="value_gain", low=None,
+    targets = tg.load_targets(_targets_file(tmp_path, _entry(), _entry(name="H", quantity="value_gain", low=None,
                                                                         high=5.0, role="held_out", tolerance=0.1)))
     settings = cal.Settings(waves=2, runs_per_wave=16, candidates=2000, ensemble_size=4, n_active=2, battery=TINY)
     result = cal.history_match(targets, dims, settings, tmp_path / "run", log=lambda line: None)
@@ -113,7 +114,7 @@ def test_a_small_calibration_finds_an_ensemble_resumes_and_reports_a_conflict(tm
     with pytest.raises(cal.CalibrationError, match="other settings"):
         cal.history_match(targets, dims, cal.Settings(waves=3, runs_per_wave=16, battery=TINY), tmp_path / "run")
     # a target no set can meet: an empty ensemble and a report naming it
-    impossible = cal.load_targets(_targets_file(tmp_path, _entry(low=0.99, high=1.0, tolerance=0.001)))
+    impossible = tg.load_targets(_targets_file(tmp_path, _entry(low=0.99, high=1.0, tolerance=0.001)))
     failed = cal.history_match(impossible, dims, settings, tmp_path / "impossible", log=lambda line: None)
     assert len(failed["ensemble"]) == 0
     assert "targets no set meets at all: T" in failed["summary"]["conflict"]

@@ -41,16 +41,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.targets import QUANTITIES, Target
 from sim.model.outcomes import LOWER_IS_BETTER, OUTCOMES
 from sim.params import Params
 from sim.params.constants import CONSTANTS, constant
 from sim.runtime.errors import CalibrationError
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[1] / "conf" / "calibration"
-TARGETS = CALIBRATION_DIR / "targets.yaml"
 ENSEMBLE = CALIBRATION_DIR / "ensemble.csv"
 PROVENANCE = CALIBRATION_DIR / "provenance.json"
-ROLES = ("calibrate", "held_out", "structural")
 #: Constants not calibrated: the experience weights (a measurement's weights, jointly constrained to sum to 1,
 #: that no pattern speaks to) and the need's arbitrary unit.
 FIXED_CONSTANTS: tuple[str, ...] = ("experience_weight_continuity", "experience_weight_access",
@@ -58,130 +57,6 @@ FIXED_CONSTANTS: tuple[str, ...] = ("experience_weight_continuity", "experience_
 YEAR_5 = tuple(range(49, 61))
 EARLY = tuple(range(19, 31))
 MARGIN = 0.01  # worse by more than this counts as a failure (as in sim.analysis.evidence_patterns)
-
-
-# --- targets --------------------------------------------------------------------------------------------------
-#: Quantities the battery computes for one constant set (name -> meaning). Structural patterns (P9, P11) are
-#: measured by experiments/patterns.py, not here.
-QUANTITIES: dict[str, str] = {
-    "parity": "month-0 fragmentation advantage (traditional - alliance), default context",
-    "timing": "month by which the paired advantage first reaches 90 % of its month-110-120 mean (-1: no advantage)",
-    "effect": "relative fragmentation reduction at month 60, default context",
-    "failure_share": "share of uniform contexts where the alliance is worse on year-5 fragmentation by > 0.01",
-    "direction_least": "smallest rise of the month-60 advantage from the bottom to the top of a seed context",
-    "trust_asymmetry": "trust's fall rate after leadership leaves / its rebuild rate after it returns",
-    "stationary_drift": "traditional fragmentation, months 116-120 minus months 22-26 (no austerity)",
-    "free_riding_late": "share of low-effort providers in year 10 (pooled budget, light monitoring)",
-    "free_riding_fall": "low-effort share in year 1 minus year 10",
-    "backed_failure_least": "least failure share among senior commitment >= 0.5, overall and in the bottom fifth of "
-                            "initial trust, culture readiness, community assets and pooled share",
-    "least_worse_share": "least share of contexts where the alliance is worse (year 5), over every outcome",
-    "abc_off_gain": "the alliance's largest year-5 gain on any outcome with theories A, B and C off",
-    "monitoring_lever": "largest move of traditional year-5 fragmentation or value, monitoring 0 vs 1",
-    "early_reduction": "relative fragmentation reduction, months 19-30",
-    "late_reduction": "relative fragmentation reduction, months 49-60",
-    "value_gain": "relative value gain of the alliance, months 49-60",
-    "size_ratio": "year-5 fragmentation advantage at 30 providers / at 6 (advantage at 6 <= 0: +inf)",
-}
-STRUCTURAL_QUANTITIES: dict[str, str] = {
-    "nothing_inert": "smallest largest-move of a numeric parameter over its range (P9)",
-    "ablation_largest_move": "largest move of the advantage by a context whose rules are off (P11)",
-}
-#: Ratios blow up when their denominator nears 0; emulators learn them clipped to these spans.
-_EMULATION_SPAN: dict[str, tuple[float, float]] = {"trust_asymmetry": (-10.0, 10.0), "size_ratio": (-5.0, 5.0),
-                                                   "timing": (-1.0, 121.0)}
-
-
-@dataclass(frozen=True)
-class Target:
-    """One calibration target: a quantity's range, its tolerance, role and source."""
-
-    name: str
-    quantity: str
-    pattern: str
-    low: float  # -inf: no lower bound
-    high: float  # +inf: no upper bound
-    tolerance: float
-    role: str
-    source: str
-
-    def distance(self, values: np.ndarray | float) -> np.ndarray:
-        """How far each value lies outside the range (0 inside)."""
-        v = np.asarray(values, dtype=float)
-        with np.errstate(invalid="ignore"):
-            d = np.maximum(0.0, np.maximum(self.low - v, v - self.high))
-        return np.where(np.isnan(v), np.inf, d)
-
-    def met(self, values: np.ndarray | float, slack: float = 0.0) -> np.ndarray:
-        """Whether each value is in the range, widened by ``slack`` tolerances."""
-        return self.distance(values) <= slack * self.tolerance
-
-    def implausibility(self, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
-        """Distance outside the range in standard deviations of emulator and tolerance together."""
-        return self.distance(mean) / np.sqrt(np.asarray(variance) + self.tolerance ** 2)
-
-    @property
-    def range_text(self) -> str:
-        if math.isinf(self.low):
-            return f"<= {self.high:g}"
-        if math.isinf(self.high):
-            return f">= {self.low:g}"
-        return f"[{self.low:g}, {self.high:g}]"
-
-
-def _bound(entry: dict, key: str, where: str) -> float:
-    value = entry.get(key)
-    if value is None:
-        return -math.inf if key == "low" else math.inf
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise CalibrationError(f"{where}.{key}={value!r}: must be a number or null (no bound)")
-    return float(value)
-
-
-def load_targets(path: str | Path = TARGETS) -> tuple[Target, ...]:
-    """Read and check the targets file: known quantities and roles, ``low <= high``, a positive tolerance."""
-    import yaml
-
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise CalibrationError(f"targets file {str(path)!r}: not found") from None
-    except yaml.YAMLError as err:
-        raise CalibrationError(f"targets file {str(path)!r}: not valid YAML ({err})") from None
-    entries = data.get("targets") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise CalibrationError(f"targets file {str(path)!r}: needs a non-empty list under 'targets'")
-    out, names = [], set()
-    for i, entry in enumerate(entries):
-        where = f"{path.name}: targets[{i}]"
-        if not isinstance(entry, dict):
-            raise CalibrationError(f"{where}: must be a mapping with name, quantity, low, high, tolerance, role")
-        name = str(entry.get("name", ""))
-        where = f"{path.name}: target {name or i!r}"
-        if not name or name in names:
-            raise CalibrationError(f"{where}: needs a unique name")
-        names.add(name)
-        role = entry.get("role", "calibrate")
-        if role not in ROLES:
-            raise CalibrationError(f"{where}.role={role!r}: must be one of {', '.join(ROLES)}")
-        quantity = entry.get("quantity")
-        known = STRUCTURAL_QUANTITIES if role == "structural" else QUANTITIES
-        if quantity not in known:
-            raise CalibrationError(f"{where}.quantity={quantity!r}: unknown for role {role!r}; allowed: "
-                                   f"{', '.join(known)}")
-        low, high = _bound(entry, "low", where), _bound(entry, "high", where)
-        if low > high:
-            raise CalibrationError(f"{where}: low={low:g} > high={high:g}; the range must have low <= high")
-        if math.isinf(low) and math.isinf(high):
-            raise CalibrationError(f"{where}: low and high are both null; give at least one bound")
-        tolerance = entry.get("tolerance")
-        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not tolerance > 0:
-            raise CalibrationError(f"{where}.tolerance={tolerance!r}: must be a number > 0 (the battery's noise "
-                                   "plus model discrepancy, in the quantity's units)")
-        out.append(Target(name, quantity, str(entry.get("pattern", "")), low, high, float(tolerance), role,
-                          str(entry.get("source", ""))))
-    return tuple(out)
 
 
 def file_hash(path: str | Path) -> str:
@@ -480,6 +355,11 @@ def battery(sets: pd.DataFrame, dims: Sequence[Dimension], sizes: BatterySizes |
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(QUANTITIES))
 
 
+#: Ratios blow up when their denominator nears 0; emulators learn them clipped to these spans.
+_EMULATION_SPAN: dict[str, tuple[float, float]] = {"trust_asymmetry": (-10.0, 10.0), "size_ratio": (-5.0, 5.0),
+                                                   "timing": (-1.0, 121.0)}
+
+
 # --- emulators ------------------------------------------------------------------------------------------------
 @dataclass
 class Emulator:
@@ -628,14 +508,15 @@ def load_ensemble(path: str | Path = ENSEMBLE, *, check_version: bool = True) ->
 
 
 def model_version() -> str:
-    """A hash of the model's equations (the sim.model and sim.params sources and the registry's defaults): an
-    ensemble is valid for the equations it was calibrated on, whatever else in the package changes."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for folder in ("model", "params"):
-        for file in sorted((root / folder).rglob("*.py")):
-            digest.update(file.relative_to(root).as_posix().encode())
-            digest.update(file.read_bytes())
+    """The model's equations and constants: SHA-256 of the model's source (``sim/model``, ``sim/engine``, the
+    identity results folders carry) and of the parameter schema and constants registry (``sim/params``), first 16
+    hex digits. An ensemble is valid for the equations and priors it was calibrated on, whatever else changes."""
+    from sim.sweeps.identity import model_source
+
+    digest = hashlib.sha256(model_source().encode())
+    params = Path(__file__).resolve().parents[1] / "params"
+    for file in sorted(params.rglob("*.py")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -730,6 +611,10 @@ def _nroy_sample(n: int, dims: int, waves: list[Wave], targets: Sequence[Target]
     return pool[pick], share
 
 
+#: Most runs an emulator learns from (a Gaussian process costs the cube of its runs).
+TRAINING_RUNS = 600
+
+
 def _wave_file(folder: Path, number: int) -> Path:
     return folder / f"wave_{number}.parquet"
 
@@ -785,7 +670,18 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             tmp = file.with_suffix(".tmp")
             pd.concat([sets, values], axis=1).to_parquet(tmp)
             tmp.rename(file)
-        emulators = {t.name: fit_emulator(unit, values[t.quantity].to_numpy(), t.quantity,
+        # emulators learn from this wave's runs and earlier runs still in the non-implausible space (the space
+        # they must describe), the most recent first, up to TRAINING_RUNS
+        train_unit, train_values = unit, values
+        for old in reversed(waves):
+            if len(train_unit) >= TRAINING_RUNS:
+                break
+            inside = np.ones(len(old.unit), dtype=bool)
+            for w in waves:
+                inside &= max_implausibility(old.unit, w.emulators, calibrate, settings.cutoff) <= settings.cutoff
+            train_unit = np.concatenate([train_unit, old.unit[inside]])[:TRAINING_RUNS]
+            train_values = pd.concat([train_values, old.values[inside]], ignore_index=True).iloc[:TRAINING_RUNS]
+        emulators = {t.name: fit_emulator(train_unit, train_values[t.quantity].to_numpy(), t.quantity,
                                           n_active=settings.n_active, seed=settings.seed + number)
                      for t in calibrate}
         met = meets_all(values, calibrate, settings.slack)
@@ -818,12 +714,22 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
         never = [n for n, s in alone.items() if s == 0]
         pairs = (table[(table["share_both"] == 0) & (table["share_a"] > 0) & (table["share_b"] > 0)] if len(table)
                  else table)
-        detail = (f"targets no set meets at all: {', '.join(never)}; " if never else "") + (
+        detail = "; ".join(part for part in (
+            f"targets no set meets at all: {', '.join(never)}" if never else "",
             "pairs met one at a time but never together: "
             + ", ".join(f"{a}+{b}" for a, b in pairs[["target_a", "target_b"]].head(8).itertuples(index=False))
-            if len(pairs) else "")
+            if len(pairs) else "") if part)
+        count = np.sum([t.met(everything[t.quantity].to_numpy(), settings.slack) for t in calibrate], axis=0)
+        best = everything[count == count.max()]
+        missed = {t.name: float(1 - t.met(best[t.quantity].to_numpy(), settings.slack).mean()) for t in calibrate}
+        missed = {n: m for n, m in sorted(missed.items(), key=lambda kv: -kv[1]) if m > 0}
+        if not detail:
+            detail = "every target, and every pair of targets, is met by some set, but never all at once"
+        detail += (f"; the closest sets meet {int(count.max())} of {len(calibrate)} and miss "
+                   + ", ".join(f"{n} ({m:.0%} of them)" for n, m in missed.items()))
         summary["conflict"] = (f"no constant set of {len(everything)} simulated meets every calibration target "
-                               f"({detail.rstrip('; ')}); the table of pairs is {folder / 'conflicts.csv'}")
+                               f"({detail}); the table of pairs is {folder / 'conflicts.csv'}")
+        summary["closest_miss"] = missed
         summary["members"] = 0
         return {"summary": summary, "ensemble": everything.iloc[:0], "runs": everything, "waves": waves}
     members = everything[met].drop_duplicates(subset=names)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.patterns import Result, context_sample
+from sim.analysis.targets import target
 from sim.model.core import simulate
 from sim.model.outcomes import LOWER_IS_BETTER, OUTCOMES
 from sim.model.theories import RULE_INFO
@@ -90,8 +91,9 @@ def p4_failure_year5(sizes: EvidenceSizes, workers: int = 1, sweep=None) -> Resu
     contexts, gains = sweep or _context_sweep(sizes, workers)
     worse = gains["fragmentation"] < -MARGIN
     share = float(worse.mean())
-    return Result("P4y5", "alliance worse on fragmentation by > 0.01 (year 5)", share, "share in [0.10, 0.50]",
-                  0.10 <= share <= 0.50,
+    t = target("P4y5")
+    return Result("P4y5", "alliance worse on fragmentation by > 0.01 (year 5)", share, f"share in {t.range_text}",
+                  bool(t.met(share)),
                   f"{sizes.contexts} contexts x {sizes.context_seeds} seeds; worst loss "
                   f"{-gains['fragmentation'].min():.3f}, median gain {np.median(gains['fragmentation']):.3f}")
 
@@ -116,7 +118,7 @@ def p10_failure_causes(sizes: EvidenceSizes, workers: int = 1, sweep=None) -> Re
     frame = pd.DataFrame(rows)
     least = frame.loc[frame["worse_share"].idxmin()]
     return Result("P10", "failure has several causes (senior commitment >= 0.5)", float(least["worse_share"]),
-                  ">= 0.05 in every row", bool((frame["worse_share"] >= 0.05).all()),
+                  f"{target('P10').range_text} in every row", bool(target("P10").met(frame["worse_share"]).all()),
                   f"least: {least['context']} {least['worse_share']:.3f}", frame)
 
 
@@ -136,7 +138,7 @@ def p11_honest_ablation(sizes: EvidenceSizes, workers: int = 1) -> Result:
     frame = pd.DataFrame(rows)
     worst = frame.loc[frame["move"].abs().idxmax()]
     return Result("P11", "rule off: its context no longer moves the advantage", float(abs(worst["move"])),
-                  "every |move| <= 0.02", bool((frame["move"].abs() <= 0.02).all()),
+                  f"every |move| {target('P11').range_text}", bool(target("P11").met(frame["move"].abs()).all()),
                   f"largest: {worst['context']} with {worst['switched_off']} off {worst['move']:+.3f}", frame)
 
 
@@ -149,9 +151,11 @@ def p12_two_sided(sizes: EvidenceSizes, workers: int = 1, sweep=None) -> Result:
     # care outcomes; they are listed but the pattern's targets apply to every outcome alike
     least = frame.loc[frame["worse_share"].idxmin()]
     largest = frame.loc[frame["gain_with_ABC_off"].idxmax()]
-    passed = bool((frame["worse_share"] >= 0.05).all() and (frame["gain_with_ABC_off"] <= 0.01).all())
+    worse, off_gain = target("P12"), target("P12off")
+    passed = bool(worse.met(frame["worse_share"]).all() and off_gain.met(frame["gain_with_ABC_off"]).all())
     return Result("P12", "no one-sided outcome", float(least["worse_share"]),
-                  "worse in >= 5 % of contexts on each; gain <= 0.01 with A, B, C off", passed,
+                  f"worse in {worse.range_text} of contexts on each; gain {off_gain.range_text} with A, B, C off",
+                  passed,
                   f"least often worse: {least['outcome']} {least['worse_share']:.3f}; largest gain with A, B, C "
                   f"off: {largest['outcome']} {largest['gain_with_ABC_off']:+.3f}", frame)
 
@@ -165,8 +169,9 @@ def p13_counterfactual_lever(sizes: EvidenceSizes, workers: int = 1) -> Result:
     frame = pd.DataFrame(rows)
     move = float(max(abs(frame["traditional_fragmentation"].iloc[1] - frame["traditional_fragmentation"].iloc[0]),
                      abs(frame["traditional_value"].iloc[1] - frame["traditional_value"].iloc[0])))
+    t = target("P13")
     return Result("P13", "traditional commissioning: monitoring 0 vs 1 moves fragmentation or value", move,
-                  ">= 0.02", move >= 0.02, "year-5 means", frame)
+                  t.range_text, bool(t.met(move)), "year-5 means", frame)
 
 
 def p14_evidence_size(sizes: EvidenceSizes, workers: int = 1) -> Result:
@@ -174,16 +179,18 @@ def p14_evidence_size(sizes: EvidenceSizes, workers: int = 1) -> Result:
     late = _year_means(Params(), sizes.seeds, YEAR_5, workers)
     relative = {name: (m["fragmentation"][1, 0] - m["fragmentation"][0, 0]) / m["fragmentation"][1, 0]
                 for name, m in (("early", early), ("late", late))}
-    passed = relative["early"] <= 0.10 and 0.15 <= relative["late"] <= 0.40
+    early, late = target("P14early"), target("P14late")
+    passed = early.met(relative["early"]) and late.met(relative["late"])
     return Result("P14", "relative fragmentation reduction, months 19-30 and 49-60", float(relative["early"]),
-                  "<= 0.10 early; in [0.15, 0.40] late", bool(passed),
+                  f"{early.range_text} early; in {late.range_text} late", bool(passed),
                   f"months 19-30 {relative['early']:.3f}, months 49-60 {relative['late']:.3f}")
 
 
 def p14b_value_size(sizes: EvidenceSizes, workers: int = 1) -> Result:
     late = _year_means(Params(), sizes.seeds, YEAR_5, workers)
     gain = float((late["value"][0, 0] - late["value"][1, 0]) / late["value"][1, 0])
-    return Result("P14b", "relative value gain, months 49-60", gain, "<= 0.20", gain <= 0.20,
+    t = target("P14b")
+    return Result("P14b", "relative value gain, months 49-60", gain, t.range_text, bool(t.met(gain)),
                   f"alliance {late['value'][0, 0]:.3f}, traditional {late['value'][1, 0]:.3f}")
 
 
@@ -191,7 +198,8 @@ def p15_network_size(sizes: EvidenceSizes, workers: int = 1) -> Result:
     adv = {n: float(_gain("fragmentation", *_year_means(Params(n_providers=n), sizes.seeds, YEAR_5,
                                                         workers)["fragmentation"])[0]) for n in (6, 30)}
     ratio = adv[30] / adv[6] if adv[6] > 0 else float("inf")
-    return Result("P15", "advantage at 30 providers / at 6", ratio, "<= 0.8", ratio <= 0.8,
+    t = target("P15")
+    return Result("P15", "advantage at 30 providers / at 6", ratio, t.range_text, bool(t.met(ratio)),
                   f"advantage at 6: {adv[6]:.3f}, at 30: {adv[30]:.3f}")
 
 

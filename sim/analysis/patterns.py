@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.analysis.targets import target
 from sim.model.core import simulate
 from sim.model.outcomes import OUTCOMES
 from sim.params import Params
@@ -83,7 +84,8 @@ def advantage(base: Params, seeds: int, *, keep=None, workers: int = 1) -> np.nd
 def p1_parity(sizes: Sizes, workers: int = 1) -> Result:
     adv = advantage(Params(horizon=1), sizes.parity_seeds, keep=[0], workers=workers)[:, 0]
     m = float(adv.mean())
-    return Result("P1", "month-0 parity (default context)", m, "|advantage| <= 0.01", abs(m) <= 0.01,
+    t = target("P1")
+    return Result("P1", "month-0 parity (default context)", m, f"advantage in {t.range_text}", bool(t.met(m)),
                   f"mean advantage at month 0 over {sizes.parity_seeds} paired seeds")
 
 
@@ -91,16 +93,18 @@ def p2_timing(sizes: Sizes, workers: int = 1) -> Result:
     adv = advantage(Params(horizon=120), sizes.timing_seeds, workers=workers).mean(axis=0)
     final = adv[110:121].mean()  # month-120 advantage, averaged over the last year's noise
     month = int(np.argmax(adv >= 0.9 * final)) if final > 0 else -1
-    return Result("P2", "time to 90% of the month-120 advantage", month, "month in [30, 60]",
-                  30 <= month <= 60, f"month-120 advantage {final:.3f}")
+    t = target("P2")
+    return Result("P2", "time to 90% of the month-120 advantage", month, f"month in {t.range_text}",
+                  bool(t.met(month)), f"month-120 advantage {final:.3f}")
 
 
 def p3_effect(sizes: Sizes, workers: int = 1) -> Result:
     a, t = paired(Params(), sizes.effect_seeds, keep="last", workers=workers)
     trad, alli = t["fragmentation"].values.mean(), a["fragmentation"].values.mean()
     rel = float((trad - alli) / trad)
-    return Result("P3", "relative fragmentation reduction at month 60", rel, "in [0.10, 0.40]",
-                  0.10 <= rel <= 0.40, f"traditional {trad:.3f}, alliance {alli:.3f}")
+    t = target("P3")
+    return Result("P3", "relative fragmentation reduction at month 60", rel, f"in {t.range_text}",
+                  bool(t.met(rel)), f"traditional {trad:.3f}, alliance {alli:.3f}")
 
 
 def context_sample(n: int, seed: int = 7) -> pd.DataFrame:
@@ -148,8 +152,9 @@ def p5_directions(sizes: Sizes, workers: int = 1) -> Result:
                      "difference": high.mean() - low.mean()})
     frame = pd.DataFrame(rows)
     worst = frame.loc[frame["difference"].idxmin()]
+    t = target("P5")
     return Result("P5", "advantage higher at the top of each seed context", float(worst["difference"]),
-                  "every difference >= 0.01", bool((frame["difference"] >= 0.01).all()),
+                  f"every difference {t.range_text}", bool(t.met(frame["difference"].to_numpy()).all()),
                   f"smallest: {worst['context']} {worst['difference']:+.3f}", frame)
 
 
@@ -162,8 +167,9 @@ def p6_trust_asymmetry(sizes: Sizes, workers: int = 1) -> Result:
     fall = (trust[36] - trust[48]) / 12.0
     rise = (trust[84] - trust[72]) / 12.0
     ratio = float(fall / rise) if rise > 0 else float("inf")
+    t = target("P6")
     return Result("P6", "trust falls faster than it rebuilds (leadership to 0 and back)", ratio,
-                  "fall rate >= 2 x rebuild rate", fall > 0 and rise > 0 and ratio >= 2.0,
+                  f"fall rate / rebuild rate {t.range_text}", bool(fall > 0 and rise > 0 and t.met(ratio)),
                   f"fall {fall:.4f}/month after month 36, rebuild {rise:.4f}/month after month 72")
 
 
@@ -172,8 +178,9 @@ def p7_stationary(sizes: Sizes, workers: int = 1) -> Result:
     ds = simulate([p] * sizes.stationary_seeds, list(range(sizes.stationary_seeds)), workers=workers)
     frag = ds["fragmentation"].values.mean(axis=0)
     drift = float(frag[116:121].mean() - frag[22:27].mean())
-    return Result("P7", "traditional fragmentation drift, months 24 to 120", drift, "|drift| <= 0.03",
-                  abs(drift) <= 0.03, f"month 24 {frag[22:27].mean():.3f}, month 120 {frag[116:121].mean():.3f}")
+    t = target("P7")
+    return Result("P7", "traditional fragmentation drift, months 24 to 120", drift, f"drift in {t.range_text}",
+                  bool(t.met(drift)), f"month 24 {frag[22:27].mean():.3f}, month 120 {frag[116:121].mean():.3f}")
 
 
 def p8_free_riding(sizes: Sizes, workers: int = 1) -> Result:
@@ -181,8 +188,10 @@ def p8_free_riding(sizes: Sizes, workers: int = 1) -> Result:
     ds = simulate([p] * sizes.free_riding_seeds, list(range(sizes.free_riding_seeds)), workers=workers)
     low = ds["low_effort"].values.mean(axis=0)
     early, late = float(low[1:13].mean()), float(low[109:121].mean())
+    t, fall = target("P8"), target("P8fall")
     return Result("P8", "share of low-effort providers, first year -> tenth year", late,
-                  "falls, and stays above 0", late < early and late > 0.0, f"first year {early:.3f}, tenth {late:.3f}")
+                  f"falls, and stays {t.range_text}", bool(late < early and fall.met(early - late) and t.met(late)),
+                  f"first year {early:.3f}, tenth {late:.3f}")
 
 
 def p9_nothing_inert(sizes: Sizes, workers: int = 1) -> Result:
@@ -202,8 +211,9 @@ def p9_nothing_inert(sizes: Sizes, workers: int = 1) -> Result:
         rows.append({"parameter": name, "largest_move": moved})
     frame = pd.DataFrame(rows)
     worst = frame.loc[frame["largest_move"].idxmin()]
+    t = target("P9")
     return Result("P9", "every numeric parameter moves some outcome", float(worst["largest_move"]),
-                  "every largest move >= 0.01", bool((frame["largest_move"] >= 0.01).all()),
+                  f"every largest move {t.range_text}", bool(t.met(frame["largest_move"].to_numpy()).all()),
                   f"least: {worst['parameter']} {worst['largest_move']:.3f}", frame)
 
 
