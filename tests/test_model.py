@@ -151,6 +151,28 @@ def test_a_common_aim_is_harder_to_agree_with_more_partners():
     assert aims[0] > aims[1] > aims[2]
 
 
+def test_individual_accountability_keeps_a_persons_care_with_its_owner_in_either_mode():
+    """The counterfactual's own route to continuity: a monitored contract names who answers for the person, and that
+    provider keeps their next component more often; an alliance's pooled budget diffuses it; with case_ownership 0
+    the route is off. In a talking-shop context (no senior buy-in, unready culture, full pooling and monitoring),
+    separate contracts then keep more of a person's care than the alliance does (systemic change can go either way)."""
+    from sim.analysis.evidence_patterns import YEAR_5, _year_means
+    from sim.model import commissioning as com
+    from sim.model import services as svc
+
+    owned = com.accountability(K, 0.0, 1.0, 1.0)
+    assert svc.keep_chance(K, 0.0, 0.0, owned) == pytest.approx(K[kc.CASE_OWNERSHIP] * owned)
+    assert svc.keep_chance(K, 0.0, 0.0, com.accountability(K, 1.0, 1.0, 1.0)) < svc.keep_chance(K, 0.0, 0.0, owned)
+    assert svc.keep_chance(K, 0.0, 0.0, com.accountability(K, 0.0, 0.0, 1.0)) == 0.0
+    strong = {"case_ownership": 0.4, "accountability": 0.5}
+    shop = Params(pooled_share=1.0, monitoring=1.0, culture_readiness=0.0, senior_commitment=0.0, constants=strong)
+    kept = _year_means(shop, 8, list(YEAR_5), 1, ("systemic_change",))["systemic_change"][:, 0]
+    assert kept[1] > kept[0]  # traditional (row 1) keeps more than the alliance (row 0)
+    off = _year_means(shop.replace(constants={**strong, "case_ownership": 0.0}), 8, list(YEAR_5), 1,
+                      ("systemic_change",))["systemic_change"][:, 0]
+    assert off[1] < kept[1] - 0.05  # the route, not something else, kept it
+
+
 def test_traditional_commissioning_has_its_own_mechanisms():
     """Separate contracts are not the alliance with zeros: KPIs pull effort, specialisation raises
     productivity, accountability for referrals grows with monitoring, a poor performer is re-tendered."""

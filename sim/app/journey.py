@@ -138,8 +138,9 @@ class WalkRecorder:
         """The arguments the community is about to give :func:`pathways.walk`, computed by the same calls."""
         m, p, boss, here = self.model, self.model.params, self.model.commissioner, community.index
         keep = np.empty(len(view.effort))
+        accountable = float(com.accountability(m.k, boss.alliance, p.monitoring, boss.pooled_share))
         navigation = ph.pathway_conditions(m.c, m.k, community.participation, community.tailoring,
-                                           view.role_flexibility, keep)
+                                           view.role_flexibility, accountable, keep)
         t = m.tables
         return WalkInputs(
             k=np.array(m.k), seed=int(m.scenario_seed), month=int(month), locality=int(here),
@@ -148,7 +149,7 @@ class WalkRecorder:
             pick=np.array(t["pick"][here]), keep=keep, trust=np.array(view.trust), effort=np.array(view.effort),
             cross=np.array(t["cross"]), practice=np.array(view.practice), alignment=np.array(view.alignment),
             navigation=float(navigation), formal=float(community.formal), pressure=float(community.pressure),
-            accountability=float(com.accountability(m.k, boss.alliance, p.monitoring, boss.pooled_share)),
+            accountability=accountable,
             whole_system=float(boss.whole_system), handoff_loss=float(p.handoff_loss),
             reassessment=float(p.reassessment), sectors=tuple(pr.sector for pr in m.provider_list))
 

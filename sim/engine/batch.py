@@ -197,16 +197,18 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
                                        mean_trust[i], trust_in_commissioner[i])
 
     # --- 3. localities' services: the care pathways of every locality walked at once, then each locality ---
+    accountable = com.accountability(k, c.alliance, c.monitoring, pooled_share)
     for loc in range(L):
         aligned[loc] = ph.locality_mean(alignment, weights, loc)
         local_effort[loc] = ph.locality_mean(effort, weights, loc)
         local_innovation[loc] = ph.locality_mean(innovation, weights, loc)
         local_roles[loc] = ph.locality_mean(roles, weights, loc)
-        navigation[loc] = ph.pathway_conditions(c, k, participation[loc], tailoring[loc], roles, keep[loc])
+        navigation[loc] = ph.pathway_conditions(c, k, participation[loc], tailoring[loc], roles, accountable,
+                                                keep[loc])
     counts[:] = 0.0
     walk_scenario(k, c.seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
                   tb.prob[s], tb.pick[s], keep, trust, effort, tb.cross[s], navigation, formal, pressure,
-                  com.accountability(k, c.alliance, c.monitoring, pooled_share), whole_system, c.handoff_loss,
+                  accountable, whole_system, c.handoff_loss,
                   c.reassessment,
                   practice, alignment, counts, walk_space)
     for loc in range(L):

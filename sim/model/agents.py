@@ -141,14 +141,14 @@ class CommunityAgent(mesa.Agent):
         """One month of services here: care pathways walked through providers, demand served from capacity."""
         m, boss, t, here = self.model, self.model.commissioner, self.model.tables, self.index
         keep = np.empty((1, len(view.effort)))
+        accountable = com.accountability(m.k, boss.alliance, m.c.monitoring, boss.pooled_share)
         navigation = ph.pathway_conditions(m.c, m.k, self.participation, self.tailoring, view.role_flexibility,
-                                           keep[0])
+                                           accountable, keep[0])
         counts = np.zeros((1, len(pathways.COUNTS)))
         walk_scenario(m.k, m.c.seed, month, np.array([here]), len(self.backlog), m.c.need_complexity,
                       t["profile_cdf"][here:here + 1], t["prob"][here:here + 1], t["pick"][here:here + 1], keep,
                       view.trust, view.effort, t["cross"], np.array([navigation]), np.array([self.formal]),
-                      np.array([self.pressure]), com.accountability(m.k, boss.alliance, m.c.monitoring,
-                                                                    boss.pooled_share),
+                      np.array([self.pressure]), accountable,
                       boss.whole_system, m.c.handoff_loss, m.c.reassessment, view.practice, view.alignment,
                       counts, m.walk_space)
         (gaps, duplication, discontinuity, gap_episodes, need, demand, served, expired, resolved, access,

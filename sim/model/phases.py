@@ -128,12 +128,13 @@ def provider_effort(c, k, month, i, pooled_share, arrangements, leadership, comm
 
 # --- 3. a locality's services ------------------------------------------------------------------------------
 @phase
-def pathway_conditions(c, k, participation, tailoring, role_flexibility, keep):
+def pathway_conditions(c, k, participation, tailoring, role_flexibility, accountability, keep):
     """What a locality's care pathways meet before they are walked: the chance that each provider holding a person
-    keeps their next component (``keep (P,)``, filled in place: its role flexibility, IPT7, or the locality
-    team's tailoring, IPT3), and the share of handoff losses the community's own networks prevent (returned)."""
+    keeps their next component (``keep (P,)``, filled in place: its role flexibility, IPT7, the locality team's
+    tailoring, IPT3, or the case ownership individual ``accountability`` gives), and the share of handoff losses
+    the community's own networks prevent (returned)."""
     for i in range(len(role_flexibility)):
-        keep[i] = svc.keep_chance(k, role_flexibility[i], tailoring)
+        keep[i] = svc.keep_chance(k, role_flexibility[i], tailoring, accountability)
     return local.community_navigation(k, c.community_connectedness, participation)
 
 

@@ -25,10 +25,14 @@ def pooled_capacity(coverage, capacity):
 
 
 @formula
-def keep_chance(k, role_flexibility, tailoring):
+def keep_chance(k, role_flexibility, tailoring, accountability):
     """Chance that the provider holding a person keeps their next component: its own role flexibility
-    (IPT7, up to ``role_reach``: some care needs a specialist), or the locality team's (IPT3)."""
-    return 1.0 - (1.0 - k[kc.ROLE_REACH] * role_flexibility) * (1.0 - k[kc.LOCALITY_TEAM] * tailoring)
+    (IPT7, up to ``role_reach``: some care needs a specialist), the locality team's (IPT3), or, either mode, the
+    ownership of the person's care that individual accountability gives (``case_ownership``: a monitored contract
+    names who answers for the person, and that provider carries the care on; an alliance's pooled budget
+    diffuses it, :func:`sim.model.commissioning.accountability`)."""
+    return 1.0 - ((1.0 - k[kc.ROLE_REACH] * role_flexibility) * (1.0 - k[kc.LOCALITY_TEAM] * tailoring)
+                  * (1.0 - k[kc.CASE_OWNERSHIP] * accountability))
 
 
 @formula

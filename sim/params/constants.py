@@ -210,6 +210,12 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("accountability", 0.3, 0.15, 0.5, "share (0-1)",
              "Share of handoff losses that fully monitored, fully individual contracts prevent (someone owns "
              "each referral).", "assumed", "commissioning.ACCOUNTABILITY"),
+    Constant("case_ownership", 0.15, 0.0, 0.4, "share (0-1)",
+             "Share of a person's later care components that the provider made accountable for them keeps, at full "
+             "individual accountability (a named owner of the person's care under a monitored contract carries it "
+             "on rather than referring on; the counterfactual's own route to continuity, which an alliance's pooled "
+             "budget diffuses). 0 switches the route off; the calibration decides.", "assumed; varied",
+             "services.keep_chance: accountability term (new)"),
     Constant("diffusion", 0.5, 0.25, 0.75, "share (0-1)",
              "Share of individual accountability that a fully pooled budget diffuses.", "assumed",
              "commissioning.DIFFUSION"),
