@@ -4,6 +4,7 @@
     .venv/bin/python experiments/patterns.py P4 P5 --fast    # some, with the test suite's sizes
     .venv/bin/python experiments/patterns.py --out results/patterns   # also write patterns.csv and tables
     .venv/bin/python experiments/patterns.py --evidence      # the next targets (P4y5, P10-P15), not yet all met
+    .venv/bin/python experiments/patterns.py --ensemble      # each target over the calibrated ensemble's members
 
 Exit code 1 if any pattern is not met. The patterns and their targets are defined in sim/analysis/patterns.py;
 the evidence patterns (year-5 means, the seed's reasons for failure, the evidence's sizes) in
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="the test suite's smaller sample sizes")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--out", type=Path, help="folder for patterns.csv and the per-pattern tables")
+    parser.add_argument("--ensemble", nargs="?", type=Path, const=Path("shipped"), metavar="CSV",
+                        help="each calibration target's share of ensemble members meeting it and its spread (the "
+                             "shipped ensemble, sim/conf/calibration/ensemble.csv, or the CSV given)")
     parser.add_argument("--ablation", action="store_true",
                         help="also print the default advantage with each middle-range theory and rule off")
     args = parser.parse_args(argv)
@@ -41,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers < 1:
         parser.error(f"--workers={args.workers}: must be an integer >= 1")
     started = time.perf_counter()
+    if args.ensemble is not None:
+        return _ensemble(args)
     if args.evidence:
         results = measure_evidence(args.patterns or None, EvidenceSizes.fast() if args.fast else EvidenceSizes(),
                                    workers=args.workers)
@@ -66,6 +72,26 @@ def main(argv: list[str] | None = None) -> int:
             if r.table is not None:
                 r.table.to_csv(args.out / f"{r.id}.csv", index=False)
     return 0 if args.evidence or all(r.passed for r in results) else 1
+
+
+def _ensemble(args: argparse.Namespace) -> int:
+    from sim.analysis import calibration as cal
+    from sim.analysis.targets import load_targets
+    from sim.runtime.errors import CalibrationError
+
+    try:
+        members = cal.load_ensemble(cal.ENSEMBLE if str(args.ensemble) == "shipped" else args.ensemble)
+    except CalibrationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    sizes = cal.BatterySizes.tiny() if args.fast else cal.BatterySizes()
+    frame = cal.ensemble_patterns(members, load_targets(), sizes, workers=args.workers)
+    print(f"Each target over the {len(members)} members of the ensemble (battery: {sizes.scenarios()} runs per "
+          "member)\n" + frame.round(3).to_string(index=False))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(args.out / "ensemble_patterns.csv", index=False)
+    return 0
 
 
 if __name__ == "__main__":

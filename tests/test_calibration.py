@@ -147,3 +147,21 @@ def test_the_command_names_conflicting_targets_and_exits_2(tmp_path: Path) -> No
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "exclude: 'P99' is not a target" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_patterns_over_an_ensemble_report_each_targets_share_of_members(tmp_path: Path) -> None:
+    members = pd.DataFrame({"own_priorities": [0.2, 0.6], "gate_slope": [10.0, 16.0]})
+    members.to_csv(tmp_path / "ensemble.csv", index=False)
+    (tmp_path / "provenance.json").write_text(json.dumps({"model_version": cal.model_version()}))
+    run = subprocess.run([sys.executable, "experiments/patterns.py", "--ensemble", str(tmp_path / "ensemble.csv"),
+                          "--fast", "--workers", "1", "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "over the 2 members" in run.stdout
+    frame = pd.read_csv(tmp_path / "out" / "ensemble_patterns.csv").set_index("target")
+    assert {"P2", "P14late", "P15"} <= set(frame.index)
+    assert frame["share_in_range"].between(0, 1).all()
+    (tmp_path / "provenance.json").write_text(json.dumps({"model_version": "feedfacefeedface"}))
+    old = subprocess.run([sys.executable, "experiments/patterns.py", "--ensemble", str(tmp_path / "ensemble.csv")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert old.returncode == 2 and "'feedfacefeedface'" in old.stderr and "Traceback" not in old.stderr

@@ -491,6 +491,11 @@ def load_ensemble(path: str | Path = ENSEMBLE, *, check_version: bool = True) ->
     if not path.exists():
         raise CalibrationError(f"ensemble {str(path)!r}: not found; build it with experiments/calibrate.py")
     provenance_file = path.with_name(path.stem.replace("ensemble", "provenance") + ".json")
+    if check_version and not provenance_file.exists():
+        import warnings
+
+        warnings.warn(f"ensemble {str(path)!r} has no {provenance_file.name} beside it: the model version it was "
+                      "calibrated on cannot be checked", stacklevel=2)
     if check_version and provenance_file.exists():
         made_by = json.loads(provenance_file.read_text()).get("model_version")
         now = model_version()
