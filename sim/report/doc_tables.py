@@ -88,6 +88,16 @@ def evidence_patterns_table() -> str:
     return _docstring_table(evidence_patterns)
 
 
+def targets_table() -> str:
+    """Every calibration target as the targets file states it (``sim/conf/calibration/targets.yaml``)."""
+    from sim.analysis.targets import load_targets
+
+    rows = ["| target | quantity | range | tolerance | role | source |", "|---|---|---|---|---|---|"]
+    rows += [f"| {t.name} | {t.pattern} (`{t.quantity}`) | {t.range_text} | {t.tolerance:g} | {t.role} | {t.source} |"
+             for t in load_targets()]
+    return "\n".join(rows)
+
+
 #: The ODD's initialisation and submodels (sections 5-7.8), written with ``{{constant}}`` where a registry
 #: constant's value goes, so the docs follow the registry when constants are changed or calibrated.
 SUBMODELS_TEMPLATE = Path(__file__).resolve().parents[2] / "docs" / "_templates" / "submodels.md"
@@ -117,7 +127,8 @@ def inspect_doc(module) -> str:
 
 GENERATORS = {"parameters": parameter_table, "theory-map": theory_map_table, "outcomes": outcome_table,
               "constants": constants_table, "patterns": patterns_table,
-              "evidence-patterns": evidence_patterns_table, "submodels": submodels_text}
+              "evidence-patterns": evidence_patterns_table, "submodels": submodels_text,
+              "targets": targets_table}
 
 
 def render(text: str) -> str:
