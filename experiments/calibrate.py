@@ -32,15 +32,20 @@ def main(cfg: DictConfig) -> None:
     require("discovery", "calibration's Gaussian-process emulators")
     targets_file = Path(cfg.targets) if cfg.targets else tg.TARGETS
     targets = tg.load_targets(targets_file)
-    unknown = [n for n in cfg.exclude if n not in {t.name for t in targets}]
+    exclude = [cfg.exclude] if isinstance(cfg.exclude, str) else list(cfg.exclude or [])
+    unknown = [n for n in exclude if n not in {t.name for t in targets}]
     if unknown:
         raise cal.CalibrationError(f"exclude: {unknown[0]!r} is not a target of {targets_file.name}; targets: "
                                    + ", ".join(t.name for t in targets))
-    targets = tuple(t for t in targets if t.name not in set(cfg.exclude))
+    targets = tuple(t for t in targets if t.name not in set(exclude))
     dims = cal.prior(tuple(cfg.prior.fixed), bool(cfg.prior.mechanisms),
                      OmegaConf.to_container(cfg.prior.bounds))
-    settings = cal.Settings(**OmegaConf.to_container(cfg.calibration),
-                            battery=cal.BatterySizes(**OmegaConf.to_container(cfg.battery)))
+    try:
+        settings = cal.Settings(**OmegaConf.to_container(cfg.calibration),
+                                battery=cal.BatterySizes(**OmegaConf.to_container(cfg.battery)))
+    except TypeError as err:  # an unknown key under calibration or battery
+        raise cal.CalibrationError(f"calibration/battery settings: {err}; see sim/conf/calibrate.yaml for the "
+                                   "keys") from None
     if cfg.workers < 1:
         raise cal.CalibrationError(f"workers={cfg.workers!r}: must be a whole number >= 1")
     name = cfg.name or time.strftime("%Y-%m-%d_%H-%M-%S")

@@ -51,6 +51,7 @@ def test_the_shipped_targets_name_every_pattern_and_hold_out_p15_and_the_value_g
     ({"role": "maybe"}, "role='maybe': must be one of calibrate, held_out, structural"),
     ({"low": None, "high": None}, "both null"),
     ({"low": "high"}, "low='high': must be a number or null"),
+    ({"hgh": 0.4}, "unknown key 'hgh'"),
 ])
 def test_a_bad_target_is_refused_naming_the_field_and_value(tmp_path: Path, changes: dict, message: str) -> None:
     with pytest.raises(cal.CalibrationError, match="target 'T'") as err:
@@ -64,6 +65,12 @@ def test_a_prior_outside_the_registry_is_refused() -> None:
         cal.prior(bounds={"gate_slope": [1, 30]})
     with pytest.raises(cal.CalibrationError, match="'no_such' is neither"):
         cal.prior(bounds={"no_such": [0, 1]})
+    with pytest.raises(cal.CalibrationError, match="'base_need' is fixed"):
+        cal.prior(bounds={"base_need": [60, 80]})
+    with pytest.raises(cal.CalibrationError, match="prior.mechanisms is false"):
+        cal.prior(mechanisms=False, bounds={"own_priorities": [0.1, 0.5]})
+    with pytest.raises(cal.CalibrationError, match=r"battery.seeds=0: must be a whole number >= 1"):
+        cal.BatterySizes(seeds=0)
     dims = {d.name: d for d in cal.prior(bounds={"gate_slope": [8, 16]})}
     assert (dims["gate_slope"].low, dims["gate_slope"].high) == (8, 16)
     assert "base_need" not in dims and "own_priorities" in dims
@@ -136,7 +143,7 @@ def test_an_ensemble_from_other_equations_is_refused_naming_both_versions(tmp_pa
 def test_the_command_names_conflicting_targets_and_exits_2(tmp_path: Path) -> None:
     targets = _targets_file(tmp_path, _entry(low=0.99, high=1.0, tolerance=0.001))
     small = ["calibration.waves=1", "calibration.runs_per_wave=8", "calibration.candidates=500",
-             "calibration.ensemble_size=2", "battery.seeds=1", "battery.contexts=4", "battery.direction_seeds=1",
+             "calibration.ensemble_size=2", "battery.seeds=1", "battery.contexts=10", "battery.direction_seeds=1",
              "battery.long_seeds=1", "+prior.bounds.gate_slope=[10,14]", "workers=1"]
     run = subprocess.run([sys.executable, "experiments/calibrate.py", f"targets={targets}", f"results_root={tmp_path}",
                           "name=c", *small], cwd=ROOT, capture_output=True, text=True, timeout=600)
@@ -165,3 +172,19 @@ def test_patterns_over_an_ensemble_report_each_targets_share_of_members(tmp_path
     old = subprocess.run([sys.executable, "experiments/patterns.py", "--ensemble", str(tmp_path / "ensemble.csv")],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert old.returncode == 2 and "'feedfacefeedface'" in old.stderr and "Traceback" not in old.stderr
+
+
+def test_the_batterys_quantities_are_the_patterns_own_at_the_same_seeds() -> None:
+    """P2, P6 and P7 from the battery equal the pattern functions' measurements on the same seeds (P6: trust that
+    never rebuilds does not meet it, as in the pattern)."""
+    from sim.analysis import patterns
+    from sim.analysis.patterns import Sizes
+
+    dims = [d for d in cal.prior() if d.name == "gate_slope"]
+    sizes = cal.BatterySizes(seeds=2, contexts=10, direction_seeds=1, long_seeds=3)
+    values = cal.battery(pd.DataFrame({"gate_slope": [cal.constant("gate_slope").value]}), dims, sizes).iloc[0]
+    measured = {"P6": patterns.p6_trust_asymmetry(Sizes(trust_seeds=3)).measured,
+                "P7": patterns.p7_stationary(Sizes(stationary_seeds=3)).measured}
+    assert values["trust_asymmetry"] == pytest.approx(measured["P6"], rel=1e-9)
+    assert values["stationary_drift"] == pytest.approx(measured["P7"], abs=1e-12)
+    assert cal.Target("x", "trust_asymmetry", "", 2.0, np.inf, 0.3, "calibrate", "").met(0.0) == np.False_

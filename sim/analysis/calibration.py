@@ -17,8 +17,10 @@ that the evidence cannot rule out, following history matching as epidemiological
    matter most for it), and rule out every point whose implausibility ``I = distance outside the target's range /
    sqrt(emulator variance + tolerance^2)`` exceeds the cut-off (3, Pukelsheim's three-sigma rule) for any target.
    Each wave refocuses on what is left.
-4. **The ensemble**: constant sets from the last non-implausible space whose *simulated* battery meets every
-   calibration target (each quantity in its range, give or take one tolerance). If none does, the calibration
+4. **The ensemble**: every simulated constant set (of any wave, and of a last draw from the final
+   non-implausible space) whose battery meets every calibration target (each quantity in its range, give or take
+   one tolerance), thinned by maximin distance to the wanted size (diverse members; it keeps the accepted region's
+   edges, so the ensemble's spread is an upper bound of the accepted region's). If none does, the calibration
    reports which targets conflict (no set meets both of a pair that sets meet one at a time): a finding about the
    model, not a reason to widen a tolerance.
 
@@ -94,6 +96,10 @@ def prior(fixed: Sequence[str] = FIXED_CONSTANTS, mechanisms: bool = True,
         if name not in known:
             raise CalibrationError(f"prior.bounds: {name!r} is neither a registry constant nor a mechanism "
                                    "parameter")
+        if name in fixed:
+            raise CalibrationError(f"prior.bounds: {name!r} is fixed (prior.fixed); remove it from one of the two")
+        if name in schema and not mechanisms:
+            raise CalibrationError(f"prior.bounds: {name!r} is a mechanism parameter, but prior.mechanisms is false")
         base = known[name]
         try:
             low, high = (float(v) for v in pair)
@@ -141,6 +147,15 @@ class BatterySizes:
     contexts: int = 240
     direction_seeds: int = 8
     long_seeds: int = 16
+
+    def __post_init__(self) -> None:
+        for name in ("seeds", "contexts", "direction_seeds", "long_seeds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise CalibrationError(f"battery.{name}={value!r}: must be a whole number >= 1")
+        if self.contexts < 10:
+            raise CalibrationError(f"battery.contexts={self.contexts!r}: must be at least 10 (P10 needs contexts with "
+                                   "senior commitment >= 0.5 and the bottom fifth of each context among them)")
 
     @classmethod
     def tiny(cls) -> BatterySizes:
@@ -288,8 +303,10 @@ def _summaries(short: dict[str, np.ndarray], long: dict[str, np.ndarray], plan: 
     for values in (ctx["initial_trust"].to_numpy(), ctx["culture_readiness"].to_numpy(),
                    ctx[["community_confidence", "community_capacity", "community_connectedness"]].mean(axis=1)
                    .to_numpy(), ctx["pooled_share"].to_numpy()):
-        groups.append(backed & (values <= np.quantile(values[backed], 0.2)))
-    out["backed_failure_least"] = np.min([worse[:, g].mean(axis=1) for g in groups], axis=0)
+        if backed.any():
+            groups.append(backed & (values <= np.quantile(values[backed], 0.2)))
+    shares = [worse[:, g].mean(axis=1) for g in groups if g.any()]
+    out["backed_failure_least"] = np.min(shares, axis=0) if shares else np.full(len(worse), np.nan)
     out["least_worse_share"] = np.min([(g < 0).mean(axis=1) for g in gains.values()], axis=0)
     off = []
     for name, values in short.items():
@@ -329,8 +346,8 @@ def _summaries(short: dict[str, np.ndarray], long: dict[str, np.ndarray], plan: 
     trust = long["mean_trust"][:, b["trust"]].mean(axis=1)
     fall = (trust[:, 36] - trust[:, 48]) / 12.0
     rise = (trust[:, 84] - trust[:, 72]) / 12.0
-    out["trust_asymmetry"] = np.where((fall > 0) & (rise > 0), fall / np.where(rise > 0, rise, 1.0),
-                                      np.where(fall > 0, np.inf, 0.0))
+    # as P6 asks: both a fall and a rebuild (trust that never rebuilds does not meet it)
+    out["trust_asymmetry"] = np.where((fall > 0) & (rise > 0), fall / np.where(rise > 0, rise, 1.0), 0.0)
     return pd.DataFrame({q: out[q] for q in QUANTITIES})
 
 
@@ -360,6 +377,10 @@ _EMULATION_SPAN: dict[str, tuple[float, float]] = {"trust_asymmetry": (-10.0, 10
                                                    "timing": (-1.0, 121.0)}
 
 
+#: Least held-out coverage for an emulator to rule out space.
+MIN_COVERAGE = 0.85
+
+
 # --- emulators ------------------------------------------------------------------------------------------------
 @dataclass
 class Emulator:
@@ -371,14 +392,25 @@ class Emulator:
     r2: float = float("nan")  # held-out accuracy
     coverage: float = float("nan")  # held-out share with |standardised error| <= 3
 
+    @property
+    def trusted(self) -> bool:
+        """Used to rule out space only if its held-out errors were within 3 predicted standard deviations for at
+        least :data:`MIN_COVERAGE` of the runs (Andrianakis et al. 2015 use validated emulators only)."""
+        return not self.coverage < MIN_COVERAGE  # no validation (too few runs): trusted
+
     def predict(self, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean, sd = self.model.predict(np.asarray(unit)[:, self.active], return_std=True)
         return mean, sd ** 2
 
 
 def _emulation_values(quantity: str, values: np.ndarray) -> np.ndarray:
-    low, high = _EMULATION_SPAN.get(quantity, (-np.inf, np.inf))
+    """The values an emulator learns: ratios clipped to their span; a value that is not finite (a ratio whose
+    denominator was 0, a share of an empty group) becomes the largest (or, for -inf, smallest) finite value seen."""
     v = np.asarray(values, dtype=float)
+    finite = v[np.isfinite(v)]
+    if not len(finite):
+        return np.zeros_like(v)
+    low, high = _EMULATION_SPAN.get(quantity, (finite.min(), finite.max()))
     return np.clip(np.nan_to_num(v, nan=high, posinf=high, neginf=low), low, high)
 
 
@@ -448,7 +480,7 @@ def max_implausibility(unit: np.ndarray, emulators: dict[str, Emulator], targets
     worst = np.zeros(len(unit))
     for target in targets:
         emulator = emulators.get(target.name)
-        if emulator is None:
+        if emulator is None or not emulator.trusted:
             continue
         live = worst <= cutoff
         if not live.any():
@@ -504,11 +536,14 @@ def load_ensemble(path: str | Path = ENSEMBLE, *, check_version: bool = True) ->
                                    f"is {now!r}: the model's equations changed since; rebuild it with "
                                    "experiments/calibrate.py (or load it with check_version=False to compare)")
     frame = pd.read_csv(path)
-    known = {c.name for c in CONSTANTS} | set(Params.names())
+    known = {c.name for c in CONSTANTS} | {s.name for s in Params.schema() if s.group == "mechanism"}
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
-        raise CalibrationError(f"ensemble {str(path)!r}: unknown column {unknown[0]!r} (neither a registry constant "
-                               "nor a parameter)")
+        raise CalibrationError(f"ensemble {str(path)!r}: unknown column {unknown[0]!r} (an ensemble holds registry "
+                               "constants and mechanism parameters only)")
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().any()]
+    if bad:
+        raise CalibrationError(f"ensemble {str(path)!r}: column {bad[0]!r} holds a value that is not a number")
     return frame
 
 
@@ -584,7 +619,7 @@ class Wave:
     def record(self) -> dict[str, Any]:
         return {"wave": self.number, "runs": len(self.unit), "nroy_share": self.nroy_share,
                 "battery_seconds": round(self.seconds, 1),
-                "emulators": {name: {"r2": e.r2, "coverage": e.coverage, "active": len(e.active)}
+                "emulators": {name: {"r2": e.r2, "coverage": e.coverage, "active": len(e.active), "used": e.trusted}
                               for name, e in self.emulators.items()}}
 
 
@@ -633,6 +668,8 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if not any(t.role == "calibrate" for t in targets):
+        raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
     plan = {"settings": asdict(settings), "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
             "model_version": model_version()}
     plan_file = folder / "plan.json"
@@ -642,8 +679,6 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
                                "version; resume it with the same ones, or give a new folder")
     plan_file.write_text(text)
     calibrate = [t for t in targets if t.role == "calibrate"]
-    if not calibrate:
-        raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
     rng = np.random.default_rng(settings.seed)
     waves: list[Wave] = []
     names = [d.name for d in dims]
@@ -666,6 +701,7 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             log(f"wave {number}: {len(unit)} runs loaded from {file.name}")
         else:
             sets = scale_up(unit, dims)
+            unit = scale_down(sets, dims)  # as a resumed wave reads it back, to the last bit
             import time
 
             start = time.perf_counter()
@@ -706,7 +742,9 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             with tqdm(total=len(sets), desc="ensemble", unit="set") as bar:
                 values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
             frame = pd.concat([sets, values], axis=1)
-            frame.to_parquet(final_file)
+            tmp = final_file.with_suffix(".tmp")
+            frame.to_parquet(tmp)
+            tmp.rename(final_file)
             runs.append(frame)
     everything = pd.concat(runs, ignore_index=True)
     met = meets_all(everything, calibrate, settings.slack)
@@ -814,7 +852,7 @@ def write_diagnostics(folder: str | Path, result: dict[str, Any], targets: Seque
         for name, e in w.emulators.items():
             rows.append({"wave": w.number, "runs": len(w.unit), "nroy_share_before": w.nroy_share,
                          "battery_seconds": w.seconds, "target": name, "emulator_r2": e.r2,
-                         "emulator_coverage": e.coverage})
+                         "emulator_coverage": e.coverage, "used_to_rule_out": e.trusted})
     pd.DataFrame(rows).to_csv(folder / "waves.csv", index=False)
     if waves:
         constrained_by(waves[-1].emulators, dims).to_csv(folder / "constrained_by.csv", index=False)

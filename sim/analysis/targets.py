@@ -18,6 +18,7 @@ from sim.runtime.errors import CalibrationError
 
 TARGETS = Path(__file__).resolve().parents[1] / "conf" / "calibration" / "targets.yaml"
 ROLES = ("calibrate", "held_out", "structural")
+FIELDS = frozenset({"name", "quantity", "pattern", "low", "high", "tolerance", "role", "source"})
 
 
 #: Quantities the battery computes for one constant set (name -> meaning). Structural patterns (P9, P11) are
@@ -111,10 +112,13 @@ def load_targets(path: str | Path = TARGETS) -> tuple[Target, ...]:
         where = f"{path.name}: targets[{i}]"
         if not isinstance(entry, dict):
             raise CalibrationError(f"{where}: must be a mapping with name, quantity, low, high, tolerance, role")
-        name = str(entry.get("name", ""))
+        name = entry.get("name")
         where = f"{path.name}: target {name or i!r}"
-        if not name or name in names:
-            raise CalibrationError(f"{where}: needs a unique name")
+        if not isinstance(name, str) or not name or name in names:
+            raise CalibrationError(f"{where}: needs a unique name (text)")
+        extra = sorted(set(entry) - FIELDS)
+        if extra:
+            raise CalibrationError(f"{where}: unknown key {extra[0]!r}; keys: {', '.join(sorted(FIELDS))}")
         names.add(name)
         role = entry.get("role", "calibrate")
         if role not in ROLES:
