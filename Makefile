@@ -25,6 +25,7 @@ setup: $(STAMP)
 
 run: $(RUN_STAMP)
 	$(PY) experiments/sensitivity.py
+	$(PY) experiments/assess.py
 
 # Every test, browser and SLURM ones included, on two pytest-xdist workers; tests sharing a costly fixture
 # (the smoke study, SLURM, the app server) stay on one worker (tests/conftest.py). More pytest options:
