@@ -54,8 +54,9 @@ def main(cfg: DictConfig) -> None:
     (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     html_path, pdf_path = write_brief(result, folder, name.replace("_", " "))
     five = result.reduction["5 years"]
-    print(f"{name}: fragmentation {100 * five['mean']:.0f}% lower after five years "
-          f"({100 * five['low']:.0f}-{100 * five['high']:.0f}%), alliance worse in "
+    spread = (f"{100 * five['low']:.0f}-{100 * five['high']:.0f}% over the members" if result.members > 1
+              else "one constant set")
+    print(f"{name}: fragmentation {100 * five['mean']:.0f}% lower after five years ({spread}), alliance worse in "
           f"{100 * result.chance_worse:.0f}% of futures; {result.ensemble}")
     print(f"brief: {html_path} and {pdf_path} ({time.perf_counter() - start:.0f} s)")
 
