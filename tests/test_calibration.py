@@ -179,10 +179,11 @@ def test_the_batterys_quantities_are_the_patterns_own_at_the_same_seeds() -> Non
     never rebuilds does not meet it, as in the pattern)."""
     from sim.analysis import patterns
     from sim.analysis.patterns import Sizes
+    from sim.params.constants import constant
 
     dims = [d for d in cal.prior() if d.name == "gate_slope"]
     sizes = cal.BatterySizes(seeds=2, contexts=10, direction_seeds=1, long_seeds=3)
-    values = cal.battery(pd.DataFrame({"gate_slope": [cal.constant("gate_slope").value]}), dims, sizes).iloc[0]
+    values = cal.battery(pd.DataFrame({"gate_slope": [constant("gate_slope").value]}), dims, sizes).iloc[0]
     measured = {"P6": patterns.p6_trust_asymmetry(Sizes(trust_seeds=3)).measured,
                 "P7": patterns.p7_stationary(Sizes(stationary_seeds=3)).measured}
     assert values["trust_asymmetry"] == pytest.approx(measured["P6"], rel=1e-9)

@@ -67,16 +67,10 @@ def check_context(values: Any, where: str = "context") -> dict[str, float]:
 
 
 def load_context(path: str | Path) -> dict[str, float]:
-    import yaml
+    from sim.conf import read_yaml
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"context file {str(path)!r}: not found") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"context file {str(path)!r}: not valid YAML ({err})") from None
-    return check_context(data, f"context file {path.name}")
+    return check_context(read_yaml(path, "context file", ConfigError), f"context file {path.name}")
 
 
 @dataclass
@@ -146,9 +140,8 @@ def assess(given: dict[str, float], ensemble: pd.DataFrame | None = None, *, mem
     chance_worse = float((year5 < -MARGIN).mean())
     final = advantage[:, list(FIVE_YEARS)].mean(axis=1)
     reached = np.where(final > 0, np.argmax(advantage >= 0.9 * final[:, None], axis=1), np.nan)
-    months_to_most = {"median": float(np.nanmedian(reached)) if np.isfinite(reached).any() else float("nan"),
-                      "low": float(np.nanquantile(reached, 0.05)) if np.isfinite(reached).any() else float("nan"),
-                      "high": float(np.nanquantile(reached, 0.95)) if np.isfinite(reached).any() else float("nan"),
+    low, median, high = np.nanquantile(reached, (0.05, 0.5, 0.95)) if np.isfinite(reached).any() else [np.nan] * 3
+    months_to_most = {"median": float(median), "low": float(low), "high": float(high),
                       "share_without_advantage": float(np.mean(final <= 0))}
     # local sensitivity and levers, on fewer members
     few = bases[:sensitivity_members]

@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,7 +47,7 @@ import pandas as pd
 from sim.analysis.targets import QUANTITIES, Target
 from sim.model.outcomes import LOWER_IS_BETTER, OUTCOMES
 from sim.params import Params
-from sim.params.constants import CONSTANTS, constant
+from sim.params.constants import CONSTANTS
 from sim.runtime.errors import CalibrationError
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[1] / "conf" / "calibration"
@@ -59,10 +60,6 @@ FIXED_CONSTANTS: tuple[str, ...] = ("experience_weight_continuity", "experience_
 YEAR_5 = tuple(range(49, 61))
 EARLY = tuple(range(19, 31))
 MARGIN = 0.01  # worse by more than this counts as a failure (as in sim.analysis.evidence_patterns)
-
-
-def file_hash(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # --- prior ----------------------------------------------------------------------------------------------------
@@ -565,16 +562,13 @@ def provenance(targets_file: Path, dims: Sequence[Dimension], settings: dict[str
     from datetime import UTC, datetime
 
     from sim import __version__
+    from sim.sweeps.identity import file_sha256
     from sim.sweeps.results import git_commit, machine
 
-    return {"targets_file": str(targets_file.name), "targets_sha256": file_hash(targets_file),
+    return {"targets_file": str(targets_file.name), "targets_sha256": file_sha256(targets_file),
             "prior": [asdict(d) for d in dims], "settings": settings, "waves": waves,
             "model_version": model_version(), "package_version": __version__, "git_commit": git_commit(),
             "machine": machine(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
-
-
-def default_value(name: str) -> float:
-    return float(Params.spec(name).default) if name in Params.names() else constant(name).value
 
 
 # --- the waves ------------------------------------------------------------------------------------------------
@@ -702,8 +696,6 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
         else:
             sets = scale_up(unit, dims)
             unit = scale_down(sets, dims)  # as a resumed wave reads it back, to the last bit
-            import time
-
             start = time.perf_counter()
             with tqdm(total=len(sets), desc=f"wave {number}", unit="set") as bar:
                 values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
@@ -747,14 +739,15 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             tmp.rename(final_file)
             runs.append(frame)
     everything = pd.concat(runs, ignore_index=True)
-    met = meets_all(everything, calibrate, settings.slack)
+    met_by = {t.name: t.met(everything[t.quantity].to_numpy(), settings.slack) for t in calibrate}
+    count = np.sum(list(met_by.values()), axis=0)  # targets each set meets
+    met = count == len(calibrate)
     summary = {"waves": [w.record() for w in waves], "final_nroy_share": share, "runs": len(everything),
                "members_found": int(met.sum())}
-    (folder / "conflicts.csv").write_text(conflicts(everything, calibrate, settings.slack).to_csv(index=False))
+    table = conflicts(everything, calibrate, settings.slack)
+    (folder / "conflicts.csv").write_text(table.to_csv(index=False))
     if not met.any():
-        table = conflicts(everything, calibrate, settings.slack)
-        alone = {t.name: float(t.met(everything[t.quantity].to_numpy(), settings.slack).mean()) for t in calibrate}
-        never = [n for n, s in alone.items() if s == 0]
+        never = [n for n, hit in met_by.items() if not hit.any()]
         pairs = (table[(table["share_both"] == 0) & (table["share_a"] > 0) & (table["share_b"] > 0)] if len(table)
                  else table)
         detail = "; ".join(part for part in (
@@ -762,9 +755,8 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             "pairs met one at a time but never together: "
             + ", ".join(f"{a}+{b}" for a, b in pairs[["target_a", "target_b"]].head(8).itertuples(index=False))
             if len(pairs) else "") if part)
-        count = np.sum([t.met(everything[t.quantity].to_numpy(), settings.slack) for t in calibrate], axis=0)
-        best = everything[count == count.max()]
-        missed = {t.name: float(1 - t.met(best[t.quantity].to_numpy(), settings.slack).mean()) for t in calibrate}
+        best = count == count.max()
+        missed = {n: float(1 - hit[best].mean()) for n, hit in met_by.items()}
         missed = {n: m for n, m in sorted(missed.items(), key=lambda kv: -kv[1]) if m > 0}
         if not detail:
             detail = "every target, and every pair of targets, is met by some set, but never all at once"

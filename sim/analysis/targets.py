@@ -95,15 +95,10 @@ def _bound(entry: dict, key: str, where: str) -> float:
 
 def load_targets(path: str | Path = TARGETS) -> tuple[Target, ...]:
     """Read and check the targets file: known quantities and roles, ``low <= high``, a positive tolerance."""
-    import yaml
+    from sim.conf import read_yaml
 
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise CalibrationError(f"targets file {str(path)!r}: not found") from None
-    except yaml.YAMLError as err:
-        raise CalibrationError(f"targets file {str(path)!r}: not valid YAML ({err})") from None
+    data = read_yaml(path, "targets file", CalibrationError)
     entries = data.get("targets") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise CalibrationError(f"targets file {str(path)!r}: needs a non-empty list under 'targets'")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 #: Hydra's ``config_path`` for the shipped configs.
 SEARCH_PATH = "pkg://sim.conf"
@@ -20,3 +21,16 @@ def directory() -> Path:
 def launcher_presets() -> list[str]:
     """Names of the launcher presets shipped in ``hydra/launcher/`` (``local``, ``slurm``, ...)."""
     return sorted(p.stem for p in (directory() / "hydra" / "launcher").glob("*.yaml"))
+
+
+def read_yaml(path: str | Path, what: str, error: type[Exception]) -> Any:
+    """The YAML document in ``path`` (a user's file: targets, a locality's context); a missing file or bad YAML
+    raises ``error`` with one line naming ``what`` and the path."""
+    import yaml
+
+    try:
+        return yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise error(f"{what} {str(path)!r}: not found") from None
+    except yaml.YAMLError as err:
+        raise error(f"{what} {str(path)!r}: not valid YAML ({err})") from None
