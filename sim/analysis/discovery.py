@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim.runtime.extras import require
 
-__all__ = ["PrimResult", "prim_boxes", "cart_rules"]
+__all__ = ["PrimResult", "prim_boxes", "cart_rules", "plain_box", "box_restrictions", "region_rows"]
 
 
 @dataclass
@@ -139,3 +139,86 @@ def cart_rules(x: pd.DataFrame, y: np.ndarray, *, max_depth: int = 3, seed: int 
     text = export_text(tree, feature_names=list(x.columns), show_weights=True)
     table = pd.DataFrame(leaves).sort_values("share_reaching_threshold", ascending=False, ignore_index=True)
     return text, table, accuracy
+
+
+#: A box restricts a factor when it cuts off at least this share of the factor's studied range (smaller cuts are
+#: PRIM's peeling noise).
+MEANINGFUL_CUT = 0.15
+#: At most this many restrictions are named in plain words, the most significant first.
+NAMED = 3
+
+
+def box_restrictions(limits: pd.DataFrame, bounds: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    """The factors a PRIM box really restricts (cutting at least :data:`MEANINGFUL_CUT` of the studied range),
+    most significant first (PRIM's quasi-p value)."""
+    from sim.params import Params
+
+    rows = []
+    for _, r in limits.iterrows():
+        name = r["parameter"]
+        low, high = bounds.get(name, (Params.spec(name).low, Params.spec(name).high))
+        width = high - low
+        cut = ((r["min"] - low) + (high - r["max"])) / width if width > 0 else 0.0
+        if cut >= MEANINGFUL_CUT:
+            qps = [v for v in (r.get("qp_low"), r.get("qp_high")) if v is not None and np.isfinite(v)]
+            rows.append({"parameter": name, "min": float(r["min"]), "max": float(r["max"]),
+                         "cut_low": bool(r["min"] - low >= MEANINGFUL_CUT * width / 2),
+                         "cut_high": bool(high - r["max"] >= MEANINGFUL_CUT * width / 2),
+                         "qp": min(qps) if qps else float("nan"), "cut": cut})
+    table = pd.DataFrame(rows, columns=["parameter", "min", "max", "cut_low", "cut_high", "qp", "cut"])
+    return table.sort_values(["qp", "cut"], ascending=[True, False], na_position="last").reset_index(drop=True)
+
+
+def plain_box(limits: pd.DataFrame, bounds: dict[str, tuple[float, float]]) -> str:
+    """A PRIM box's restrictions in plain words ("senior leaders' commitment at most 0.35 and initial trust at
+    least 0.4"), with the schema's labels, most significant first."""
+    from sim.params import Params
+
+    parts = []
+    for _, r in box_restrictions(limits, bounds).iterrows():
+        spec = Params.spec(r["parameter"])
+        label = spec.label[0].lower() + spec.label[1:] if spec.label else r["parameter"].replace("_", " ")
+        if r["cut_low"] and r["cut_high"]:
+            parts.append(f"{label} between {r['min']:.2g} and {r['max']:.2g}")
+        elif r["cut_high"]:
+            parts.append(f"{label} at most {r['max']:.2g}")
+        else:
+            parts.append(f"{label} at least {r['min']:.2g}")
+    if not parts:
+        return "anywhere in the ranges studied"
+    named = parts[:NAMED]
+    text = ", ".join(named[:-1]) + (" and " if len(named) > 1 else "") + named[-1]
+    if len(parts) > NAMED:
+        rest = len(parts) - NAMED
+        text += f" (with looser limits on {rest} other factor{'s' if rest > 1 else ''})"
+    return text
+
+
+def region_rows(question: str, meaning: str, x: pd.DataFrame, y: np.ndarray,
+                bounds: dict[str, tuple[float, float]], *, max_boxes: int = 2, seed: int = 0) -> list[dict]:
+    """Rows of a study's ``failure_regions.csv`` for one question (e.g. "the alliance did worse on
+    fragmentation"): each PRIM box with its coverage, density and plain words, and the CART cross-check's
+    accuracy; one row saying so when no run (or every run) answers yes."""
+    y = np.asarray(y, dtype=bool)
+    common = {"question": question, "meaning": meaning, "runs": len(y), "hits": int(y.sum()),
+              "base_rate": float(y.mean())}
+    if not y.any() or y.all():
+        return [{**common, "box": 0, "coverage": float("nan"), "density": float("nan"), "mass": float("nan"),
+                 "n": 0, "restricted": "", "plain": ("in none of the runs" if not y.any() else "in every run"),
+                 "cart_accuracy": float("nan")}]
+    try:
+        result = prim_boxes(x, y, max_boxes=max_boxes, threshold_name=meaning)
+    except ValueError:  # no box denser than the base rate: the answer is spread over the whole space
+        return [{**common, "box": 0, "coverage": float("nan"), "density": float("nan"), "mass": float("nan"),
+                 "n": 0, "restricted": "", "plain": "spread over the ranges studied, in no clear region",
+                 "cart_accuracy": float("nan")}]
+    accuracy = cart_rules(x, y, seed=seed)[2]
+    rows = []
+    for _, st in result.stats.iterrows():
+        limits = result.boxes[result.boxes["box"] == st["box"]]
+        restricted = "; ".join(f"{r['parameter']} in [{r['min']:.4g}, {r['max']:.4g}]"
+                               for _, r in box_restrictions(limits, bounds).iterrows())
+        rows.append({**common, "box": int(st["box"]), "coverage": float(st["coverage"]),
+                     "density": float(st["density"]), "mass": float(st["mass"]), "n": int(st["n"]),
+                     "restricted": restricted, "plain": plain_box(limits, bounds), "cart_accuracy": accuracy})
+    return rows

@@ -117,3 +117,56 @@ def heatmap_plot(table: pd.DataFrame, path: Path, pair: list[str], outcome: str)
 def timeseries_plot(frame: pd.DataFrame, path: Path) -> Path:
     """Alliance against traditional commissioning over time, with 95% bands."""
     return plot_paired(frame, path, title="Default scenario: alliance vs traditional (mean, 95% band over seeds)")
+
+
+MODE_COLOURS = {"alliance": "#0072B2", "traditional": "#E69F00"}
+
+
+def failure_regions_plot(sample: pd.DataFrame, regions: pd.DataFrame, path: Path, primary: str,
+                         margin: float, names: list[str]) -> Path:
+    """The sampled contexts on the two factors that bound the first failure region most, marked by whether the
+    alliance did worse, with that region's box drawn."""
+    worse = regions[(regions["question"].str.startswith("worse")) & (regions["box"] == 1)]
+    params: list[str] = []
+    limits: dict[str, tuple[float, float]] = {}
+    if len(worse):
+        for part in str(worse.iloc[0]["restricted"]).split("; "):
+            if " in [" in part:
+                name, rng = part.split(" in [")
+                low, high = (float(v) for v in rng.rstrip("]").split(", "))
+                params.append(name)
+                limits[name] = (low, high)
+    params = (params + [c for c in names if c not in params])[:2]
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    did_worse = sample[primary] < -margin
+    ax.scatter(sample.loc[~did_worse, params[0]], sample.loc[~did_worse, params[1]], s=10, color="#999999",
+               alpha=0.5, label="alliance as good or better")
+    ax.scatter(sample.loc[did_worse, params[0]], sample.loc[did_worse, params[1]], s=16, color=PALETTE["highlight"],
+               marker="x", label=f"alliance worse by more than {margin:g}")
+    if all(p in limits for p in params):
+        (x0, x1), (y0, y1) = limits[params[0]], limits[params[1]]
+        ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=2, ls="--", color="black",
+                                   label="where it did worse most often"))
+    ax.set_xlabel(_label(params[0]))
+    ax.set_ylabel(_label(params[1]))
+    ax.set_title("Where the alliance did worse than traditional commissioning")
+    ax.legend(frameon=False, fontsize=8, loc="best")
+    return _save(fig, path)
+
+
+def resilience_plot(curves: pd.DataFrame, table: pd.DataFrame, path: Path) -> Path:
+    """The rise of fragmentation each shock causes, month by month, under each commissioning mode."""
+    presets = list(dict.fromkeys(curves["preset"]))
+    fig, axes = plt.subplots(1, len(presets), figsize=(4.2 * len(presets), 3.6), squeeze=False, sharey=True)
+    for ax, name in zip(axes[0], presets, strict=True):
+        for mode, rows in curves[curves["preset"] == name].groupby("commissioning"):
+            ax.plot(rows["step"], rows["rise"], color=MODE_COLOURS.get(mode, "#000000"), lw=2, label=mode)
+        first = int(table.loc[table["preset"] == name, "first_event_month"].iloc[0])
+        ax.axvline(first, color="black", ls=":", lw=1)
+        ax.axhline(0, color="#999999", lw=0.8)
+        ax.set_title(_label(name))
+        ax.set_xlabel("month")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("rise in fragmentation from the shock")
+    axes[0][0].legend(frameon=False, fontsize=8)
+    return _save(fig, path)

@@ -32,7 +32,8 @@ from sim.sweeps.paired import effect_names, parse_effect  # noqa: F401 - the stu
 from sim.sweeps.rows import tidy_last
 
 __all__ = ["sobol", "morris", "sobol_design", "sobol_indices", "morris_design", "morris_indices", "study_bounds",
-           "study_parameters", "theory_group", "effect_names", "PairedEffects", "noise_share", "parse_effect",
+           "study_parameters", "role", "ROLES", "DEFAULT_ROLES", "theory_group", "effect_names", "PairedEffects",
+           "noise_share", "parse_effect",
            "check_bounds", "SweepError", "NonFiniteOutputs"]
 
 Bounds = Mapping[str, tuple[float, float]]
@@ -213,16 +214,31 @@ def noise_share(per_replicate: np.ndarray) -> float:
 # ------------------------------------------------------------------------------------------------
 # The alliance model as a function of its parameters
 # ------------------------------------------------------------------------------------------------
-def study_parameters() -> list[str]:
-    """Parameters a study varies by default: every numeric context, lever and mechanism parameter."""
-    return [s.name for s in Params.schema() if s.group in ("context", "lever", "mechanism") and s.type in (int, float)]
+#: The schema's roles a study may vary; contexts and levers by default. Mechanism parameters and constants are
+#: model uncertainty (drawn from the calibrated ensemble), scale parameters stay fixed unless a study names them.
+ROLES = ("context", "lever", "mechanism", "scale")
+DEFAULT_ROLES = ("context", "lever")
+
+
+def study_parameters(roles: Sequence[str] = DEFAULT_ROLES) -> list[str]:
+    """Parameters a study varies by default: every numeric parameter of ``roles`` (contexts and levers)."""
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise ValueError(f"study role {unknown[0]!r}: not a role of the schema; roles: {', '.join(ROLES)}")
+    return [s.name for s in Params.schema() if s.group in roles and s.type in (int, float)]
+
+
+def role(name: str) -> str:
+    """The schema's role of a parameter: context, lever, mechanism or scale."""
+    return Params.spec(name).group
 
 
 def study_bounds(names: Sequence[str] | None = None,
-                 narrow: Mapping[str, Sequence[float]] | None = None) -> dict[str, tuple[float, float]]:
-    """Bounds from the schema for ``names`` (default :func:`study_parameters`); ``narrow`` may shrink a
-    range but never widen it, and must name a parameter in the study."""
-    names = list(study_parameters() if names is None or len(names) == 0 else names)
+                 narrow: Mapping[str, Sequence[float]] | None = None,
+                 roles: Sequence[str] = DEFAULT_ROLES) -> dict[str, tuple[float, float]]:
+    """Bounds from the schema for ``names`` (default :func:`study_parameters` of ``roles``); ``narrow`` may
+    shrink a range but never widen it, and must name a parameter in the study."""
+    names = list(study_parameters(roles) if names is None or len(names) == 0 else names)
     allowed = set(Params.numeric_names())
     for name in names:
         if name not in allowed:
@@ -279,6 +295,13 @@ class PairedEffects:
     #: when it succeeds; None: a temporary folder
     work_dir: str | None = None
     progress: bool = False
+    #: model uncertainty: constant sets of the calibrated ensemble (rows usable by
+    #: :func:`sim.analysis.calibration.member_params`); None: the base's constants alone. Rows of a design are
+    #: taken in blocks of ``block`` (a Saltelli block, a Morris trajectory) that share one member per replicate,
+    #: so a parameter's move within a block is never confounded with a change of member; replicate ``r`` of
+    #: block ``b`` runs member ``(b * replicates + r) mod members``.
+    members: pd.DataFrame | None = None
+    block: int = 1
     evaluations: int = 0
     seconds: float = 0.0  # time spent evaluating the model (the rest of a study is analysis)
 
@@ -288,10 +311,17 @@ class PairedEffects:
         if unknown:
             raise ValueError(f"study parameter {unknown[0]!r}: not in the schema")
 
-    def frame(self, X: np.ndarray, base: Params | None = None) -> pd.DataFrame:
-        """Scenario rows (one per row of X) as a parameter table; integer parameters are rounded."""
+    def frame(self, X: np.ndarray, base: Params | None = None, member: np.ndarray | None = None) -> pd.DataFrame:
+        """Scenario rows (one per row of X) as a parameter table; integer parameters are rounded. ``member``: the
+        ensemble member of each row (applied on top of ``base``, under the row's study parameters)."""
         base = self.base if base is None else base
-        frame = pd.DataFrame([base.to_dict()] * len(X))
+        if member is None or self.members is None:
+            frame = pd.DataFrame([base.to_dict()] * len(X))
+        else:
+            from sim.analysis.calibration import member_params
+
+            rows = [member_params(r, base).to_dict() for _, r in self.members.iterrows()]
+            frame = pd.DataFrame([rows[m] for m in member])
         for k, name in enumerate(self.names):
             values = X[:, k]
             frame[name] = np.rint(values).astype(np.int64) if Params.spec(name).type is int else values
@@ -309,10 +339,16 @@ class PairedEffects:
         tables, seeds, sizes = [], [], []
         for X, base in designs:
             X = np.atleast_2d(np.asarray(X, dtype=float))
-            rows = self.frame(X, base)
-            n = len(rows)
+            n = len(X)
+            if self.members is None or not len(self.members):
+                rows = self.frame(X, base)
+                per_replicate = [rows] * replicates
+            else:
+                blocks = np.arange(n) // max(1, self.block)
+                per_replicate = [self.frame(X, base, (blocks * replicates + r) % len(self.members))
+                                 for r in range(replicates)]
             tables.append(pd.concat([rows.assign(commissioning=mode) for mode in ("alliance", "traditional")
-                                     for _ in range(replicates)], ignore_index=True))
+                                     for rows in per_replicate], ignore_index=True))
             seeds.append(np.tile(np.repeat(self.seed + np.arange(replicates), n), 2))
             sizes.append(n)
         table = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]

@@ -8,10 +8,21 @@ Stages, in the order recommended for stochastic agent-based models:
    (bootstrap intervals alone do not show it for scrambled Sobol points), and by middle-range theory;
 3. **stochasticity**: R replicates per point with common random numbers; the replicate mean is
    analysed and the share of its variance that is noise is reported;
-4. **scenario discovery**: PRIM on "fragmentation reduced by at least X", CART as a cross-check;
-5. **ablation**: each programme theory, and each middle-range theory, switched off across a sample
+4. **robustness**: each factor's effect moved across its range under every ensemble member: the share of
+   members under which it keeps its direction and rank (``contexts_sobol.csv`` puts it beside the indices);
+5. **scenario discovery**: PRIM on "fragmentation reduced by at least X", CART as a cross-check, and the
+   **failure regions**: where the alliance did worse than traditional commissioning on fragmentation and on
+   value (``failure_regions.csv``);
+6. **ablation**: each programme theory, and each middle-range theory, switched off across a sample
    of contexts: the change in each effect with 95% intervals;
-6. a heatmap over the two most influential contexts and the default scenario over time.
+7. **resilience** under the event presets (leadership turnover, budget shock, pandemic surge): depth of the
+   dip and months to recover, alliance against traditional (``resilience.csv``);
+8. a heatmap over the two most influential contexts and the default scenario over time.
+
+The study varies what a council has or chooses (the schema's *context* and *lever* roles, or ``study.roles``).
+What the model assumes (constants and mechanism parameters) is model uncertainty: each run draws a constant set
+of the calibrated ensemble (``study.ensemble``; :mod:`sim.analysis.model_uncertainty`), the same set for every
+row of a Saltelli block or Morris trajectory, so no factor's effect is confounded with a change of constants.
 
 Every evaluation runs through the vectorised core in chunks (``workers`` processes); numbers do not
 depend on the chunking or the worker count. Everything lands in one folder, written atomically.
@@ -33,8 +44,11 @@ from scipy import stats
 from scipy.stats import qmc
 
 from sim.analysis import figures
-from sim.analysis.discovery import cart_rules, prim_boxes
+from sim.analysis.discovery import cart_rules, prim_boxes, region_rows
+from sim.analysis.model_uncertainty import member_bases, robustness, study_members
+from sim.analysis.resilience import preset, resilience
 from sim.analysis.sensitivity import (
+    ROLES,
     NonFiniteOutputs,
     PairedEffects,
     morris_design,
@@ -91,10 +105,25 @@ def validate_study(study: Any) -> None:
         raise StudyError(f"study.morris_levels={study.morris_levels}: must be even")
     if not study.outcomes:
         raise StudyError("study.outcomes: give at least one outcome, e.g. [fragmentation_reduction]")
+    roles = list(study.roles)
+    unknown = [r for r in roles if r not in ROLES]
+    if not roles or unknown:
+        raise StudyError(f"study.roles={roles!r}: give one or more of {', '.join(ROLES)} (contexts and levers: "
+                         "[context, lever])")
+    for key, low in (("robustness_members", 1), ("robustness_seeds", 1), ("resilience_seeds", 1),
+                     ("resilience_members", 1)):
+        value = getattr(study, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise StudyError(f"study.{key}={value!r}: must be an integer >= {low}")
+    if not (np.isfinite(study.failure_margin) and study.failure_margin >= 0):
+        raise StudyError(f"study.failure_margin={study.failure_margin!r}: must be a number >= 0 (0.01: worse by "
+                         "more than a hundredth)")
+    for name in study.resilience:
+        preset(name)
     try:
         for name in study.outcomes:
             parse_effect(name)
-        bounds = study_bounds(list(study.parameters), dict(study.narrow))
+        bounds = study_bounds(list(study.parameters), dict(study.narrow), roles)
     except ValueError as err:
         raise StudyError(str(err)) from None
     if not np.isfinite(study.prim_threshold):
@@ -158,14 +187,23 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
 
 
 def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: Path | None) -> dict[str, Any]:
-    bounds = study_bounds(list(study.parameters), dict(study.narrow))
+    bounds = study_bounds(list(study.parameters), dict(study.narrow), list(study.roles))
     names = list(bounds)
     outcomes = list(study.outcomes)
     primary = outcomes[0]
     R, seed = study.replicates, study.seed
     timings: dict[str, float] = {}
-    models = _Evaluators(study, base, workers, work_dir)
-    evaluator = models.new(names, outcomes)
+    members, members_text = study_members(study.ensemble)
+    from sim.analysis.calibration import model_version
+    from sim.sweeps.results import write_json
+
+    write_json(folder / "model_uncertainty.json", {
+        "ensemble": str(study.ensemble), "description": members_text,
+        "members": 0 if members is None else len(members), "model_version": model_version(),
+        "varied": names, "roles": list(study.roles),
+        "fixed": [s.name for s in Params.schema() if s.type in (int, float) and s.name not in names]})
+    models = _Evaluators(study, base, workers, work_dir, members)
+    evaluator = models.new(names, outcomes, block=len(names) + 2)  # a Morris trajectory (with the dummy)
     stages = _Stages(folder)
     resumed_evaluations = 0
 
@@ -221,7 +259,7 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: 
     # 2-3. Sobol at N and N/2 on the kept parameters, with replicates; noise share
     if not resumed("sobol"):
         done = stage("sobol")
-        sobol_eval = models.new(kept, outcomes)
+        sobol_eval = models.new(kept, outcomes, block=(2 * len(kept) + 2) if study.second_order else len(kept) + 2)
         kept_bounds = {n: bounds[n] for n in kept}
         index_rows, noise_rows, samples = [], [], []
         sizes = (study.sobol_n // 2, study.sobol_n)
@@ -253,19 +291,28 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: 
         groups = {n: theory_group(n) for n in names}
         if len(set(groups.values())) > 1:
             sp = sobol_design(bounds, study.sobol_n // 2, seed=seed, groups=groups)
-            effects = evaluator.run(sp.samples, R)
+            effects = models.new(names, outcomes, block=len(set(groups.values())) + 2).run(sp.samples, R)
             grouped = pd.concat([sobol_indices(sp, effects[o].mean(axis=1), seed=seed).assign(outcome=o)
                                  .reset_index().rename(columns={"parameter": "group"}) for o in outcomes],
                                 ignore_index=True)
             grouped.to_csv(folder / "sobol_groups.csv", index=False)
         done()
 
-    # 4. Scenario discovery on a Latin hypercube over every study parameter
+    # 4. Robustness over the ensemble: each factor's own effect under every member
+    if not resumed("robustness"):
+        done = stage("robustness")
+        robust = robustness(names, bounds, base, members, primary, seeds=study.robustness_seeds, seed=seed,
+                            limit=study.robustness_members, workers=workers)
+        robust.to_csv(folder / "robustness.csv", index=False)
+        _contexts_sobol(full, robust, names).to_csv(folder / "contexts_sobol.csv", index=False)
+        done()
+
+    # 5. Scenario discovery on a Latin hypercube over every study parameter
     if not resumed("scenario discovery"):
         done = stage("scenario discovery")
         lows, highs = np.array([bounds[n] for n in names]).T
         X = qmc.scale(qmc.LatinHypercube(d=len(names), seed=seed).random(study.discovery_n), lows, highs)
-        effects = evaluator.run(X, R)
+        effects = models.new(names, outcomes).run(X, R)
         x = evaluator.frame(X)[names]
         reduction = effects[primary].mean(axis=1)
         _samples(X, names, effects).to_parquet(folder / "discovery_samples.parquet", index=False)
@@ -288,7 +335,15 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: 
         done()
     prim_stats = pd.read_csv(folder / "prim_stats.csv").drop(columns=["threshold", "base_rate"])
 
-    # 5. Ablation across a sample of contexts
+    if not resumed("failure regions"):
+        done = stage("failure regions")
+        regions = _failure_regions(study, folder, names, bounds, outcomes)
+        regions.to_csv(folder / "failure_regions.csv", index=False)
+        figures.failure_regions_plot(pd.read_parquet(folder / "discovery_samples.parquet"), regions,
+                                     folder / "failure_regions.png", primary, study.failure_margin, names)
+        done()
+
+    # 6. Ablation across a sample of contexts
     if not resumed("ablation"):
         done = stage("ablation")
         ablation = _ablation(study, models, base, bounds, outcomes)
@@ -296,14 +351,26 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: 
         figures.ablation_plot(ablation[ablation["outcome"] == primary], folder / "ablation.png", primary)
         done()
 
-    # 6. Heatmap over the two most influential contexts; the default scenario over time
+    # 7. Resilience under the event presets
+    if study.resilience and not resumed("resilience"):
+        done = stage("resilience")
+        bases = member_bases(base, members, min(study.resilience_members, 1 if members is None else len(members)))
+        table, curves = resilience(list(study.resilience), bases, seeds=study.resilience_seeds, seed=seed,
+                                   workers=workers)
+        table.to_csv(folder / "resilience.csv", index=False)
+        curves.to_csv(folder / "resilience_curves.csv", index=False)
+        figures.resilience_plot(curves, table, folder / "resilience.png")
+        done()
+
+    # 8. Heatmap over the two most influential contexts; the default scenario over time
     if not resumed("heatmap and time series"):
         done = stage("heatmap and time series")
         pair = _top_contexts(full, screening, names)
         heat = _heatmap(study, models, bounds, pair, primary)
         heat.to_csv(folder / "heatmap.csv", index=False)
         figures.heatmap_plot(heat, folder / "heatmap.png", pair, primary)
-        series = paired_outcomes(base, range(seed, seed + study.timeseries_seeds), workers=workers)
+        series = paired_outcomes(member_bases(base, members, study.timeseries_seeds),
+                                 range(seed, seed + study.timeseries_seeds), workers=workers)
         series.to_parquet(folder / "timeseries.parquet", index=False)
         summarise(series).to_csv(folder / "timeseries_summary.csv", index=False)
         figures.timeseries_plot(series, folder / "timeseries.png")
@@ -320,14 +387,15 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: 
 class _Evaluators:
     """Makes the study's model evaluators and keeps account of their runs and time."""
 
-    def __init__(self, study: Any, base: Params, workers: int, work_dir: Path | None = None) -> None:
-        self.study, self.base, self.workers = study, base, workers
+    def __init__(self, study: Any, base: Params, workers: int, work_dir: Path | None = None,
+                 members: pd.DataFrame | None = None) -> None:
+        self.study, self.base, self.workers, self.members = study, base, workers, members
         self.sweep = sweep_options(study, workers, work_dir)  # in-process, or the launcher and its settings
         self.made: list[PairedEffects] = []
 
-    def new(self, names: list[str], outcomes: list[str]) -> PairedEffects:
+    def new(self, names: list[str], outcomes: list[str], block: int = 1) -> PairedEffects:
         evaluator = PairedEffects(names, outcomes, base=self.base, seed=self.study.seed, progress=sys.stderr.isatty(),
-                                  **self.sweep)
+                                  members=self.members, block=block, **self.sweep)
         self.made.append(evaluator)
         return evaluator
 
@@ -374,6 +442,34 @@ def _convergence(table: pd.DataFrame, n: int) -> pd.DataFrame:
                      "same_top": bool(full["ST"].idxmax() == half["ST"].idxmax()),
                      "top_parameter": str(full["ST"].idxmax()),
                      "max_ST_conf": float(full["ST_conf"].max())})
+    return pd.DataFrame(rows)
+
+
+def _contexts_sobol(sobol_primary: pd.DataFrame, robust: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Each factor's Sobol indices (primary effect, largest N; empty for a factor screened out by Morris) beside
+    its role, direction and robustness over the ensemble."""
+    indices = sobol_primary.set_index("parameter")[["S1", "S1_conf", "ST", "ST_conf"]]
+    table = robust.set_index("parameter").join(indices, how="left").reindex(names).reset_index()
+    table["screened_out"] = table["ST"].isna()
+    columns = ["parameter", "role", "S1", "S1_conf", "ST", "ST_conf", "robustness", "sign_robustness",
+               "direction", "change", "rank", "members", "screened_out"]
+    return table[columns].sort_values(["screened_out", "ST"], ascending=[True, False]).reset_index(drop=True)
+
+
+def _failure_regions(study: Any, folder: Path, names: list[str], bounds: dict, outcomes: list[str]) -> pd.DataFrame:
+    """Where the alliance did worse than traditional commissioning (fragmentation by more than the margin; value
+    at all) and where it did best, from the discovery sample, each by PRIM with CART's accuracy beside it."""
+    sample = pd.read_parquet(folder / "discovery_samples.parquet")
+    x = sample[names]
+    primary, margin = outcomes[0], study.failure_margin
+    questions = [("worse_fragmentation" if primary == "fragmentation_reduction" else f"worse_{primary}",
+                  f"{primary} < -{margin:g}", sample[primary].to_numpy() < -margin),
+                 ("best", f"{primary} >= {study.prim_threshold:g}", sample[primary].to_numpy() >= study.prim_threshold)]
+    if primary != "value_gain" and "value_gain" in outcomes:
+        questions.insert(1, ("worse_value", "value_gain < 0", sample["value_gain"].to_numpy() < 0))
+    rows = []
+    for question, meaning, y in questions:
+        rows += region_rows(question, meaning, x, y, bounds, max_boxes=study.prim_boxes, seed=study.seed)
     return pd.DataFrame(rows)
 
 

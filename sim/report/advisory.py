@@ -39,7 +39,7 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from sim.analysis.sensitivity import parse_effect, study_bounds, theory_group  # noqa: E402
+from sim.analysis.sensitivity import DEFAULT_ROLES, parse_effect, study_bounds, theory_group  # noqa: E402
 from sim.analysis.study_run import REPORT_FILES  # noqa: E402
 from sim.model.outcomes import OUTCOMES  # noqa: E402
 from sim.model.outcomes import outcome as outcome_spec  # noqa: E402
@@ -210,7 +210,8 @@ class Study:
     @cached_property
     def bounds(self) -> dict[str, tuple[float, float]]:
         """The ranges the study actually sampled (the schema's, narrowed by the config)."""
-        return study_bounds(list(self.study.get("parameters") or []), dict(self.study.get("narrow") or {}))
+        return study_bounds(list(self.study.get("parameters") or []), dict(self.study.get("narrow") or {}),
+                            list(self.study.get("roles") or DEFAULT_ROLES))
 
     @cached_property
     def n_max(self) -> int:
@@ -438,10 +439,125 @@ def _facts(s: Study) -> dict[str, Any]:
             facts["other_outcomes"].append({**_record(ranked["parameter"].iloc[0], ranked.iloc[0]),
                                             "outcome": other, "effect": effect_label(other)})
 
+    facts["meaning"] = _meaning(s, q)
     facts["sentences"] = {"mattered": lead, "best": best, "little": little, "theories": theories,
                           "default": default["sentence"] if default else "", "sure": " ".join(sure)}
     facts["quoted"] = q.items
     return facts
+
+
+# ------------------------------------------------------------------------------------------------
+# Page 1: what this means for us (plain statements; no method words)
+# ------------------------------------------------------------------------------------------------
+ROBUST = 0.8  # a factor whose effect keeps its direction and rank in this share of members is robust
+
+
+def _held(r: dict, members: int, q: _Quotes, key: str) -> str:
+    """How far a factor's effect held across the plausible versions of the model, in words."""
+    if members <= 1:
+        return ""
+    shown = q(f"robust_{key}", r["robustness"], pct(r["robustness"]),
+              f"contexts_sobol.csv: robustness of {r['parameter']}")
+    return f" (this held in {shown} of the {members} plausible versions of the model)"
+
+
+def _meaning(s: Study, q: _Quotes) -> dict[str, Any] | None:
+    """Page 1: three to five plain statements for a commissioner (what to check before choosing an alliance,
+    which choices help, when to prefer traditional commissioning, what a shock does), each from the study's
+    tables and hedged by how far it held across the plausible versions of the model; the factors grouped as
+    "your local context", "choices you control" and "what the model is unsure of"."""
+    table, regions = s.csv("contexts_sobol.csv"), s.csv("failure_regions.csv")
+    if table is None or regions is None:
+        return None
+    uncertainty = json.loads((s.folder / "model_uncertainty.json").read_text()) \
+        if (s.folder / "model_uncertainty.json").is_file() else {}
+    members = int(table["members"].max()) if len(table) else 1
+    rows = [dict(r, label=param_label(r["parameter"])) for r in table.to_dict("records")]
+    contexts = [r for r in rows if r["role"] == "context"]
+    levers = [r for r in rows if r["role"] == "lever"]
+    statements: list[str] = []
+    ranked = sorted(contexts, key=lambda r: (r["screened_out"], -(r["ST"] if np.isfinite(r["ST"]) else 0),
+                                             r["rank"]))
+    if ranked:
+        top = ranked[0]
+        way = "higher" if top["direction"] >= 0 else "lower"
+        statements.append(f"Before choosing an alliance, look at {top['label']}: of everything about a place, it "
+                          f"made the most difference. The {way} it is, the more an alliance reduced fragmentation"
+                          f"{_held(top, members, q, top['parameter'])}.")
+    helping = sorted(levers, key=lambda r: -abs(r["change"]))
+    if helping and abs(helping[0]["change"]) > 0:
+        lever = helping[0]
+        end = "high" if lever["change"] > 0 else "low"
+        other = "low" if end == "high" else "high"
+        size = q("lever_change", abs(lever["change"]), num(abs(lever["change"])),
+                 f"robustness.csv: change of {lever['parameter']}")
+        statements.append(f"Of the choices you control, {lever['label']} helped most: setting it {end} rather than "
+                          f"{other} reduced fragmentation by about {size} more on a scale of 0 to 1"
+                          f"{_held(lever, members, q, lever['parameter'])}.")
+    worse = []
+    phrases = (("worse_fragmentation", "left services more fragmented", "leave services more fragmented"),
+               ("worse_value", "gave less value for money", "give less value for money"))
+    for question, what, do in phrases:
+        first = regions[(regions["question"] == question)].sort_values("box")
+        if not len(first):
+            continue
+        r = first.iloc[0].to_dict()
+        share = q(f"{question}_rate", r["base_rate"], pct(r["base_rate"]),
+                  f"failure_regions.csv: base_rate of {question}")
+        if r["hits"] == 0:
+            sentence = f"In none of the {int(r['runs'])} places we simulated did the alliance {do} than " \
+                       "traditional commissioning."
+        elif r["box"] == 0:
+            sentence = (f"The alliance {what} than traditional commissioning in {share} of the places simulated, "
+                        f"{r['plain']}.")
+        else:
+            density = q(f"{question}_density", r["density"], pct(r["density"]),
+                        f"failure_regions.csv: density of {question} box 1")
+            sentence = (f"The alliance {what} than traditional commissioning in {share} of the places simulated, "
+                        f"mostly where {r['plain']}; there it did worse in {density} of places.")
+        worse.append({"question": question, "sentence": sentence, **r})
+    frag = next((w for w in worse if w["question"] == "worse_fragmentation"), None)
+    if frag is not None and frag["hits"]:
+        statements.append(f"In {pct(frag['base_rate'])} of the places simulated the alliance left services more "
+                          "fragmented than traditional commissioning. Where a place looks like those described "
+                          "below, prefer traditional commissioning, or build the missing conditions first.")
+    elif frag is not None:
+        statements.append(frag["sentence"])
+    resilience = s.csv("resilience.csv")
+    if resilience is not None and len(resilience):
+        wide = resilience.pivot(index="preset", columns="commissioning", values="depth")
+        gap = (wide["alliance"] - wide["traditional"]).sort_values(ascending=False)
+        name = gap.index[0]
+        a = resilience[(resilience["preset"] == name) & (resilience["commissioning"] == "alliance")].iloc[0]
+        t = resilience[(resilience["preset"] == name) & (resilience["commissioning"] == "traditional")].iloc[0]
+        da = q("resilience_alliance", a["depth"], num(a["depth"]), f"resilience.csv: depth, {name}, alliance")
+        dt = q("resilience_traditional", t["depth"], num(t["depth"]), f"resilience.csv: depth, {name}, traditional")
+        event = str(a["description"]).split(":", 1)[-1].strip().rstrip(".")
+        statement = (f"Shocks: in the scenario where {event[0].lower() + event[1:]}, fragmentation rose by up to "
+                     f"{da} under an alliance and {dt} under traditional commissioning")
+        if np.isfinite(a["months_to_half"]):
+            statement += f"; the alliance took {int(a['months_to_half'])} months to win back half of that"
+        statements.append(statement + ".")
+    unsure = [r for r in rows if members > 1 and r["robustness"] < ROBUST and not r["screened_out"]]
+    if members > 1:
+        model_note = (f"What the model itself assumes (its constants and the strength of each mechanism) was "
+                      f"varied over {members} plausible versions that the evidence cannot rule out. ")
+        model_note += (("The direction or rank of " + _join([r["label"] for r in unsure]) + " changed between "
+                        "those versions, so treat them as uncertain.") if unsure else
+                       "Every leading factor kept its direction and rank in most of them.")
+    else:
+        model_note = ("Only one version of the model's assumptions was run (its registry's constants: "
+                      f"{uncertainty.get('members', 0) or 'no'} calibrated versions were used), so this report "
+                      "cannot say how far its answers depend on them.")
+
+    def entry(r: dict) -> dict[str, Any]:
+        way = "higher helps" if r["direction"] > 0 else ("higher hurts" if r["direction"] < 0 else "no effect")
+        return {"label": r["label"], "way": way, "robustness": r["robustness"], "members": members,
+                "screened_out": bool(r["screened_out"])}
+
+    groups = {"context": [entry(r) for r in ranked[:6]],
+              "lever": [entry(r) for r in helping], "model": model_note}
+    return {"statements": statements[:5], "groups": groups, "worse": worse, "members": members}
 
 
 def _upper_first(text: str) -> str:

@@ -98,7 +98,20 @@ def params_from_config(node: DictConfig | dict) -> Params:
 class StudyConfig:
     """Sizes and choices of a sensitivity study (see docs and sim/conf/study/*.yaml)."""
 
-    parameters: list[str] = field(default_factory=list)  # empty: every numeric context/lever/mechanism parameter
+    parameters: list[str] = field(default_factory=list)  # empty: every numeric parameter of `roles`
+    # the schema's roles the study varies when `parameters` is empty (context, lever, mechanism, scale);
+    # mechanism parameters and constants are otherwise model uncertainty, drawn from `ensemble`
+    roles: list[str] = field(default_factory=lambda: ["context", "lever"])
+    # model uncertainty: "shipped" (the calibrated ensemble of sim/conf/calibration/, or the registry's constants
+    # if none ships), "none" (the registry's constants), or the path of an ensemble CSV
+    ensemble: str = "shipped"
+    robustness_members: int = 100  # members whose own effects give each factor's robustness
+    robustness_seeds: int = 2
+    failure_margin: float = 0.01  # "the alliance did worse": its effect below -margin (fragmentation; value: < 0)
+    resilience: list[str] = field(default_factory=lambda: ["leadership_turnover", "budget_shock",
+                                                           "pandemic_surge"])  # event presets (sim/conf/scenario)
+    resilience_seeds: int = 4
+    resilience_members: int = 20
     # shrink a schema range: study.narrow.<name>=[low,high]; every numeric parameter is listed (null: its
     # schema range) so the override needs no "+"
     narrow: dict[str, list[float] | None] = field(

@@ -27,13 +27,18 @@ MODE_COLOURS = {"alliance": "#0072B2", "traditional": "#D55E00"}
 FIGURE_OUTCOMES = ("fragmentation", "access", "needs_met", "experience")
 
 
-def paired_outcomes(params: Params, seeds: Sequence[int], steps: int | None = None, *, workers: int = 1,
-                    keep: str | None = None, progress: bool = False) -> pd.DataFrame:
+def paired_outcomes(params: Params | Sequence[Params], seeds: Sequence[int], steps: int | None = None, *,
+                    workers: int = 1, keep: str | None = None, progress: bool = False) -> pd.DataFrame:
     """Tidy outcomes of ``params`` under both commissioning modes for each seed (one row per scenario-step).
+    ``params`` may be one per seed (e.g. one ensemble member each); both modes of a seed share them.
 
     Columns: ``scenario``, every parameter, ``seed``, ``step``, every outcome; ``commissioning`` is the mode.
     """
-    scenarios = [params.replace(commissioning=mode) for mode in COMMISSIONING_MODES for _ in seeds]
+    seeds = list(seeds)
+    per_seed = [params] * len(seeds) if isinstance(params, Params) else list(params)
+    if len(per_seed) != len(seeds):
+        raise ValueError(f"paired_outcomes: {len(per_seed)} parameter sets for {len(seeds)} seeds")
+    scenarios = [p.replace(commissioning=mode) for mode in COMMISSIONING_MODES for p in per_seed]
     all_seeds = np.tile(np.asarray(seeds, dtype=np.int64), len(COMMISSIONING_MODES))
     ds = simulate(scenarios, all_seeds, steps, workers=workers, keep=keep, progress=progress)
     return tidy(ds)
