@@ -24,7 +24,11 @@ from sim.report.advisory import param_label, summary_facts
 ROOT = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HEADINGS = ("Summary", "What mattered most", "When alliances did best", "Results in figures",
+PAGE_ONE = ("What this means for us", "When an alliance did worse", "Your local context", "Choices you control",
+            "What the model is unsure of", "not a forecast")
+METHOD_WORDS = ("Sobol", "index", "indices", "PRIM", "base points", "decision tree", "noise", "interval", "Morris",
+                "CART", "replicate", "sample size")
+HEADINGS = (*PAGE_ONE[:-1], "Summary", "What mattered most", "When alliances did best", "Results in figures",
             "Which factors matter most", "Methods appendix", "Parameters and the ranges used",
             "Convergence and noise", "Software and provenance", "Limitations")
 
@@ -70,7 +74,7 @@ class _Page(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._heading is not None:
             self._heading[1] += data
-        if "summary" in self._section:
+        if "summary" in self._section or "meaning" in self._section:
             self.summary += data
 
 
@@ -108,9 +112,13 @@ def test_pdf_has_a_one_page_summary_and_every_section(study: Path) -> None:
     everything = " ".join(texts)
     for heading in HEADINGS:
         assert heading in everything, heading
-    # the summary stands alone on page 1, and the page is A4 (595 x 842 pt)
-    assert "What mattered most" in texts[0] and "not a forecast" in texts[0]
-    assert "Results in figures" not in texts[0] and "Results in figures" in texts[1]
+    # page 1 speaks to commissioners, in plain words; the summary follows on page 2; the page is A4 (595 x 842 pt)
+    for words in PAGE_ONE:
+        assert words in texts[0], words
+    for words in METHOD_WORDS:
+        assert words.lower() not in texts[0].lower(), words
+    assert "What mattered most" in texts[1] and "What this means for us" not in texts[1]
+    assert "Results in figures" not in texts[1] and "Results in figures" in texts[2]
     box = reader.pages[0].mediabox
     assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2
 
@@ -148,6 +156,20 @@ def test_quoted_numbers_equal_the_csv_values_as_rounded(study: Path, html: str) 
         "default_traditional": f"{series.loc[outcome, 'traditional_mean']:.2f}",
         "convergence_change": f"{convergence.loc[t['primary'], 'max_abs_change_ST']:.3f}",
     }
+    # page 1's numbers: the failure regions, the resilience under shocks, the lever that helped most
+    regions = pd.read_csv(study / "failure_regions.csv")
+    worse = regions[regions["question"] == "worse_fragmentation"].sort_values("box").iloc[0]
+    resilience = pd.read_csv(study / "resilience.csv").set_index(["preset", "commissioning"])
+    depth = resilience["depth"].unstack()
+    shock = (depth["alliance"] - depth["traditional"]).idxmax()
+    levers = pd.read_csv(study / "robustness.csv").query("role == 'lever'")
+    lever = levers.loc[levers["change"].abs().idxmax()]
+    expected.update({
+        "worse_fragmentation_rate": f"{100 * worse['base_rate']:.0f}%",
+        "resilience_alliance": f"{depth.loc[shock, 'alliance']:.2f}",
+        "resilience_traditional": f"{depth.loc[shock, 'traditional']:.2f}",
+        "lever_change": f"{abs(lever['change']):.2f}",
+    })
     for key, shown in expected.items():
         assert quoted[key]["shown"] == shown, (key, quoted[key], shown)
         assert shown in text, (key, shown)

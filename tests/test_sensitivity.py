@@ -67,10 +67,14 @@ def test_noise_share():
 
 
 def test_bounds_come_from_the_schema_and_may_only_narrow():
-    bounds = study_bounds()
-    assert bounds["place_based"] == (0.0, 1.0) and bounds["negativity_bias"] == (1.0, 5.0)
+    bounds = study_bounds()  # by role: contexts and levers; mechanisms are model uncertainty (the ensemble)
+    assert bounds["place_based"] == (0.0, 1.0) and "negativity_bias" not in bounds
+    assert {Params.spec(n).group for n in bounds} == {"context", "lever"}
     assert bounds["contract_length"] == (12.0, 120.0)  # integer levers are studied too (rounded)
     assert "commissioning" not in bounds and "n_providers" not in bounds
+    assert study_bounds(roles=["mechanism"])["negativity_bias"] == (1.0, 5.0)
+    with pytest.raises(ValueError, match="'contexts': not a role of the schema; roles: context, lever"):
+        study_bounds(roles=["contexts"])
     assert study_bounds(["initial_trust"], {"initial_trust": [0.2, 0.6]}) == {"initial_trust": (0.2, 0.6)}
     assert theory_group("senior_commitment") == "C" and theory_group("negativity_bias") == "other"
     assert theory_group("sector_mix") == "A" and theory_group("monitoring") == "other"
@@ -153,6 +157,58 @@ def test_smoke_study_writes_every_table_and_figure(smoke_run):
     assert "most influential" in proc.stdout
 
 
+def test_the_study_answers_by_role_with_failure_regions_and_resilience(smoke_run):
+    """Contexts and levers are the study's factors (mechanisms are model uncertainty), each with its robustness;
+    the regions where the alliance did worse and the shocks' dips are tables of the study's own runs."""
+    folder = smoke_run.folder
+    table = pd.read_csv(folder / "contexts_sobol.csv")
+    assert list(table.columns[:7]) == ["parameter", "role", "S1", "S1_conf", "ST", "ST_conf", "robustness"]
+    assert set(table["role"]) == {"context", "lever"}
+    assert table["robustness"].between(0, 1).all() and (table["robustness"] <= table["sign_robustness"]).all()
+    sobol_table = pd.read_csv(folder / "sobol.csv")
+    assert set(sobol_table["parameter"]) <= set(table["parameter"])
+    assert table.loc[~table["screened_out"], "ST"].notna().all()
+    regions = pd.read_csv(folder / "failure_regions.csv")
+    assert {"worse_fragmentation", "worse_value", "best"} <= set(regions["question"])
+    samples = pd.read_parquet(folder / "discovery_samples.parquet")
+    worse = regions[regions["question"] == "worse_fragmentation"].iloc[0]
+    assert worse["hits"] == int((samples["fragmentation_reduction"] < -0.01).sum())  # counted from the runs
+    assert worse["base_rate"] == pytest.approx(worse["hits"] / len(samples))
+    resilience = pd.read_csv(folder / "resilience.csv")
+    assert set(zip(resilience["preset"], resilience["commissioning"], strict=True)) == {
+        (p, m) for p in ("leadership_turnover", "budget_shock", "pandemic_surge") for m in ("alliance", "traditional")}
+    curves = pd.read_csv(folder / "resilience_curves.csv")
+    for _, r in resilience.iterrows():
+        rise = curves[(curves["preset"] == r["preset"]) & (curves["commissioning"] == r["commissioning"])]["rise"]
+        assert r["depth"] == pytest.approx(rise.iloc[r["first_event_month"]:].max())
+        assert rise.iloc[: r["first_event_month"]].abs().max() == 0  # the same world until the shock
+    for name in ("failure_regions.png", "resilience.png", "model_uncertainty.json", "robustness.csv"):
+        assert (folder / name).stat().st_size > 0, name
+
+
+def test_ensemble_members_are_shared_within_a_block_and_paired_across_modes():
+    """Model uncertainty: replicate r of block b runs member (b * R + r) mod M, the same member for every row of a
+    Saltelli block (so a factor's move is never confounded with a change of constants) and for both modes."""
+    from sim.analysis.calibration import member_params
+    from sim.analysis.model_uncertainty import robustness
+
+    members = pd.DataFrame({"own_priorities": [0.1, 0.7, 0.4], "leadership": [0.1, 0.25, 0.15]})
+    names, outcomes = ["initial_trust"], ["fragmentation_reduction"]
+    model = PairedEffects(names, outcomes, steps=6, seed=2, members=members, block=2)
+    X = np.array([[0.2], [0.8], [0.3], [0.5]])
+    effects = model.run(X, 2)["fragmentation_reduction"]
+    for i in range(4):
+        for r in range(2):
+            m = ((i // 2) * 2 + r) % 3
+            alone = PairedEffects(names, outcomes, steps=6, seed=2 + r).run(
+                X[i:i + 1], 1, base=member_params(members.iloc[m]))["fragmentation_reduction"]
+            assert effects[i, r] == alone[0, 0], (i, r, m)
+    same = robustness(["initial_trust", "senior_commitment"], {"initial_trust": (0.0, 1.0),
+                      "senior_commitment": (0.0, 1.0)}, Params(horizon=12), pd.concat([members.iloc[:1]] * 2),
+                      "fragmentation_reduction", seeds=1)
+    assert (same["members"] == 2).all() and (same["robustness"] == 1.0).all()  # identical members always agree
+
+
 @pytest.mark.parametrize(
     ("override", "fragments"),
     [
@@ -162,6 +218,7 @@ def test_smoke_study_writes_every_table_and_figure(smoke_run):
         ("study.parameters=[trust]", ["'trust'", "not a numeric parameter"]),
         ("study.narrow.initial_trust=[0.5,2.0]", ["initial_trust", "widen"]),
         ("study.prim_threshold=5.0", ["no run reached", "fragmentation_reduction >= 5"]),
+        ("study.roles=[contexts]", ["study.roles=['contexts']", "context, lever"]),
     ],
 )
 def test_bad_study_input_fails_clearly_and_leaves_nothing_that_looks_finished(tmp_path, override, fragments):

@@ -297,10 +297,12 @@ def _facts(s: Study) -> dict[str, Any]:
             f"and through its interactions it accounted for {st} of the variation in the effect (total-effect "
             f"index, 95% interval {span(top['ST_low'], top['ST_high'])}).")
     if second is not None:
-        st2 = q("second_ST", second["ST"], num(second["ST"]), f"{src_sobol}: ST of {second['parameter']}")
         others = [r for r in ranking[1:4] if r["ST_low"] > 0.05]
-        names = _join([f"{r['label']} ({num(r['ST'])})" for r in others]) if others else \
-            f"{second['label']} ({st2})"
+        if others:
+            names = _join([f"{r['label']} ({num(r['ST'])})" for r in others])
+        else:  # quoted only when shown
+            st2 = q("second_ST", second["ST"], num(second["ST"]), f"{src_sobol}: ST of {second['parameter']}")
+            names = f"{second['label']} ({st2})"
         lead += f" Next came {names}."
         if not facts["top_clear"]:
             lead += (f" The intervals of {top['label']} and {second['label']} overlap, so their order is not "
@@ -502,8 +504,8 @@ def _meaning(s: Study, q: _Quotes) -> dict[str, Any] | None:
         if not len(first):
             continue
         r = first.iloc[0].to_dict()
-        share = q(f"{question}_rate", r["base_rate"], pct(r["base_rate"]),
-                  f"failure_regions.csv: base_rate of {question}")
+        share = "" if r["hits"] == 0 else q(f"{question}_rate", r["base_rate"], pct(r["base_rate"]),
+                                             f"failure_regions.csv: base_rate of {question}")
         if r["hits"] == 0:
             sentence = f"In none of the {int(r['runs'])} places we simulated did the alliance {do} than " \
                        "traditional commissioning."
