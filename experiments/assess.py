@@ -23,7 +23,7 @@ from sim.sweeps.cli import command, task
 @task
 def main(cfg: DictConfig) -> None:
     from sim.analysis import assess as a
-    from sim.analysis import calibration as cal
+    from sim.analysis.model_uncertainty import study_members
     from sim.report.brief import write_brief
     from sim.runtime.errors import ConfigError
 
@@ -34,17 +34,11 @@ def main(cfg: DictConfig) -> None:
         presets = ", ".join(p.stem for p in sorted((directory() / "localities").glob("*.yaml")))
         raise ConfigError(f"context={cfg.context!r}: neither a preset ({presets}) nor a file")
     given = a.load_context(path)
-    if cfg.ensemble not in ("shipped", "none") and not Path(str(cfg.ensemble)).exists():
-        raise ConfigError(f"ensemble={cfg.ensemble!r}: must be shipped, none or the path of an ensemble CSV")
     for key in ("members", "seeds", "sensitivity_members", "sensitivity_seeds", "workers"):
         value = cfg[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(f"{key}={value!r}: must be a whole number >= 1")
-    members = None
-    if cfg.ensemble == "shipped":
-        members = cal.load_ensemble() if cal.ENSEMBLE.exists() else None
-    elif cfg.ensemble != "none":
-        members = cal.load_ensemble(cfg.ensemble)
+    members, _ = study_members(cfg.ensemble, ConfigError)
     result = a.assess(given, members, members=cfg.members, seeds=cfg.seeds,
                       sensitivity_members=cfg.sensitivity_members, sensitivity_seeds=cfg.sensitivity_seeds,
                       workers=cfg.workers)

@@ -311,7 +311,7 @@ JOURNEY_CASES = [
 def test_journey_replay_gives_the_walks_counts(params: Params, seed: int) -> None:
     """Each locality's month, replayed episode by episode, sums to the compiled walk's counts, exactly:
     providers leaving (events, re-tendering), other sizes and both modes included."""
-    from sim.app.journey import WalkRecorder, replay_counts
+    from sim.analysis.journeys import WalkRecorder, replay_counts
     from sim.model.alliance import AllianceModel
 
     model = AllianceModel(params=params, seed=seed)
@@ -330,7 +330,7 @@ def test_journey_replay_gives_the_walks_counts(params: Params, seed: int) -> Non
 
 
 def test_journey_is_the_same_person_in_both_modes() -> None:
-    from sim.app.journey import pick_episode, replay
+    from sim.analysis.journeys import pick_episode, replay
     from sim.app.teaching import Preset, TwinModel, preset_settings
 
     model = TwinModel(**preset_settings(Preset("d", "")))
@@ -805,7 +805,7 @@ def test_shocks_hit_both_runs_and_are_listed_for_a_rerun(page, app_server: dict)
 def test_a_persons_journey_is_one_of_the_walks_episodes(page, app_server: dict) -> None:
     from playwright.sync_api import expect
 
-    from sim.app.journey import pick_episode, replay
+    from sim.analysis.journeys import pick_episode, replay
     from sim.app.teaching import Preset, TwinModel, preset_settings
 
     _start(page)

@@ -193,7 +193,7 @@ def test_html_is_self_contained_with_alt_text_and_heading_order(html: str) -> No
     assert "script" not in page.tags and "iframe" not in page.tags
     assert all(u.startswith(("data:", "#")) for u in page.urls), [u[:60] for u in page.urls]
     assert not re.search(r"url\(\s*['\"]?(?!data:)", html), "CSS must not load files"
-    assert len(page.imgs) == 5  # Sobol, Morris, heatmap, time series, ablation
+    assert len(page.imgs) == 8  # Sobol, Morris, heatmap, time series, ablation, failure regions, resilience, journeys
     for img in page.imgs:
         assert img["src"].startswith("data:image/png;base64,") and len(img["src"]) > 5000
         assert len(img.get("alt", "").strip()) > 40
@@ -222,7 +222,8 @@ def test_parameter_table_shows_the_ranges_used(study: Path, html: str) -> None:
 def test_cli_reports_a_folder_without_optional_files_and_refuses_a_bad_one(study: Path, tmp_path: Path) -> None:
     folder = tmp_path / "partial"
     shutil.copytree(study, folder, ignore=shutil.ignore_patterns("report.*", "morris*", "sobol_groups.csv",
-                                                                 "cart*", "discovery_samples.parquet"))
+                                                                 "cart*", "discovery_samples.parquet",
+                                                                 "failure_regions*", "resilience*", "journeys*"))
     proc = run_entry("report", [str(folder)], tmp_path, timeout=120)  # a forked child (conftest.run_entry)
     assert proc.returncode == 0, proc.stderr[-2000:]
     page = _parse((folder / "report.html").read_text(encoding="utf-8"))
@@ -279,7 +280,7 @@ def test_report_loads_in_chromium_offline_with_every_figure(study: Path, tmp_pat
     assert not errors, errors
     leaving = [u for u in requests if not (u.startswith("data:") or u == url)]
     assert not leaving, leaving
-    assert len(images) == 5
+    assert len(images) == 8
     for img in images:
         assert img["complete"] and img["w"] > 0 and img["h"] > 0 and img["shown"] > 100, img
         assert img["alt"].strip(), img

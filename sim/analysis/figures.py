@@ -170,3 +170,33 @@ def resilience_plot(curves: pd.DataFrame, table: pd.DataFrame, path: Path) -> Pa
     axes[0][0].set_ylabel("rise in fragmentation from the shock")
     axes[0][0].legend(frameon=False, fontsize=8)
     return _save(fig, path)
+
+
+def journeys_plot(table: pd.DataFrame, path: Path) -> Path:
+    """A few service users' care pathways under each mode: each contact a provider (a circle), each handoff a
+    line; a cross where a handoff lost the person, a ring where the next provider assessed them again."""
+    people = sorted(table["person"].unique())
+    fig, axes = plt.subplots(len(people), 1, figsize=(7.5, 1.5 * len(people) + 0.8), squeeze=False)
+    for ax, person in zip(axes[:, 0], people, strict=True):
+        for lane, mode in enumerate(("alliance", "traditional")):
+            rows = table[(table["person"] == person) & (table["commissioning"] == mode)].sort_values("contact")
+            y = 1 - lane
+            colour = MODE_COLOURS[mode]
+            ax.plot(rows["contact"], [y] * len(rows), color=colour, lw=1.5, zorder=1)
+            ax.scatter(rows["contact"], [y] * len(rows), s=260, color="white", edgecolor=colour, lw=2, zorder=2)
+            for _, c in rows.iterrows():
+                ax.annotate(f"P{int(c['provider'])}", (c["contact"], y), ha="center", va="center", fontsize=7,
+                            zorder=3)
+                if c["lost"]:
+                    ax.scatter([c["contact"] - 0.5], [y], marker="x", s=90, color=PALETTE["highlight"], zorder=3)
+                if c["repeated"]:
+                    ax.scatter([c["contact"]], [y], s=520, facecolor="none", edgecolor="#CC79A7", lw=1.5, zorder=2)
+        ax.set_yticks([1, 0], ["alliance", "traditional"])
+        ax.set_ylim(-0.6, 1.6)
+        ax.set_xlim(-0.6, max(table["contact"].max(), 1) + 0.6)
+        ax.set_xticks(range(int(table["contact"].max()) + 1))
+        ax.set_title(f"Person {person}", fontsize=9, loc="left")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[-1, 0].set_xlabel("part of the person's care, in order (P = provider; × = lost at the handoff; "
+                           "ring = assessed again)")
+    return _save(fig, path)

@@ -24,7 +24,7 @@ from sim.runtime.errors import StudyError
 RANK_SLACK = 1
 
 
-def study_members(choice: str) -> tuple[pd.DataFrame | None, str]:
+def study_members(choice: str, error: type[Exception] = StudyError) -> tuple[pd.DataFrame | None, str]:
     """The constant sets a study or brief runs: ``"shipped"`` (the calibrated ensemble of ``sim/conf/calibration``,
     or the registry's constants if none ships), ``"none"`` (the registry's constants) or an ensemble CSV's path.
     Returns the ensemble (None for the registry's constants) and a plain description of it."""
@@ -40,7 +40,7 @@ def study_members(choice: str) -> tuple[pd.DataFrame | None, str]:
         return frame, f"{len(frame)} constant sets of the calibrated ensemble"
     path = Path(choice)
     if not path.is_file():
-        raise StudyError(f"ensemble={choice!r}: must be shipped, none or the path of an ensemble CSV")
+        raise error(f"ensemble={choice!r}: must be shipped, none or the path of an ensemble CSV")
     frame = cal.load_ensemble(path)
     return frame, f"{len(frame)} constant sets of {path.name}"
 

@@ -17,7 +17,9 @@ Stages, in the order recommended for stochastic agent-based models:
    of contexts: the change in each effect with 95% intervals;
 7. **resilience** under the event presets (leadership turnover, budget shock, pandemic surge): depth of the
    dip and months to recover, alliance against traditional (``resilience.csv``);
-8. a heatmap over the two most influential contexts and the default scenario over time.
+8. a heatmap over the two most influential contexts and the default scenario over time;
+9. **journeys**: a few service users' care pathways in the same place under each mode (the model's own
+   episodes, replayed contact by contact: :func:`sim.analysis.journeys.typical_journeys`).
 
 The study varies what a council has or chooses (the schema's *context* and *lever* roles, or ``study.roles``).
 What the model assumes (constants and mechanism parameters) is model uncertainty: each run draws a constant set
@@ -374,6 +376,15 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: 
         series.to_parquet(folder / "timeseries.parquet", index=False)
         summarise(series).to_csv(folder / "timeseries_summary.csv", index=False)
         figures.timeseries_plot(series, folder / "timeseries.png")
+        done()
+
+    if not resumed("journeys"):
+        done = stage("journeys")
+        from sim.analysis.journeys import typical_journeys
+
+        people = typical_journeys(member_bases(base, members, 1)[0], seed=seed, month=min(60, base.horizon))
+        people.to_csv(folder / "journeys.csv", index=False)
+        figures.journeys_plot(people, folder / "journeys.png")
         done()
 
     top = full.sort_values("ST", ascending=False).head(3)

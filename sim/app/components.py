@@ -21,7 +21,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.app.journey import Journey, WalkInputs, pick_episode, replay
+from sim.analysis.journeys import Journey, WalkInputs, pick_episode, replay
 from sim.model import pathways
 from sim.model.outcomes import OUTCOME_REGISTRY
 from sim.model.outcomes import outcome as outcome_spec

@@ -33,6 +33,7 @@ import solara.lab
 import yaml
 
 from sim import conf
+from sim.analysis.journeys import WalkRecorder
 from sim.app.components import (
     MODE_COLOURS,
     FiguresTable,
@@ -42,7 +43,6 @@ from sim.app.components import (
     ProviderNetwork,
     TimeSeriesChart,
 )
-from sim.app.journey import WalkRecorder
 from sim.model.alliance import AllianceModel
 from sim.params import RULE_IDS, THEORY_RULES, FieldSpec, Params
 from sim.params.events import EVENT_KINDS, parse_event
@@ -247,7 +247,7 @@ class TwinModel(mesa.Model):
 
     Keyword arguments are the app's settings (see :func:`control_specs`); ``commissioning`` is ignored,
     since both modes are always shown. The run stops at the horizon. Each run's care pathways are recorded
-    month by month (:class:`~sim.app.journey.WalkRecorder`) for the person's-journey view.
+    month by month (:class:`~sim.analysis.journeys.WalkRecorder`) for the person's-journey view.
     """
 
     def __init__(self, seed: int = DEFAULT_SEED, **settings: Any) -> None:

@@ -894,6 +894,46 @@ def ablation_figure(s: Study, facts: dict) -> Figure:
 # ------------------------------------------------------------------------------------------------
 # Appendix tables
 # ------------------------------------------------------------------------------------------------
+def study_figures(s: Study, facts: dict) -> list[Figure]:
+    """The figures the study drew (one style, :mod:`sim.analysis.figures`), with alt text from the study's tables:
+    where the alliance did worse, the dips under shocks, and a few service users' care pathways."""
+    out = []
+    meaning = facts.get("meaning") or {}
+    regions = s.csv("failure_regions.csv")
+    if (s.folder / "failure_regions.png").is_file() and regions is not None:
+        worse = [w for w in meaning.get("worse", []) if w["question"] == "worse_fragmentation"]
+        alt = ("Scatter of the sampled places on two factors, marking those where the alliance left services more "
+               "fragmented. " + (worse[0]["sentence"] if worse else ""))
+        out.append(Figure("failure", "Where the alliance did worse than traditional commissioning",
+                          (s.folder / "failure_regions.png").read_bytes(), alt,
+                          "Each point is a sampled place and its choices; crosses mark places where the alliance "
+                          "left services more fragmented than traditional commissioning by more than "
+                          f"{num(float(s.study.get('failure_margin', 0.01)))}. The dashed box is the region where "
+                          "that happened most often."))
+    resilience = s.csv("resilience.csv")
+    if (s.folder / "resilience.png").is_file() and resilience is not None:
+        parts = [f"{r['preset'].replace('_', ' ')}: up to {num(r['depth'])} under the {r['commissioning']}"
+                 for _, r in resilience.iterrows()]
+        out.append(Figure("resilience", "How far fragmentation rose after each shock",
+                          (s.folder / "resilience.png").read_bytes(),
+                          "Line charts of the rise in fragmentation caused by each shock, by month, under each "
+                          "mode. " + "; ".join(parts) + ".",
+                          "Each line is fragmentation with the shock minus the same runs without it (the same "
+                          "places and chance events); the dotted line marks the first event."))
+    people = s.csv("journeys.csv")
+    if (s.folder / "journeys.png").is_file() and people is not None:
+        count = people.groupby("commissioning")[["handoff", "lost", "repeated"]].sum()
+        alt = "Care pathways of {} service users under each mode. ".format(people["person"].nunique()) + "; ".join(
+            f"{mode}: {int(r['handoff'])} handoffs, {int(r['lost'])} lost, {int(r['repeated'])} assessed again"
+            for mode, r in count.iterrows()) + "."
+        out.append(Figure("journeys", "The same people's care under each mode",
+                          (s.folder / "journeys.png").read_bytes(), alt,
+                          "The same people with the same needs in the same month, in the same place: each circle is "
+                          "the provider of one part of their care; a cross marks a handoff where the person was lost "
+                          "(no one took responsibility), a ring a provider that assessed them again."))
+    return out
+
+
 def _parameter_table(s: Study) -> list[dict[str, Any]]:
     out = []
     for spec in Params.schema():
@@ -1021,7 +1061,8 @@ def render_html(folder: str | Path) -> str:
     s = Study.open(folder)
     facts = _facts(s)
     figures = [f for f in (sobol_figure(s, facts), morris_figure(s, facts), heatmap_figure(s, facts),
-                           timeseries_figure(s, facts), ablation_figure(s, facts)) if f is not None]
+                           timeseries_figure(s, facts), ablation_figure(s, facts), *study_figures(s, facts))
+               if f is not None]
     by_key = {f.key: f for f in figures}
     context = {
         "facts": facts, "fig": by_key, "study": s.study, "base": s.base, "manifest": s.manifest,
@@ -1034,6 +1075,9 @@ def render_html(folder: str | Path) -> str:
         "evaluations": s.manifest.get("evaluations"), "kept": [param_label(k) for k in s.kept],
         "effect_labels": {o: effect_label(o) for o in s.outcomes}, "guide": CONVERGENCE_GUIDE,
         "significant_qp": SIGNIFICANT_QP, "n_factors": len(s.bounds),
+        "regions": (s.csv("failure_regions.csv").to_dict("records") if s.csv("failure_regions.csv") is not None
+                    else []),
+        "resilience": (s.csv("resilience.csv").to_dict("records") if s.csv("resilience.csv") is not None else []),
     }
     return _environment().get_template("report.html.j2").render(**context)
 

@@ -31,9 +31,12 @@ from sim.model import services as svc
 from sim.model.draws import Purpose, key_prefix, uniform3_from
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.model.alliance import AllianceModel, ProviderView
 
-__all__ = ["Contact", "Journey", "WalkInputs", "WalkRecorder", "replay", "replay_counts", "pick_episode"]
+__all__ = ["Contact", "Journey", "WalkInputs", "WalkRecorder", "replay", "replay_counts", "pick_episode",
+           "typical_journeys"]
 
 
 @dataclass(frozen=True)
@@ -229,3 +232,34 @@ def pick_episode(inputs: WalkInputs, person: int = 0) -> int:
     episode has one contact and nothing to show."""
     complex_ = [e for e in range(pathways.EPISODES) if replay(inputs, e).complex]
     return complex_[person % len(complex_)] if complex_ else 0
+
+
+def typical_journeys(base: Any, *, seed: int = 1, month: int = 60, people: int = 3,
+                     locality: int = 0) -> pd.DataFrame:
+    """A few service users' care pathways in the same place under each commissioning mode, at ``month``.
+
+    Both modes run the Mesa model from the same seed; each walk is recorded and the first ``people`` complex
+    episodes of ``locality`` are replayed. The walk's draws are keyed by seed, month, locality and episode, so an
+    episode is the same person with the same needs in both modes: what differs is who cares for them and what is
+    lost or repeated on the way. One row per contact: ``commissioning``, ``person``, ``contact`` (0 = the first),
+    ``domain``, ``provider``, ``sector``, ``kept``, ``handoff``, ``lost``, ``repeated``."""
+    import pandas as pd
+
+    from sim.model.alliance import AllianceModel
+
+    walked = {}
+    for mode in ("alliance", "traditional"):
+        model = AllianceModel(base.replace(commissioning=mode, horizon=max(int(base.horizon), month)), seed=seed)
+        recorder = WalkRecorder(model)
+        for _ in range(month):
+            model.step()
+        walked[mode] = recorder.inputs[locality]
+    chosen = [e for e in range(pathways.EPISODES) if replay(walked["traditional"], e).complex][:people]
+    rows = []
+    for mode, inputs in walked.items():
+        for person, episode in enumerate(chosen, start=1):
+            for i, c in enumerate(replay(inputs, episode).contacts):
+                rows.append({"commissioning": mode, "person": person, "episode": episode, "month": month,
+                             "contact": i, "domain": c.domain, "provider": c.provider, "sector": c.sector,
+                             "kept": c.kept, "handoff": c.handoff, "lost": c.lost, "repeated": c.repeated})
+    return pd.DataFrame(rows)
