@@ -182,8 +182,15 @@ def test_the_study_answers_by_role_with_failure_regions_and_resilience(smoke_run
         rise = curves[(curves["preset"] == r["preset"]) & (curves["commissioning"] == r["commissioning"])]["rise"]
         assert r["depth"] == pytest.approx(rise.iloc[r["first_event_month"]:].max())
         assert rise.iloc[: r["first_event_month"]].abs().max() == 0  # the same world until the shock
-    for name in ("failure_regions.png", "resilience.png", "model_uncertainty.json", "robustness.csv"):
+    for name in ("failure_regions.png", "resilience.png", "model_uncertainty.json", "robustness.csv", "journeys.png"):
         assert (folder / name).stat().st_size > 0, name
+    # the journeys: the same people with the same needs under each mode (the walk's draws are keyed by person)
+    people = pd.read_csv(folder / "journeys.csv")
+    by_mode = {mode: rows.sort_values(["person", "contact"]) for mode, rows in people.groupby("commissioning")}
+    assert set(by_mode) == {"alliance", "traditional"} and people["person"].nunique() >= 1
+    np.testing.assert_array_equal(by_mode["alliance"][["person", "contact", "domain"]].to_numpy(),
+                                  by_mode["traditional"][["person", "contact", "domain"]].to_numpy())
+    assert not (people["lost"] & ~people["handoff"]).any()  # only a handoff can lose a person
 
 
 def test_ensemble_members_are_shared_within_a_block_and_paired_across_modes():
