@@ -37,6 +37,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -188,211 +189,275 @@ def run_study(study: Any, base: Params, folder: Path, *, workers: int = 1,
                          "study.parameters and study.narrow)") from None
 
 
+@dataclass
+class _Context:
+    """What every stage reads: the study's settings, base, folder and factors, its evaluators and the ensemble's
+    members. Results of earlier stages are read back from their files, so a resumed stage sees the same inputs."""
+
+    study: Any
+    base: Params
+    folder: Path
+    workers: int
+    bounds: dict[str, tuple[float, float]]
+    models: _Evaluators
+    members: pd.DataFrame | None
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.bounds)
+
+    @property
+    def outcomes(self) -> list[str]:
+        return list(self.study.outcomes)
+
+    @property
+    def primary(self) -> str:
+        return self.outcomes[0]
+
+    def morris_primary(self) -> pd.DataFrame | None:
+        if not self.study.morris:
+            return None
+        table = pd.read_csv(self.folder / "morris.csv")
+        return table[table["outcome"] == self.primary]
+
+    @property
+    def kept(self) -> list[str]:
+        """The factors that rose above the dummy's noise floor (all of them without Morris screening)."""
+        table = self.morris_primary()
+        return self.names if table is None else _screen(table, self.study.keep)
+
+    @property
+    def screening(self) -> list[str]:
+        table = self.morris_primary()
+        if table is None:
+            return []
+        return table[table["parameter"] != DUMMY].sort_values("mu_star", ascending=False)["parameter"].tolist()
+
+    @property
+    def full(self) -> pd.DataFrame:
+        """The Sobol indices of the primary effect at the largest N."""
+        table = pd.read_csv(self.folder / "sobol.csv")
+        return table[(table["N"] == self.study.sobol_n) & (table["outcome"] == self.primary)]
+
+
+def _morris(c: _Context) -> None:
+    """Morris screening of every factor with a dummy parameter (the noise floor)."""
+    study, names, outcomes, seed = c.study, c.names, c.outcomes, c.study.seed
+    sp = morris_design({**c.bounds, DUMMY: (0.0, 1.0)}, study.morris_trajectories, seed=seed,
+                       levels=study.morris_levels)
+    effects = c.models.new(names, outcomes, block=len(names) + 2).run(sp.samples[:, :-1], study.replicates)
+    rows = []
+    for outcome in outcomes:
+        table = morris_indices(sp, effects[outcome].mean(axis=1), seed=seed, levels=study.morris_levels)
+        rows.append(table.assign(outcome=outcome).reset_index())
+    morris_table = pd.concat(rows, ignore_index=True)
+    morris_table["group"] = morris_table["parameter"].map(lambda n: "dummy" if n == DUMMY else theory_group(n))
+    morris_table.to_csv(c.folder / "morris.csv", index=False)
+    _samples(sp.samples, [*names, DUMMY], effects).to_parquet(c.folder / "morris_samples.parquet", index=False)
+    figures.morris_plot(morris_table[morris_table["outcome"] == c.primary], c.folder / "morris.png", c.primary)
+
+
+def _sobol(c: _Context) -> None:
+    """Sobol indices of the kept factors at N and N/2 (convergence), with replicates; the noise share."""
+    study, kept, outcomes, seed = c.study, c.kept, c.outcomes, c.study.seed
+    logger.info("  kept for Sobol (above the dummy's noise floor): %s", ", ".join(kept))
+    evaluator = c.models.new(kept, outcomes, block=(2 * len(kept) + 2) if study.second_order else len(kept) + 2)
+    kept_bounds = {n: c.bounds[n] for n in kept}
+    index_rows, noise_rows, samples = [], [], []
+    sizes = (study.sobol_n // 2, study.sobol_n)
+    designs = [sobol_design(kept_bounds, n, seed=seed, second_order=study.second_order) for n in sizes]
+    evaluated = evaluator.run_batch([(sp.samples, None) for sp in designs], study.replicates)  # one sweep for both
+    for n, sp, effects in zip(sizes, designs, evaluated, strict=True):
+        for outcome in outcomes:
+            table = sobol_indices(sp, effects[outcome].mean(axis=1), seed=seed, second_order=study.second_order)
+            index_rows.append(table.assign(outcome=outcome, N=n).reset_index())
+            noise_rows.append({"outcome": outcome, "N": n, "replicates": study.replicates,
+                               "noise_share": noise_share(effects[outcome]),
+                               "output_mean": float(effects[outcome].mean()),
+                               "output_sd": float(effects[outcome].mean(axis=1).std(ddof=1))})
+        samples.append(_samples(sp.samples, kept, effects).assign(N=n))
+    sobol_table = pd.concat(index_rows, ignore_index=True)
+    sobol_table["group"] = sobol_table["parameter"].map(theory_group)
+    sobol_table.to_csv(c.folder / "sobol.csv", index=False)
+    pd.DataFrame(noise_rows).to_csv(c.folder / "noise.csv", index=False)
+    pd.concat(samples, ignore_index=True).to_parquet(c.folder / "sobol_samples.parquet", index=False)
+    _convergence(sobol_table, study.sobol_n).to_csv(c.folder / "convergence.csv", index=False)
+    figures.sobol_plot(c.full, c.folder / "sobol.png", c.primary)
+
+
+def _sobol_groups(c: _Context) -> None:
+    """Sobol indices by middle-range theory (A, B, C, other) over every factor."""
+    groups = {n: theory_group(n) for n in c.names}
+    if len(set(groups.values())) < 2:
+        return
+    sp = sobol_design(c.bounds, c.study.sobol_n // 2, seed=c.study.seed, groups=groups)
+    effects = c.models.new(c.names, c.outcomes, block=len(set(groups.values())) + 2).run(sp.samples,
+                                                                                          c.study.replicates)
+    grouped = pd.concat([sobol_indices(sp, effects[o].mean(axis=1), seed=c.study.seed).assign(outcome=o)
+                         .reset_index().rename(columns={"parameter": "group"}) for o in c.outcomes],
+                        ignore_index=True)
+    grouped.to_csv(c.folder / "sobol_groups.csv", index=False)
+
+
+def _robustness(c: _Context) -> None:
+    """Each factor's own effect under every ensemble member; beside the Sobol indices in contexts_sobol.csv."""
+    robust = robustness(c.names, c.bounds, c.base, c.members, c.primary, seeds=c.study.robustness_seeds,
+                        seed=c.study.seed, limit=c.study.robustness_members, workers=c.workers)
+    robust.to_csv(c.folder / "robustness.csv", index=False)
+    _contexts_sobol(c.full, robust, c.names).to_csv(c.folder / "contexts_sobol.csv", index=False)
+
+
+def _discovery(c: _Context) -> None:
+    """PRIM on "the primary effect at least the threshold" over a Latin hypercube of every factor; CART beside."""
+    study, names, primary = c.study, c.names, c.primary
+    lows, highs = np.array([c.bounds[n] for n in names]).T
+    X = qmc.scale(qmc.LatinHypercube(d=len(names), seed=study.seed).random(study.discovery_n), lows, highs)
+    evaluator = c.models.new(names, c.outcomes)
+    effects = evaluator.run(X, study.replicates)
+    x = evaluator.frame(X)[names]
+    reduction = effects[primary].mean(axis=1)
+    _samples(X, names, effects).to_parquet(c.folder / "discovery_samples.parquet", index=False)
+    label = f"{primary} >= {study.prim_threshold:g}"
+    try:
+        prim = prim_boxes(x, reduction >= study.prim_threshold, max_boxes=study.prim_boxes, threshold_name=label)
+    except ValueError as err:  # e.g. no run reached the threshold: the finished stages are kept
+        raise StudyError(f"study.prim_threshold={study.prim_threshold:g}: {err}; the finished stages are kept "
+                         "for a rerun with the same inputs") from None
+    prim.boxes.to_csv(c.folder / "prim_boxes.csv", index=False)
+    prim.stats.assign(threshold=study.prim_threshold, base_rate=prim.base_rate).to_csv(
+        c.folder / "prim_stats.csv", index=False)
+    prim.trajectories.to_csv(c.folder / "prim_trajectory.csv", index=False)
+    figures.prim_tradeoff_plot(prim.trajectories, c.folder / "prim_tradeoff.png", label)
+    cart_text, cart_leaves, cart_accuracy = cart_rules(x, reduction >= study.prim_threshold, seed=study.seed)
+    (c.folder / "cart.txt").write_text(f"CART cross-check for {label}; 5-fold accuracy {cart_accuracy:.3f}\n\n"
+                                       + cart_text)
+    cart_leaves.to_csv(c.folder / "cart_leaves.csv", index=False)
+
+
+def _failure(c: _Context) -> None:
+    """Where the alliance did worse (and best), from the discovery sample: failure_regions.csv."""
+    regions = _failure_regions(c.study, c.folder, c.names, c.bounds, c.outcomes)
+    regions.to_csv(c.folder / "failure_regions.csv", index=False)
+    figures.failure_regions_plot(pd.read_parquet(c.folder / "discovery_samples.parquet"), regions,
+                                 c.folder / "failure_regions.png", c.primary, c.study.failure_margin, c.names)
+
+
+def _ablation_stage(c: _Context) -> None:
+    """Each programme theory and middle-range theory switched off across a sample of contexts."""
+    ablation = _ablation(c.study, c.models, c.base, c.bounds, c.outcomes)
+    ablation.to_csv(c.folder / "ablation.csv", index=False)
+    figures.ablation_plot(ablation[ablation["outcome"] == c.primary], c.folder / "ablation.png", c.primary)
+
+
+def _resilience_stage(c: _Context) -> None:
+    """Dips and recoveries under the event presets, alliance against traditional: resilience.csv."""
+    bases = member_bases(c.base, c.members, min(c.study.resilience_members,
+                                                1 if c.members is None else len(c.members)))
+    table, curves = resilience(list(c.study.resilience), bases, seeds=c.study.resilience_seeds, seed=c.study.seed,
+                               workers=c.workers)
+    table.to_csv(c.folder / "resilience.csv", index=False)
+    curves.to_csv(c.folder / "resilience_curves.csv", index=False)
+    figures.resilience_plot(curves, table, c.folder / "resilience.png")
+
+
+def _heatmap_and_series(c: _Context) -> None:
+    """The effect over the two most influential contexts; the default scenario over time (over members)."""
+    pair = _top_contexts(c.full, c.screening, c.names)
+    heat = _heatmap(c.study, c.models, c.bounds, pair, c.primary)
+    heat.to_csv(c.folder / "heatmap.csv", index=False)
+    figures.heatmap_plot(heat, c.folder / "heatmap.png", pair, c.primary)
+    seeds = range(c.study.seed, c.study.seed + c.study.timeseries_seeds)
+    series = paired_outcomes(member_bases(c.base, c.members, c.study.timeseries_seeds), seeds, workers=c.workers)
+    series.to_parquet(c.folder / "timeseries.parquet", index=False)
+    summarise(series).to_csv(c.folder / "timeseries_summary.csv", index=False)
+    figures.timeseries_plot(series, c.folder / "timeseries.png")
+
+
+def _journeys(c: _Context) -> None:
+    """A few service users' care pathways under each mode: journeys.csv."""
+    from sim.analysis.journeys import typical_journeys
+
+    people = typical_journeys(member_bases(c.base, c.members, 1)[0], seed=c.study.seed,
+                              month=min(60, c.base.horizon))
+    people.to_csv(c.folder / "journeys.csv", index=False)
+    figures.journeys_plot(people, c.folder / "journeys.png")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the study: its name (as logged and recorded), the work (writes its files into the folder)
+    and whether this study runs it."""
+
+    name: str
+    run: Callable[[_Context], None]
+    wanted: Callable[[Any], bool] = lambda study: True
+
+
+#: The study's stages in order (the module docstring says what each answers).
+STAGES: tuple[Stage, ...] = (
+    Stage("morris", _morris, lambda study: bool(study.morris)),
+    Stage("sobol", _sobol),
+    Stage("sobol by middle-range theory", _sobol_groups, lambda study: bool(study.grouped)),
+    Stage("robustness", _robustness),
+    Stage("scenario discovery", _discovery),
+    Stage("failure regions", _failure),
+    Stage("ablation", _ablation_stage),
+    Stage("resilience", _resilience_stage, lambda study: bool(study.resilience)),
+    Stage("heatmap and time series", _heatmap_and_series),
+    Stage("journeys", _journeys),
+)
+
+
+class _Runner:
+    """Runs the stages in order and owns resuming: a stage recorded as finished (``stages/<name>.json``, written
+    after its files) is skipped and its time read back; the others run, timed, and are recorded."""
+
+    def __init__(self, folder: Path, models: _Evaluators) -> None:
+        self.stages, self.models = _Stages(folder), models
+        self.timings: dict[str, float] = {}
+        self.simulation: dict[str, float] = {}
+        self.resumed_evaluations = 0
+
+    def run(self, stage: Stage, context: _Context) -> None:
+        record = self.stages.done(stage.name)
+        if record is not None:
+            self.timings[stage.name], self.simulation[stage.name] = record["seconds"], record["simulation_seconds"]
+            self.resumed_evaluations += int(record["evaluations"])
+            return
+        logger.info("[%s] ...", stage.name)
+        started, simulated, evaluations = time.perf_counter(), self.models.seconds, self.models.evaluations
+        stage.run(context)
+        self.timings[stage.name] = time.perf_counter() - started
+        self.simulation[stage.name] = self.models.seconds - simulated
+        self.stages.mark(stage.name, {"seconds": self.timings[stage.name],
+                                      "simulation_seconds": self.simulation[stage.name],
+                                      "evaluations": self.models.evaluations - evaluations})
+        logger.info("  %.1f s, of which model runs %.1f s", self.timings[stage.name], self.simulation[stage.name])
+
+
 def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: Path | None) -> dict[str, Any]:
-    bounds = study_bounds(list(study.parameters), dict(study.narrow), list(study.roles))
-    names = list(bounds)
-    outcomes = list(study.outcomes)
-    primary = outcomes[0]
-    R, seed = study.replicates, study.seed
-    timings: dict[str, float] = {}
-    members, members_text = study_members(study.ensemble)
     from sim.analysis.calibration import model_version
     from sim.sweeps.results import write_json
 
+    bounds = study_bounds(list(study.parameters), dict(study.narrow), list(study.roles))
+    members, members_text = study_members(study.ensemble)
     write_json(folder / "model_uncertainty.json", {
         "ensemble": str(study.ensemble), "description": members_text,
         "members": 0 if members is None else len(members), "model_version": model_version(),
-        "varied": names, "roles": list(study.roles),
-        "fixed": [s.name for s in Params.schema() if s.type in (int, float) and s.name not in names]})
+        "varied": list(bounds), "roles": list(study.roles),
+        "fixed": [s.name for s in Params.schema() if s.type in (int, float) and s.name not in bounds]})
     models = _Evaluators(study, base, workers, work_dir, members)
-    evaluator = models.new(names, outcomes, block=len(names) + 2)  # a Morris trajectory (with the dummy)
-    stages = _Stages(folder)
-    resumed_evaluations = 0
-
-    simulation: dict[str, float] = {}
-
-    def stage(name: str) -> Callable[[], None]:
-        started, simulated, evaluations = time.perf_counter(), models.seconds, models.evaluations
-
-        def done() -> None:
-            timings[name] = time.perf_counter() - started
-            simulation[name] = models.seconds - simulated
-            stages.mark(name, {"seconds": timings[name], "simulation_seconds": simulation[name],
-                               "evaluations": models.evaluations - evaluations})
-            logger.info("  %.1f s, of which model runs %.1f s", timings[name], simulation[name])
-
-        logger.info("[%s] ...", name)
-        return done
-
-    def resumed(name: str) -> bool:
-        nonlocal resumed_evaluations
-        record = stages.done(name)
-        if record is None:
-            return False
-        timings[name], simulation[name] = record["seconds"], record["simulation_seconds"]
-        resumed_evaluations += int(record["evaluations"])
-        return True
-
-    # 1. Morris screening with a dummy parameter
-    kept, screening = names, []
-    if study.morris:
-        if not resumed("morris"):
-            done = stage("morris")
-            sp = morris_design({**bounds, DUMMY: (0.0, 1.0)}, study.morris_trajectories, seed=seed,
-                               levels=study.morris_levels)
-            effects = evaluator.run(sp.samples[:, :-1], R)
-            rows = []
-            for outcome in outcomes:
-                table = morris_indices(sp, effects[outcome].mean(axis=1), seed=seed, levels=study.morris_levels)
-                rows.append(table.assign(outcome=outcome).reset_index())
-            morris_table = pd.concat(rows, ignore_index=True)
-            morris_table["group"] = morris_table["parameter"].map(
-                lambda n: "dummy" if n == DUMMY else theory_group(n))
-            morris_table.to_csv(folder / "morris.csv", index=False)
-            _samples(sp.samples, [*names, DUMMY], effects).to_parquet(folder / "morris_samples.parquet", index=False)
-            figures.morris_plot(morris_table[morris_table["outcome"] == primary], folder / "morris.png", primary)
-            done()
-        morris_table = pd.read_csv(folder / "morris.csv")
-        primary_morris = morris_table[(morris_table["outcome"] == primary) & (morris_table["parameter"] != DUMMY)]
-        screening = primary_morris.sort_values("mu_star", ascending=False)["parameter"].tolist()
-        kept = _screen(morris_table[morris_table["outcome"] == primary], study.keep)
-        logger.info("  kept for Sobol (above the dummy's noise floor): %s", ", ".join(kept))
-
-    # 2-3. Sobol at N and N/2 on the kept parameters, with replicates; noise share
-    if not resumed("sobol"):
-        done = stage("sobol")
-        sobol_eval = models.new(kept, outcomes, block=(2 * len(kept) + 2) if study.second_order else len(kept) + 2)
-        kept_bounds = {n: bounds[n] for n in kept}
-        index_rows, noise_rows, samples = [], [], []
-        sizes = (study.sobol_n // 2, study.sobol_n)
-        designs = [sobol_design(kept_bounds, n, seed=seed, second_order=study.second_order) for n in sizes]
-        evaluated = sobol_eval.run_batch([(sp.samples, None) for sp in designs], R)  # one sweep for both
-        for n, sp, effects in zip(sizes, designs, evaluated, strict=True):
-            for outcome in outcomes:
-                table = sobol_indices(sp, effects[outcome].mean(axis=1), seed=seed, second_order=study.second_order)
-                index_rows.append(table.assign(outcome=outcome, N=n).reset_index())
-                noise_rows.append({"outcome": outcome, "N": n, "replicates": R,
-                                   "noise_share": noise_share(effects[outcome]),
-                                   "output_mean": float(effects[outcome].mean()),
-                                   "output_sd": float(effects[outcome].mean(axis=1).std(ddof=1))})
-            samples.append(_samples(sp.samples, kept, effects).assign(N=n))
-        sobol_table = pd.concat(index_rows, ignore_index=True)
-        sobol_table["group"] = sobol_table["parameter"].map(theory_group)
-        sobol_table.to_csv(folder / "sobol.csv", index=False)
-        pd.DataFrame(noise_rows).to_csv(folder / "noise.csv", index=False)
-        pd.concat(samples, ignore_index=True).to_parquet(folder / "sobol_samples.parquet", index=False)
-        _convergence(sobol_table, study.sobol_n).to_csv(folder / "convergence.csv", index=False)
-        full = sobol_table[(sobol_table["N"] == study.sobol_n) & (sobol_table["outcome"] == primary)]
-        figures.sobol_plot(full, folder / "sobol.png", primary)
-        done()
-    sobol_table = pd.read_csv(folder / "sobol.csv")
-    full = sobol_table[(sobol_table["N"] == study.sobol_n) & (sobol_table["outcome"] == primary)]
-
-    if study.grouped and not resumed("sobol by middle-range theory"):
-        done = stage("sobol by middle-range theory")
-        groups = {n: theory_group(n) for n in names}
-        if len(set(groups.values())) > 1:
-            sp = sobol_design(bounds, study.sobol_n // 2, seed=seed, groups=groups)
-            effects = models.new(names, outcomes, block=len(set(groups.values())) + 2).run(sp.samples, R)
-            grouped = pd.concat([sobol_indices(sp, effects[o].mean(axis=1), seed=seed).assign(outcome=o)
-                                 .reset_index().rename(columns={"parameter": "group"}) for o in outcomes],
-                                ignore_index=True)
-            grouped.to_csv(folder / "sobol_groups.csv", index=False)
-        done()
-
-    # 4. Robustness over the ensemble: each factor's own effect under every member
-    if not resumed("robustness"):
-        done = stage("robustness")
-        robust = robustness(names, bounds, base, members, primary, seeds=study.robustness_seeds, seed=seed,
-                            limit=study.robustness_members, workers=workers)
-        robust.to_csv(folder / "robustness.csv", index=False)
-        _contexts_sobol(full, robust, names).to_csv(folder / "contexts_sobol.csv", index=False)
-        done()
-
-    # 5. Scenario discovery on a Latin hypercube over every study parameter
-    if not resumed("scenario discovery"):
-        done = stage("scenario discovery")
-        lows, highs = np.array([bounds[n] for n in names]).T
-        X = qmc.scale(qmc.LatinHypercube(d=len(names), seed=seed).random(study.discovery_n), lows, highs)
-        effects = models.new(names, outcomes).run(X, R)
-        x = evaluator.frame(X)[names]
-        reduction = effects[primary].mean(axis=1)
-        _samples(X, names, effects).to_parquet(folder / "discovery_samples.parquet", index=False)
-        label = f"{primary} >= {study.prim_threshold:g}"
-        try:
-            prim = prim_boxes(x, reduction >= study.prim_threshold, max_boxes=study.prim_boxes,
-                              threshold_name=label)
-        except ValueError as err:  # e.g. no run reached the threshold: the finished stages are kept
-            raise StudyError(f"study.prim_threshold={study.prim_threshold:g}: {err}; the finished stages are kept "
-                             "for a rerun with the same inputs") from None
-        prim.boxes.to_csv(folder / "prim_boxes.csv", index=False)
-        prim.stats.assign(threshold=study.prim_threshold, base_rate=prim.base_rate).to_csv(
-            folder / "prim_stats.csv", index=False)
-        prim.trajectories.to_csv(folder / "prim_trajectory.csv", index=False)
-        figures.prim_tradeoff_plot(prim.trajectories, folder / "prim_tradeoff.png", label)
-        cart_text, cart_leaves, cart_accuracy = cart_rules(x, reduction >= study.prim_threshold, seed=seed)
-        (folder / "cart.txt").write_text(f"CART cross-check for {label}; 5-fold accuracy {cart_accuracy:.3f}\n\n"
-                                         + cart_text)
-        cart_leaves.to_csv(folder / "cart_leaves.csv", index=False)
-        done()
+    context = _Context(study, base, folder, workers, bounds, models, members)
+    runner = _Runner(folder, models)
+    for stage in STAGES:
+        if stage.wanted(study):
+            runner.run(stage, context)
+    top = context.full.sort_values("ST", ascending=False).head(3)
     prim_stats = pd.read_csv(folder / "prim_stats.csv").drop(columns=["threshold", "base_rate"])
-
-    if not resumed("failure regions"):
-        done = stage("failure regions")
-        regions = _failure_regions(study, folder, names, bounds, outcomes)
-        regions.to_csv(folder / "failure_regions.csv", index=False)
-        figures.failure_regions_plot(pd.read_parquet(folder / "discovery_samples.parquet"), regions,
-                                     folder / "failure_regions.png", primary, study.failure_margin, names)
-        done()
-
-    # 6. Ablation across a sample of contexts
-    if not resumed("ablation"):
-        done = stage("ablation")
-        ablation = _ablation(study, models, base, bounds, outcomes)
-        ablation.to_csv(folder / "ablation.csv", index=False)
-        figures.ablation_plot(ablation[ablation["outcome"] == primary], folder / "ablation.png", primary)
-        done()
-
-    # 7. Resilience under the event presets
-    if study.resilience and not resumed("resilience"):
-        done = stage("resilience")
-        bases = member_bases(base, members, min(study.resilience_members, 1 if members is None else len(members)))
-        table, curves = resilience(list(study.resilience), bases, seeds=study.resilience_seeds, seed=seed,
-                                   workers=workers)
-        table.to_csv(folder / "resilience.csv", index=False)
-        curves.to_csv(folder / "resilience_curves.csv", index=False)
-        figures.resilience_plot(curves, table, folder / "resilience.png")
-        done()
-
-    # 8. Heatmap over the two most influential contexts; the default scenario over time
-    if not resumed("heatmap and time series"):
-        done = stage("heatmap and time series")
-        pair = _top_contexts(full, screening, names)
-        heat = _heatmap(study, models, bounds, pair, primary)
-        heat.to_csv(folder / "heatmap.csv", index=False)
-        figures.heatmap_plot(heat, folder / "heatmap.png", pair, primary)
-        series = paired_outcomes(member_bases(base, members, study.timeseries_seeds),
-                                 range(seed, seed + study.timeseries_seeds), workers=workers)
-        series.to_parquet(folder / "timeseries.parquet", index=False)
-        summarise(series).to_csv(folder / "timeseries_summary.csv", index=False)
-        figures.timeseries_plot(series, folder / "timeseries.png")
-        done()
-
-    if not resumed("journeys"):
-        done = stage("journeys")
-        from sim.analysis.journeys import typical_journeys
-
-        people = typical_journeys(member_bases(base, members, 1)[0], seed=seed, month=min(60, base.horizon))
-        people.to_csv(folder / "journeys.csv", index=False)
-        figures.journeys_plot(people, folder / "journeys.png")
-        done()
-
-    top = full.sort_values("ST", ascending=False).head(3)
-    return {"timings": timings, "simulation_seconds": simulation, "kept": kept,
-            "evaluations": models.evaluations + resumed_evaluations,
+    return {"timings": runner.timings, "simulation_seconds": runner.simulation, "kept": context.kept,
+            "evaluations": models.evaluations + runner.resumed_evaluations,
             "top": top[["parameter", "ST", "ST_conf", "S1", "S1_conf"]].to_dict("records"),
             "prim": prim_stats.to_dict("records")}
-
 
 # ------------------------------------------------------------------------------------------------
 class _Evaluators:
