@@ -1,13 +1,13 @@
 """The advisory-group report of a sensitivity study: plain language, in HTML and PDF.
 
-``write_report(folder)`` reads a complete study folder (``sim.analysis.study.run_study`` plus ``config.yaml`` and
-``manifest.json``) and writes ``report.html`` (self-contained: inline CSS, base64 images, no external
-requests) and ``report.pdf`` (WeasyPrint, A4) from the Jinja2 templates in ``sim/report/templates/``.
-
-Every number the summary quotes comes from :func:`summary_facts`, which returns the raw values, the
-text shown and the table each came from, so tests can hold the prose to the CSVs. Figures are redrawn
-here from the tables (plain-word labels, Okabe-Ito colours, viridis for the heatmap) and each gets alt
-text generated from the same numbers.
+The report is four modules, one job each: :mod:`sim.report.folder` reads and checks the study folder,
+:mod:`sim.report.facts` turns its tables into the numbers and sentences the prose quotes (with where each came
+from, so tests can hold the prose to the CSVs), :mod:`sim.report.words` holds the plain words and rounding, and
+this module draws the summary's figures, builds the appendix tables and renders: ``write_report(folder)`` writes
+``report.html`` (self-contained: inline CSS, base64 images, no external requests) and ``report.pdf``
+(WeasyPrint, A4) from the Jinja2 templates in ``sim/report/templates/``. The figures of the failure regions,
+resilience and journeys are the study's own (:mod:`sim.analysis.figures`); the others are redrawn here from the
+tables with plain-word labels, and every figure gets alt text generated from the same numbers.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ import base64
 import importlib.metadata
 import io
 import json
-import math
-import re
 import textwrap
 import time
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,637 +33,39 @@ import jinja2  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from sim.analysis.sensitivity import DEFAULT_ROLES, parse_effect, study_bounds, theory_group  # noqa: E402
-from sim.analysis.study_run import REPORT_FILES  # noqa: E402
-from sim.model.outcomes import OUTCOMES  # noqa: E402
-from sim.model.outcomes import outcome as outcome_spec  # noqa: E402
+from sim.analysis.sensitivity import theory_group  # noqa: E402
 from sim.model.theories import RULE_INFO  # noqa: E402
 from sim.params import RULE_IDS, THEORY_IDS, THEORY_RULES, Params  # noqa: E402
+from sim.report.facts import _facts, summary_facts  # noqa: E402
+from sim.report.folder import Study, _first_line  # noqa: E402
+from sim.report.words import (  # noqa: E402
+    CONVERGENCE_GUIDE,
+    KIND_NAMES,
+    SIGNIFICANT_QP,
+    THEORY_NAMES,
+    _upper_first,
+    effect_label,
+    num,
+    outcome_label,
+    param_label,
+    pct,
+    small_pct,
+    span,
+    variant_label,
+)
 from sim.runtime.errors import DamagedResults, ReportError  # noqa: E402
-from sim.sweeps.integrity import verify  # noqa: E402
-from sim.sweeps.paired import interval  # noqa: E402
 
 __all__ = ["ReportError", "summary_facts", "render_html", "write_report", "param_label", "effect_label"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-REQUIRED = ("config.yaml", "manifest.json", "sobol.csv", "convergence.csv", "noise.csv", "prim_stats.csv",
-            "prim_boxes.csv", "ablation.csv", "heatmap.csv", "timeseries.parquet")
-
-#: Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
 OKABE_ITO = {"blue": "#0072B2", "sky": "#56B4E9", "orange": "#E69F00", "vermillion": "#D55E00",
              "green": "#009E73", "purple": "#CC79A7", "yellow": "#F0E442", "grey": "#999999", "black": "#000000"}
 GROUP_STYLE = {"A": (OKABE_ITO["blue"], "o"), "B": (OKABE_ITO["green"], "s"), "C": (OKABE_ITO["purple"], "D"),
                "other": (OKABE_ITO["grey"], "^"), "dummy": (OKABE_ITO["black"], "x")}
-THEORY_NAMES = {"A": "system level", "B": "local focus", "C": "culture", "other": "general mechanism",
-                "dummy": "dummy (noise floor)"}
-KIND_NAMES = {"context": "local context", "lever": "commissioning lever", "mechanism": "model assumption",
-              "scale": "size and timing", "events": "events", "ablation": "switch", "constants": "model constants"}
-DUMMY_LABEL = "dummy (does nothing; noise floor)"
 
-RULE_TITLES = {r.id: r.title for r in RULE_INFO}
-CONVERGENCE_GUIDE = 0.02  # sim/conf/study/full.yaml: ST should move < 0.02 between N/2 and N
-SIGNIFICANT_QP = 0.05  # PRIM restriction counts as a main condition below this quasi-p value
 
-
-
-
-# ------------------------------------------------------------------------------------------------
-# Plain words and numbers
-# ------------------------------------------------------------------------------------------------
-def param_label(name: str) -> str:
-    """A parameter's short plain-word name from the schema (IPT strengths named after their programme theory)."""
-    m = re.fullmatch(r"ipt(\d)_strength", name)
-    if m:
-        return f"strength of IPT {m.group(1)} ({RULE_TITLES[f'IPT{m.group(1)}'].lower()})"
-    if name == "dummy":
-        return DUMMY_LABEL
-    label = Params.spec(name).label  # the schema's plain-language label, in running text
-    return label[0].lower() + label[1:] if label[1:2].islower() else label
-
-
-def outcome_label(outcome: str) -> str:
-    return outcome_spec(outcome).label if outcome in OUTCOMES else outcome.replace("_", " ")
-
-
-def effect_label(effect: str) -> str:
-    """``fragmentation_reduction`` -> ``reduction in fragmentation``."""
-    outcome, sign = parse_effect(effect)
-    return f"{'reduction' if sign < 0 else 'gain'} in {outcome_label(outcome)}"
-
-
-def variant_label(variant: str) -> str:
-    """An ablation variant: ``IPT6`` -> ``IPT 6 senior commitment ...``, ``C`` -> ``all of C (culture)``."""
-    if variant in THEORY_RULES:
-        return f"all of {variant} ({THEORY_NAMES[variant]}: IPT {', '.join(r[3:] for r in THEORY_RULES[variant])})"
-    return f"IPT {variant[3:]} ({RULE_TITLES.get(variant, variant).lower()})"
-
-
-def num(x: float, digits: int = 2) -> str:
-    """Fixed decimals, never ``-0.00``; a dash for a missing value."""
-    if x is None or not np.isfinite(x):
-        return "–"
-    text = f"{x:.{digits}f}"
-    return text[1:] if re.fullmatch(r"-0\.?0*", text) else text
-
-
-def pct(x: float) -> str:
-    """A share as a whole percentage; tiny shares as '< 1%' rather than a misleading 0%."""
-    if x is None or not np.isfinite(x):
-        return "–"
-    if 0 < x < 0.005:
-        return "less than 1%"
-    return f"{100 * x:.0f}%"
-
-
-def small_pct(x: float) -> str:
-    """A small share with one significant figure (e.g. noise shares of 0.05%)."""
-    if not np.isfinite(x):
-        return "–"
-    p = 100 * x
-    if p >= 1:
-        return f"{p:.0f}%"
-    if p < 0.01:
-        return "less than 0.01%"
-    return f"{p:.{max(0, -math.floor(math.log10(p)))}f}%"
-
-
-def span(low: float, high: float, digits: int = 2) -> str:
-    return f"{num(low, digits)} to {num(high, digits)}"
-
-
-# ------------------------------------------------------------------------------------------------
-# The study folder
-# ------------------------------------------------------------------------------------------------
-@dataclass
-class Study:
-    """A complete study folder and what the report needs from it, read lazily."""
-
-    folder: Path
-    config: dict[str, Any]
-    manifest: dict[str, Any]
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def open(cls, folder: str | Path) -> Study:
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise ReportError(f"{folder}: not a folder; give a study folder such as results/sensitivity/<name>")
-        missing = [name for name in REQUIRED if not (folder / name).is_file()]
-        if missing:
-            raise ReportError(f"{folder}: not a complete sensitivity study (missing {', '.join(missing)}); "
-                              "run `python experiments/sensitivity.py` to make one")
-        try:
-            config = yaml.safe_load((folder / "config.yaml").read_text()) or {}
-            manifest = json.loads((folder / "manifest.json").read_text())
-        except (OSError, ValueError, yaml.YAMLError) as err:
-            raise ReportError(f"{folder}: config.yaml or manifest.json cannot be read ({_first_line(err)}); "
-                              "the study folder is damaged; rerun the study") from None
-        if not isinstance(config, dict) or "study" not in config or "params" not in config:
-            raise ReportError(f"{folder / 'config.yaml'}: has no study/params section; not a sensitivity study")
-        manifest = manifest if isinstance(manifest, dict) else {}
-        remake = (f"remake the study with: {manifest['command']} force=true" if manifest.get("command") else
-                  "remake the study (its command with force=true)")
-        files = manifest.get("files") or {}
-        # the report is what we rewrite; an optional table that is gone only leaves its section out
-        absent = [name for name in files if not (folder / name).exists()]
-        verify(folder, files, remake, skip=[*REPORT_FILES, *absent])
-        return cls(folder, config, manifest)
-
-    def _read(self, name: str, reader) -> pd.DataFrame | None:
-        if name not in self._cache:
-            path = self.folder / name
-            try:
-                self._cache[name] = reader(path) if path.is_file() else None
-            except Exception as err:  # noqa: BLE001 - pandas/pyarrow raise many types for a damaged file
-                raise ReportError(f"{path}: cannot be read ({_first_line(err)}); the study folder is damaged; "
-                                  "rerun the study") from None
-        return self._cache[name]
-
-    def csv(self, name: str) -> pd.DataFrame | None:
-        return self._read(name, pd.read_csv)
-
-    def parquet(self, name: str) -> pd.DataFrame | None:
-        return self._read(name, pd.read_parquet)
-
-    @property
-    def study(self) -> dict[str, Any]:
-        return self.config["study"]
-
-    @property
-    def outcomes(self) -> list[str]:
-        return list(self.study["outcomes"])
-
-    @property
-    def primary(self) -> str:
-        return self.outcomes[0]
-
-    @property
-    def base(self) -> dict[str, Any]:
-        return self.config["params"]
-
-    @cached_property
-    def bounds(self) -> dict[str, tuple[float, float]]:
-        """The ranges the study actually sampled (the schema's, narrowed by the config)."""
-        return study_bounds(list(self.study.get("parameters") or []), dict(self.study.get("narrow") or {}),
-                            list(self.study.get("roles") or DEFAULT_ROLES))
-
-    @cached_property
-    def n_max(self) -> int:
-        return int(self.csv("sobol.csv")["N"].max())
-
-    @cached_property
-    def kept(self) -> list[str]:
-        table = self.csv("sobol.csv")
-        return list(dict.fromkeys(table["parameter"]))
-
-    def sobol(self, outcome: str, n: int | None = None) -> pd.DataFrame:
-        """Sobol indices of ``outcome`` at ``n`` (default the largest N), ranked by ST, with clipped intervals."""
-        table = self.csv("sobol.csv")
-        n = self.n_max if n is None else n
-        rows = table[(table["outcome"] == outcome) & (table["N"] == n)].sort_values("ST", ascending=False)
-        rows = rows.reset_index(drop=True).copy()
-        # Indices are shares of variance: show their intervals inside [0, 1].
-        rows["ST_low"] = (rows["ST"] - rows["ST_conf"]).clip(0, 1)
-        rows["ST_high"] = (rows["ST"] + rows["ST_conf"]).clip(0, 1)
-        rows["S1_low"] = (rows["S1"] - rows["S1_conf"]).clip(0, 1)
-        rows["S1_high"] = (rows["S1"] + rows["S1_conf"]).clip(0, 1)
-        return rows
-
-
-def _kind(name: str) -> str:
-    return "dummy" if name == "dummy" else Params.spec(name).group
-
-
-def _record(name: str, row: pd.Series | dict) -> dict[str, Any]:
-    r = dict(row)
-    r.update(parameter=name, label=param_label(name), kind=_kind(name), kind_label=KIND_NAMES.get(_kind(name), ""),
-             theory=theory_group(name), theory_label=THEORY_NAMES[theory_group(name)])
-    return r
-
-
-# ------------------------------------------------------------------------------------------------
-# Facts: every number the summary quotes
-# ------------------------------------------------------------------------------------------------
-class _Quotes:
-    """Collects quoted numbers: raw value, the text shown, and where it came from."""
-
-    def __init__(self) -> None:
-        self.items: list[dict[str, Any]] = []
-
-    def __call__(self, key: str, value: float, shown: str, source: str) -> str:
-        self.items.append({"key": key, "value": float(value), "shown": shown, "source": source})
-        return shown
-
-
-def summary_facts(folder: str | Path) -> dict[str, Any]:
-    """Everything the plain-language summary says, as numbers and sentences.
-
-    Keys include ``primary`` (the primary effect), ``ranking`` (Sobol rows of the primary effect at the
-    largest N, by total index), ``most_influential`` (its first row), ``best_box`` (the first PRIM box in
-    plain words), ``contrasts`` (the effect in the low and high quarter of the leading factors' ranges),
-    ``ablation`` (per switched-off rule or theory), ``ipt6``, ``default_run``, ``convergence``,
-    ``noise_share``, ``sentences`` (the summary's paragraphs) and ``quoted`` (each number quoted:
-    ``key``, ``value``, ``shown``, ``source``).
-    """
-    return _facts(Study.open(folder))
-
-
-def _facts(s: Study) -> dict[str, Any]:
-    q = _Quotes()
-    primary, n = s.primary, s.n_max
-    outcome, sign = parse_effect(primary)
-    effect = effect_label(primary)
-    verb = "cut" if sign < 0 else "raised"
-    facts: dict[str, Any] = {"primary": primary, "primary_label": effect, "outcome": outcome,
-                             "outcome_label": outcome_label(outcome), "N": n,
-                             "replicates": int(s.study["replicates"]), "threshold": float(s.study["prim_threshold"])}
-    src_sobol = f"sobol.csv ({primary}, N={n})"
-
-    # 1. What mattered most: the total-effect ranking of the primary effect at the largest N
-    ranking = [_record(r["parameter"], r) for _, r in s.sobol(primary).iterrows()]
-    facts["ranking"] = ranking
-    top = ranking[0]
-    facts["most_influential"] = top
-    second = ranking[1] if len(ranking) > 1 else None
-    facts["top_clear"] = bool(second is None or top["ST_low"] > second["ST_high"])
-    st = q("top_ST", top["ST"], num(top["ST"]), f"{src_sobol}: ST of {top['parameter']}")
-    lead = (f"The factor that mattered most for the {effect} was {top['label']} ({top['kind_label']}): alone "
-            f"and through its interactions it accounted for {st} of the variation in the effect (total-effect "
-            f"index, 95% interval {span(top['ST_low'], top['ST_high'])}).")
-    if second is not None:
-        others = [r for r in ranking[1:4] if r["ST_low"] > 0.05]
-        if others:
-            names = _join([f"{r['label']} ({num(r['ST'])})" for r in others])
-        else:  # quoted only when shown
-            st2 = q("second_ST", second["ST"], num(second["ST"]), f"{src_sobol}: ST of {second['parameter']}")
-            names = f"{second['label']} ({st2})"
-        lead += f" Next came {names}."
-        if not facts["top_clear"]:
-            lead += (f" The intervals of {top['label']} and {second['label']} overlap, so their order is not "
-                     "certain.")
-    weak = [r["label"] for r in ranking if r["ST_high"] < 0.05]
-    facts["weak"] = weak
-    if weak:
-        lead += f" {_upper_first(_join(weak))} made little difference (index below 0.05)."
-    screened = s.csv("morris.csv")
-    if screened is not None:
-        total = screened[(screened["outcome"] == primary) & (screened["parameter"] != "dummy")]
-        facts["screened"] = int(len(total))
-        lead = f"Of {len(total)} factors screened, {len(ranking)} stood out from the noise. " + lead
-
-    # 2. When alliances did best: the first PRIM box in plain words
-    facts["boxes"] = _prim_boxes(s)
-    box = facts["boxes"][0] if facts["boxes"] else None
-    facts["best_box"] = box
-    threshold = num(facts["threshold"])
-    if box is None:
-        best = (f"No clear region of contexts stood out in which alliances {verb} {outcome_label(outcome)} "
-                f"by at least {threshold}.")
-    else:
-        cov = q("box1_coverage", box["coverage"], pct(box["coverage"]), "prim_stats.csv: coverage of box 1")
-        dens = q("box1_density", box["density"], pct(box["density"]), "prim_stats.csv: density of box 1")
-        base = q("base_rate", box["base_rate"], pct(box["base_rate"]), "prim_stats.csv: base_rate")
-        best = (f"Alliances {verb} {outcome_label(outcome)} by at least {threshold} in {base} of the contexts "
-                f"sampled. They did best when {box['clause']}: there {dens} of runs reached this bar, and this "
-                f"region held {cov} of all the runs that did.")
-    facts["quoted_threshold"] = threshold
-
-    # 3. When they did little: the effect in the low and high quarter of the leading factors' ranges
-    facts["contrasts"] = _contrasts(s, [r["parameter"] for r in ranking[:2]])
-    parts = []
-    for c in facts["contrasts"]:
-        weak_end, strong_end = (c["low"], c["high"]) if c["low"]["mean"] <= c["high"]["mean"] else \
-            (c["high"], c["low"])
-        m = q(f"little_{c['parameter']}", weak_end["mean"], num(weak_end["mean"]),
-              f"discovery_samples.parquet: mean {primary} with {c['parameter']} in its {weak_end['which']} quarter")
-        parts.append(f"{c['label']} was {weak_end['which']} ({weak_end['range']}: average {m}, 95% interval "
-                     f"{span(weak_end['ci_low'], weak_end['ci_high'])}, against {num(strong_end['mean'])} when "
-                     f"{strong_end['which']})")
-    little = (f"The {effect} was small when " + "; and when ".join(parts) + ".") if parts else ""
-
-    # 4. Which programme theories carried the effect: ablation
-    ab = s.csv("ablation.csv")
-    ab = ab[ab["outcome"] == primary].copy()
-    rows = []
-    for _, r in ab.iterrows():
-        full = float(r["effect_full"])
-        rows.append({**r.to_dict(), "label": variant_label(r["disabled"]),
-                     "share": float(-r["change"] / full) if full else float("nan"),
-                     "clear": bool(r["change_high"] < 0 or r["change_low"] > 0),
-                     "none": bool(r["change"] == 0 and r["change_low"] == 0 and r["change_high"] == 0)})
-    facts["ablation"] = rows
-    by = {r["disabled"]: r for r in rows}
-    theory_parts = []
-    ipt6 = by.get("IPT6")
-    facts["ipt6"] = ipt6
-    if ipt6 is not None:
-        theory_parts.append(_ablation_sentence("IPT6", "senior commitment (IPT 6)", ipt6, effect, q))
-    rules = [r for r in rows if r["level"] == "rule" and r["disabled"] != "IPT6"]
-    if rules:
-        biggest = min(rules, key=lambda r: r["change"])
-        if biggest["clear"] and biggest["change"] < 0:
-            facts["largest_other_rule"] = biggest
-            theory_parts.append(_ablation_sentence(biggest["disabled"], variant_label(biggest["disabled"]), biggest,
-                                                   effect, q, also=True))
-    none = [r["disabled"] for r in rows if r["level"] == "rule" and r["none"]]
-    facts["no_effect_rules"] = none
-    if none:
-        theory_parts.append(f"Switching off {_join(['IPT ' + v[3:] for v in none])} changed nothing here: in the "
-                            f"model they act on other outcomes, not on {outcome_label(outcome)}.")
-    n_ab = int(ab["n"].iloc[0]) if len(ab) else 0
-    theories = " ".join(theory_parts)
-    facts["ablation_contexts"] = n_ab // max(facts["replicates"], 1)
-
-    # 5. The default scenario over time
-    ts = s.csv("timeseries_summary.csv")
-    default = None
-    if ts is not None and (ts["outcome"] == outcome).any():
-        row = ts[ts["outcome"] == outcome].iloc[0].to_dict()
-        diff = sign * row["difference_mean"]
-        ends = sorted((sign * row["difference_low"], sign * row["difference_high"]))
-        default = {**row, "effect": diff, "effect_low": ends[0], "effect_high": ends[1]}
-        a = q("default_alliance", row["alliance_mean"], num(row["alliance_mean"]),
-              f"timeseries_summary.csv: alliance_mean of {outcome}")
-        t = q("default_traditional", row["traditional_mean"], num(row["traditional_mean"]),
-              f"timeseries_summary.csv: traditional_mean of {outcome}")
-        years = int(row["step"]) / 12
-        when = f"after {years:g} years" if years == int(years) else f"after {int(row['step'])} months"
-        default["sentence"] = (f"In the base scenario, {when} {outcome_label(outcome)} was {a} under the alliance "
-                               f"and {t} under traditional commissioning (a {effect} of "
-                               f"{num(diff)}, 95% interval {span(default['effect_low'], default['effect_high'])}, "
-                               f"over {int(row['n_seeds'])} random seeds).")
-    facts["default_run"] = default
-
-    # 6. How sure we are: convergence, noise, cross-check
-    conv = s.csv("convergence.csv")
-    conv_row = conv[conv["outcome"] == primary].iloc[0].to_dict()
-    facts["convergence"] = conv_row
-    noise = s.csv("noise.csv")
-    noise_row = noise[(noise["outcome"] == primary) & (noise["N"] == n)]
-    facts["noise_share"] = float(noise_row["noise_share"].iloc[0]) if len(noise_row) else float("nan")
-    moved = q("convergence_change", conv_row["max_abs_change_ST"], num(conv_row["max_abs_change_ST"], 3),
-              f"convergence.csv: max_abs_change_ST of {primary}")
-    sure = [f"With half the Sobol sample ({conv_row['N_half']} instead of {conv_row['N']} base points) the "
-            f"total-effect indices moved by at most {moved}"]
-    if conv_row["max_abs_change_ST"] <= CONVERGENCE_GUIDE:
-        sure[-1] += ", so they have settled"
-    elif conv_row["max_abs_change_ST"] <= 2 * CONVERGENCE_GUIDE:
-        sure[-1] += (f", a little more than the {num(CONVERGENCE_GUIDE)} we aim for, so read close rankings as "
-                     "uncertain")
-    else:
-        sure[-1] += (f", far more than the {num(CONVERGENCE_GUIDE)} we aim for: this study is too small to rank "
-                     "the factors reliably, so run a larger one before relying on the ranking")
-    sure[-1] += ("; the leading factor was the same at both sizes." if conv_row["same_top"] else
-                 "; the leading factor changed between the two sizes, so treat the ranking with caution.")
-    if np.isfinite(facts["noise_share"]):
-        sure.append(f"Chance differences between runs made up {small_pct(facts['noise_share'])} of the "
-                    "variation analysed.")
-    cart = _cart(s)
-    facts["cart"] = cart
-    if cart and box is not None:
-        shared = sorted(set(cart["parameters"]) & {c["parameter"] for c in box["main"]})
-        facts["cart_agrees_on"] = shared
-        if shared:
-            sure.append(f"A decision tree, as a cross-check, picked out {_join([param_label(p) for p in shared])} "
-                        "too.")
-        else:
-            sure.append("A second method (a decision tree) described the region differently; see the appendix.")
-    facts["other_outcomes"] = []
-    for other in s.outcomes[1:]:
-        ranked = s.sobol(other)
-        if len(ranked):
-            facts["other_outcomes"].append({**_record(ranked["parameter"].iloc[0], ranked.iloc[0]),
-                                            "outcome": other, "effect": effect_label(other)})
-
-    facts["meaning"] = _meaning(s, q)
-    facts["sentences"] = {"mattered": lead, "best": best, "little": little, "theories": theories,
-                          "default": default["sentence"] if default else "", "sure": " ".join(sure)}
-    facts["quoted"] = q.items
-    return facts
-
-
-# ------------------------------------------------------------------------------------------------
-# Page 1: what this means for us (plain statements; no method words)
-# ------------------------------------------------------------------------------------------------
-ROBUST = 0.8  # a factor whose effect keeps its direction and rank in this share of members is robust
-
-
-def _held(r: dict, members: int, q: _Quotes, key: str) -> str:
-    """How far a factor's effect held across the plausible versions of the model, in words."""
-    if members <= 1:
-        return ""
-    shown = q(f"robust_{key}", r["robustness"], pct(r["robustness"]),
-              f"contexts_sobol.csv: robustness of {r['parameter']}")
-    return f" (this held in {shown} of the {members} plausible versions of the model)"
-
-
-def _meaning(s: Study, q: _Quotes) -> dict[str, Any] | None:
-    """Page 1: three to five plain statements for a commissioner (what to check before choosing an alliance,
-    which choices help, when to prefer traditional commissioning, what a shock does), each from the study's
-    tables and hedged by how far it held across the plausible versions of the model; the factors grouped as
-    "your local context", "choices you control" and "what the model is unsure of"."""
-    table, regions = s.csv("contexts_sobol.csv"), s.csv("failure_regions.csv")
-    if table is None or regions is None:
-        return None
-    uncertainty = json.loads((s.folder / "model_uncertainty.json").read_text()) \
-        if (s.folder / "model_uncertainty.json").is_file() else {}
-    members = int(table["members"].max()) if len(table) else 1
-    rows = [dict(r, label=param_label(r["parameter"])) for r in table.to_dict("records")]
-    contexts = [r for r in rows if r["role"] == "context"]
-    levers = [r for r in rows if r["role"] == "lever"]
-    statements: list[str] = []
-    ranked = sorted(contexts, key=lambda r: (r["screened_out"], -(r["ST"] if np.isfinite(r["ST"]) else 0),
-                                             r["rank"]))
-    if ranked:
-        top = ranked[0]
-        way = "higher" if top["direction"] >= 0 else "lower"
-        statements.append(f"Before choosing an alliance, look at {top['label']}: of everything about a place, it "
-                          f"made the most difference. The {way} it is, the more an alliance reduced fragmentation"
-                          f"{_held(top, members, q, top['parameter'])}.")
-    helping = sorted(levers, key=lambda r: -abs(r["change"]))
-    if helping and abs(helping[0]["change"]) > 0:
-        lever = helping[0]
-        end = "high" if lever["change"] > 0 else "low"
-        other = "low" if end == "high" else "high"
-        size = q("lever_change", abs(lever["change"]), num(abs(lever["change"])),
-                 f"robustness.csv: change of {lever['parameter']}")
-        statements.append(f"Of the choices you control, {lever['label']} helped most: setting it {end} rather than "
-                          f"{other} reduced fragmentation by about {size} more on a scale of 0 to 1"
-                          f"{_held(lever, members, q, lever['parameter'])}.")
-    worse = []
-    phrases = (("worse_fragmentation", "left services more fragmented", "leave services more fragmented"),
-               ("worse_value", "gave less value for money", "give less value for money"))
-    for question, what, do in phrases:
-        first = regions[(regions["question"] == question)].sort_values("box")
-        if not len(first):
-            continue
-        r = first.iloc[0].to_dict()
-        share = "" if r["hits"] == 0 else q(f"{question}_rate", r["base_rate"], pct(r["base_rate"]),
-                                             f"failure_regions.csv: base_rate of {question}")
-        if r["hits"] == 0:
-            sentence = f"In none of the {int(r['runs'])} places we simulated did the alliance {do} than " \
-                       "traditional commissioning."
-        elif r["box"] == 0:
-            sentence = (f"The alliance {what} than traditional commissioning in {share} of the places simulated, "
-                        f"{r['plain']}.")
-        else:
-            density = q(f"{question}_density", r["density"], pct(r["density"]),
-                        f"failure_regions.csv: density of {question} box 1")
-            sentence = (f"The alliance {what} than traditional commissioning in {share} of the places simulated, "
-                        f"mostly where {r['plain']}; there it did worse in {density} of places.")
-        worse.append({"question": question, "sentence": sentence, **r})
-    frag = next((w for w in worse if w["question"] == "worse_fragmentation"), None)
-    if frag is not None and frag["hits"]:
-        statements.append(f"In {pct(frag['base_rate'])} of the places simulated the alliance left services more "
-                          "fragmented than traditional commissioning. Where a place looks like those described "
-                          "below, prefer traditional commissioning, or build the missing conditions first.")
-    elif frag is not None:
-        statements.append(frag["sentence"])
-    resilience = s.csv("resilience.csv")
-    if resilience is not None and len(resilience):
-        wide = resilience.pivot(index="preset", columns="commissioning", values="depth")
-        gap = (wide["alliance"] - wide["traditional"]).sort_values(ascending=False)
-        name = gap.index[0]
-        a = resilience[(resilience["preset"] == name) & (resilience["commissioning"] == "alliance")].iloc[0]
-        t = resilience[(resilience["preset"] == name) & (resilience["commissioning"] == "traditional")].iloc[0]
-        da = q("resilience_alliance", a["depth"], num(a["depth"]), f"resilience.csv: depth, {name}, alliance")
-        dt = q("resilience_traditional", t["depth"], num(t["depth"]), f"resilience.csv: depth, {name}, traditional")
-        event = str(a["description"]).split(":", 1)[-1].strip().rstrip(".")
-        statement = (f"Shocks: in the scenario where {event[0].lower() + event[1:]}, fragmentation rose by up to "
-                     f"{da} under an alliance and {dt} under traditional commissioning")
-        if np.isfinite(a["months_to_half"]):
-            statement += f"; the alliance took {int(a['months_to_half'])} months to win back half of that"
-        statements.append(statement + ".")
-    unsure = [r for r in rows if members > 1 and r["robustness"] < ROBUST and not r["screened_out"]]
-    if members > 1:
-        model_note = (f"What the model itself assumes (its constants and the strength of each mechanism) was "
-                      f"varied over {members} plausible versions that the evidence cannot rule out. ")
-        model_note += (("The direction or rank of " + _join([r["label"] for r in unsure]) + " changed between "
-                        "those versions, so treat them as uncertain.") if unsure else
-                       "Every leading factor kept its direction and rank in most of them.")
-    else:
-        model_note = ("Only one version of the model's assumptions was run (its registry's constants: "
-                      f"{uncertainty.get('members', 0) or 'no'} calibrated versions were used), so this report "
-                      "cannot say how far its answers depend on them.")
-
-    def entry(r: dict) -> dict[str, Any]:
-        way = "higher helps" if r["direction"] > 0 else ("higher hurts" if r["direction"] < 0 else "no effect")
-        return {"label": r["label"], "way": way, "robustness": r["robustness"], "members": members,
-                "screened_out": bool(r["screened_out"])}
-
-    groups = {"context": [entry(r) for r in ranked[:6]],
-              "lever": [entry(r) for r in helping], "model": model_note}
-    return {"statements": statements[:5], "groups": groups, "worse": worse, "members": members}
-
-
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _join(items: list[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
-
-
-def _ablation_sentence(key: str, name: str, r: dict, effect: str, q: _Quotes, also: bool = False) -> str:
-    change = q(f"ablation_{key}", abs(r["change"]), num(abs(r["change"])), f"ablation.csv: change for {key}")
-    ci = span(abs(r["change_high"]), abs(r["change_low"])) if r["change"] < 0 else span(r["change_low"],
-                                                                                        r["change_high"])
-    lead = "Switching off" if not also else "Of the other theories, switching off"
-    if r["none"]:
-        return f"{lead} {name} made no difference to the {effect}."
-    if not r["clear"]:
-        return (f"{lead} {name} made no clear difference to the {effect} (change {num(r['change'])}, 95% "
-                f"interval {span(r['change_low'], r['change_high'])}).")
-    if r["change"] < 0 and also:
-        return f"{lead} {name} cut it most: by {change} (95% interval {ci}), about {pct(r['share'])}."
-    if r["change"] < 0:
-        return (f"{lead} {name} cut the {effect} by {change} (95% interval {ci}), from {num(r['effect_full'])} "
-                f"to {num(r['effect_disabled'])}: about {pct(r['share'])} of the effect.")
-    return f"{lead} {name} increased the {effect} by {change} (95% interval {ci})."
-
-
-def _prim_boxes(s: Study) -> list[dict[str, Any]]:
-    """PRIM boxes with their restrictions in plain words; restrictions with quasi-p < 0.05 are 'main'."""
-    stats_, limits = s.csv("prim_stats.csv"), s.csv("prim_boxes.csv")
-    boxes = []
-    for _, st in stats_.sort_values("box").iterrows():
-        rows = limits[limits["box"] == st["box"]]
-        conditions = []
-        for _, r in rows.iterrows():
-            name = r["parameter"]
-            lo, hi = s.bounds.get(name, (Params.spec(name).low, Params.spec(name).high))
-            qps = [v for v in (r.get("qp_low"), r.get("qp_high")) if v is not None and np.isfinite(v)]
-            qp = min(qps) if qps else float("nan")
-            cut_low = np.isfinite(r.get("qp_low", np.nan)) and r["min"] > lo
-            cut_high = np.isfinite(r.get("qp_high", np.nan)) and r["max"] < hi
-            if cut_low and cut_high:
-                limit = f"between {num(r['min'])} and {num(r['max'])}"
-            elif cut_high:
-                limit = f"at most {num(r['max'])}"
-            else:
-                limit = f"at least {num(r['min'])}"
-            text = f"{param_label(name)} {limit}"
-            conditions.append({"parameter": name, "label": param_label(name), "min": float(r["min"]),
-                               "max": float(r["max"]), "range": f"{num(lo)} to {num(hi)}", "qp": qp, "text": text,
-                               "clause": f"{param_label(name)} was {limit} (of {num(lo)} to {num(hi)})",
-                               "main": bool(np.isfinite(qp) and qp < SIGNIFICANT_QP)})
-        main = [c for c in conditions if c["main"]] or conditions
-        minor = [c for c in conditions if c not in main]
-        boxes.append({"box": int(st["box"]), "coverage": float(st["coverage"]), "density": float(st["density"]),
-                      "n": int(st["n"]), "mass": float(st["mass"]), "base_rate": float(st["base_rate"]),
-                      "threshold": float(st["threshold"]), "conditions": conditions, "main": main, "minor": minor,
-                      "plain": _join([c["text"] for c in main]), "clause": _join([c["clause"] for c in main])})
-    return boxes
-
-
-def _contrasts(s: Study, names: list[str]) -> list[dict[str, Any]]:
-    """Mean primary effect (95% interval over sampled contexts) in the lowest and highest quarter of each
-    factor's range, from the scenario-discovery sample (a Latin hypercube over every study parameter)."""
-    sample = s.parquet("discovery_samples.parquet")
-    out = []
-    if sample is None or s.primary not in sample:
-        return out
-    for name in names:
-        if name not in sample or name not in s.bounds:
-            continue
-        lo, hi = s.bounds[name]
-        width = hi - lo
-        ends = {}
-        for which, mask, rng in (("low", sample[name] <= lo + width / 4, (lo, lo + width / 4)),
-                                 ("high", sample[name] >= hi - width / 4, (hi - width / 4, hi))):
-            values = sample.loc[mask, s.primary].to_numpy()
-            if len(values) < 2:
-                break
-            mean, low, high = interval(values)
-            ends[which] = {"which": which, "mean": mean, "ci_low": low, "ci_high": high, "n": len(values),
-                           "range": f"{num(rng[0])} to {num(rng[1])}"}
-        if len(ends) == 2:
-            out.append({"parameter": name, "label": param_label(name), **ends})
-    return out
-
-
-def _cart(s: Study) -> dict[str, Any] | None:
-    leaves, text = s.csv("cart_leaves.csv"), s.folder / "cart.txt"
-    if leaves is None or not len(leaves):
-        return None
-    best = leaves.sort_values(["share_reaching_threshold", "n"], ascending=False).iloc[0]
-    accuracy = None
-    if text.is_file():
-        m = re.search(r"accuracy ([0-9.]+)", text.read_text().splitlines()[0])
-        accuracy = float(m.group(1)) if m else None
-    params = re.findall(r"([a-z_0-9]+) (?:<=|>)", best["conditions"])
-    return {"accuracy": accuracy, "n": int(best["n"]), "share": float(best["share_reaching_threshold"]),
-            "parameters": sorted(set(params)), "plain": _plain_rule(best["conditions"])}
-
-
-def _plain_rule(rule: str) -> str:
-    def one(m: re.Match) -> str:
-        return f"{param_label(m.group(1))} {'at most' if m.group(2) == '<=' else 'above'} {num(float(m.group(3)))}"
-    return re.sub(r"([a-z_0-9]+) (<=|>) ([-0-9.e]+)", one, rule)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1089,11 +488,6 @@ def _noise_rows(s: Study) -> list[dict[str, Any]]:
              "mean": r["output_mean"], "sd": r["output_sd"]} for r in rows.to_dict("records")]
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
-
-
 def write_report(folder: str | Path) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.pdf`` into a complete study folder; returns their paths.
 
@@ -1140,3 +534,4 @@ def _index_report(folder: Path, paths: tuple[Path, ...]) -> None:
     data = json.loads(path.read_text())
     data["files"] = {**data.get("files", {}), **{p.name: file_record(p) for p in paths}}
     write_json(path, data)
+
