@@ -697,18 +697,30 @@ class Generation:
 
 
 def _kernel_log_density(points: np.ndarray, centres: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """log K(points[i] | centres[j]) for the component-wise normal kernel truncated to the unit cube."""
+    """log K(points[i] | centres[j]) for the component-wise normal kernel truncated to the unit cube; ``sd`` is
+    one row of standard deviations per centre (or one row for all)."""
     from scipy.special import log_ndtr
     from scipy.stats import norm
 
+    sd = np.broadcast_to(np.atleast_2d(sd), centres.shape)
     out = np.zeros((len(points), len(centres)))
     for k in range(points.shape[1]):  # one input at a time keeps memory at points x centres
-        mu = centres[:, k][None, :]
-        z = (points[:, k][:, None] - mu) / sd[k]
-        upper, lower = (1.0 - mu) / sd[k], -mu / sd[k]
-        mass = np.log(np.maximum(np.exp(log_ndtr(upper)) - np.exp(log_ndtr(lower)), 1e-300))
-        out += norm.logpdf(z) - np.log(sd[k]) - mass
+        mu, s = centres[:, k][None, :], sd[:, k][None, :]
+        z = (points[:, k][:, None] - mu) / s
+        mass = np.log(np.maximum(np.exp(log_ndtr((1.0 - mu) / s)) - np.exp(log_ndtr(-mu / s)), 1e-300))
+        out += norm.logpdf(z) - np.log(s) - mass
     return out
+
+
+def _local_scales(pop: np.ndarray, w: np.ndarray, dist: np.ndarray, share: float) -> np.ndarray:
+    """Each parent's kernel: the optimal local covariance of Filippi et al. (2013, Stat Appl Genet Mol Biol
+    12:87), component-wise: the weighted mean squared distance from the parent to the particles that already
+    meet the next generation's tolerance (the nearest ``share`` of the population), so the kernel is as wide as
+    the region worth exploring, not as the whole population."""
+    best = np.argsort(dist, kind="stable")[:max(2, int(round(share * len(pop))))]
+    wb = w[best] / w[best].sum()
+    var = np.einsum("k,ikd->id", wb, (pop[best][None, :, :] - pop[:, None, :]) ** 2)
+    return np.sqrt(np.maximum(var, 1e-6))
 
 
 def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: Sequence[Dimension],
@@ -720,8 +732,9 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
     The emulators of weak, noisy targets (a least share over contexts) cannot rule much space out, so history
     matching alone leaves a wide space where few sets meet every target at once. The population starts as the
     ``keep_share`` of the waves' runs nearest the targets (:func:`distance`); each generation draws new sets
-    around them (a normal kernel per input with twice the population's weighted variance, truncated to the prior
-    and kept only inside the non-implausible space), simulates them, weights each by prior over proposal density,
+    around them (a normal kernel per input and parent, as wide as the parent's distance to the particles that
+    already meet the next tolerance: Filippi et al.'s optimal local covariance, component-wise; truncated to the
+    prior and kept only inside the non-implausible space), simulates them, weights each by prior over proposal density,
     and keeps the nearest ``keep_share`` of old and new as the next parents. It stops when the kept parents all
     meet every target and enough members are found, when fewer than ``min_acceptance`` of the new sets beat the
     tolerance, or after ``generations``. Each generation is saved as it ends (a rerun resumes)."""
@@ -745,14 +758,14 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
         if tolerance <= settings.slack and members >= settings.ensemble_size:
             break
         w = np.exp(pop_logw - logsumexp(pop_logw))
-        mean = w @ pop
-        sd = np.sqrt(np.maximum(2.0 * (w @ (pop - mean) ** 2), 1e-6))
+        sd = _local_scales(pop, w, pop_dist, settings.keep_share)
         proposals, tries = [], 0
         while sum(len(p) for p in proposals) < n_new and tries < 50:
             tries += 1
-            parents = pop[rng.choice(len(pop), size=2 * n_new, p=w)]
-            a, b = (0.0 - parents) / sd, (1.0 - parents) / sd
-            children = truncnorm.rvs(a, b, loc=parents, scale=sd, random_state=rng)
+            chosen = rng.choice(len(pop), size=2 * n_new, p=w)
+            parents, scale = pop[chosen], sd[chosen]
+            a, b = (0.0 - parents) / scale, (1.0 - parents) / scale
+            children = truncnorm.rvs(a, b, loc=parents, scale=scale, random_state=rng)
             proposals.append(children[_plausible(children, waves, targets, settings.cutoff)])
         new = np.concatenate(proposals)[:n_new]
         if not len(new):
