@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -149,6 +150,11 @@ def test_population_monte_carlo_narrows_the_distance_and_resumes(tmp_path: Path)
     assert files[0].stat().st_mtime_ns == stamp  # loaded, not simulated again
     assert [(g["tolerance"], g["members_so_far"]) for g in again["summary"]["generations"]] == \
         [(g["tolerance"], g["members_so_far"]) for g in generations]
+    # more generations extend the same calibration: the saved ones are loaded, the new one simulated
+    longer = cal.history_match(targets, dims, replace(settings, generations=settings.generations + 1),
+                               tmp_path / "run", log=lambda line: None)
+    assert files[0].stat().st_mtime_ns == stamp
+    assert len(longer["summary"]["generations"]) in (len(generations), len(generations) + 1)
     with pytest.raises(cal.CalibrationError, match="keep_share"):
         cal.Settings(keep_share=1.0)
 

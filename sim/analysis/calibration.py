@@ -826,7 +826,10 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
     folder.mkdir(parents=True, exist_ok=True)
     if not any(t.role == "calibrate" for t in targets):
         raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
-    plan = {"settings": asdict(settings), "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
+    # the stopping rules are left out: a rerun with more generations (or another acceptance floor) resumes
+    stopping = ("generations", "min_acceptance")
+    plan = {"settings": {k: v for k, v in asdict(settings).items() if k not in stopping},
+            "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
             "model_version": model_version()}
     plan_file = folder / "plan.json"
     text = json.dumps(plan, indent=1, default=str)
