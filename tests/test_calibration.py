@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,37 @@ def test_a_small_calibration_finds_an_ensemble_resumes_and_reports_a_conflict(tm
     failed = cal.history_match(impossible, dims, settings, tmp_path / "impossible", log=lambda line: None)
     assert len(failed["ensemble"]) == 0
     assert "targets no set meets at all: T" in failed["summary"]["conflict"]
+
+
+def test_population_monte_carlo_narrows_the_distance_and_resumes(tmp_path: Path) -> None:
+    """After the waves, the population Monte Carlo draws new sets around the nearest ones: its tolerance (the
+    kept parents' largest distance) never grows, every generation is saved, and a rerun loads them."""
+    dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
+    targets = tg.load_targets(_targets_file(tmp_path, _entry(low=0.30, high=0.31, tolerance=0.005)))
+    values = pd.DataFrame({"effect": [0.2, 0.305, 0.33, float("nan")]})
+    np.testing.assert_allclose(cal.distance(values, targets), [20.0, 0.0, 4.0, np.inf])
+    settings = cal.Settings(waves=1, runs_per_wave=16, candidates=500, ensemble_size=50, n_active=2, generations=3,
+                            min_acceptance=0.0, battery=TINY)
+    result = cal.history_match(targets, dims, settings, tmp_path / "run", log=lambda line: None)
+    generations = result["summary"]["generations"]
+    assert len(generations) >= 1 and all(g["runs"] == 8 for g in generations)
+    tolerances = [g["tolerance"] for g in generations]
+    assert all(b <= a for a, b in zip(tolerances, tolerances[1:], strict=False))
+    assert result["summary"]["runs"] == 16 + 8 * len(generations)
+    files = sorted((tmp_path / "run").glob("generation_*.parquet"))
+    assert len(files) == len(generations)
+    stamp = files[0].stat().st_mtime_ns
+    again = cal.history_match(targets, dims, settings, tmp_path / "run", log=lambda line: None)
+    assert files[0].stat().st_mtime_ns == stamp  # loaded, not simulated again
+    assert [(g["tolerance"], g["members_so_far"]) for g in again["summary"]["generations"]] == \
+        [(g["tolerance"], g["members_so_far"]) for g in generations]
+    # more generations extend the same calibration: the saved ones are loaded, the new one simulated
+    longer = cal.history_match(targets, dims, replace(settings, generations=settings.generations + 1),
+                               tmp_path / "run", log=lambda line: None)
+    assert files[0].stat().st_mtime_ns == stamp
+    assert len(longer["summary"]["generations"]) in (len(generations), len(generations) + 1)
+    with pytest.raises(cal.CalibrationError, match="keep_share"):
+        cal.Settings(keep_share=1.0)
 
 
 def test_an_ensemble_from_other_equations_is_refused_naming_both_versions(tmp_path: Path) -> None:

@@ -545,15 +545,22 @@ def load_ensemble(path: str | Path = ENSEMBLE, *, check_version: bool = True) ->
 
 
 def model_version() -> str:
-    """The model's equations and constants: SHA-256 of the model's source (``sim/model``, ``sim/engine``, the
-    identity results folders carry) and of the parameter schema and constants registry (``sim/params``), first 16
-    hex digits. An ensemble is valid for the equations and priors it was calibrated on, whatever else changes."""
+    """The equations and the priors an ensemble was calibrated on: SHA-256 of the model's source (``sim/model``,
+    ``sim/engine``, the identity results folders carry), the event presets, every constant's plausible range (and
+    the value of the constants not calibrated) and every parameter's range (and the default of those that are not
+    mechanism parameters: the contexts and levers the battery holds at their defaults), first 16 hex digits.
+    Moving a calibrated constant's default (say, to an ensemble member) leaves the version unchanged."""
     from sim.sweeps.identity import model_source
 
     digest = hashlib.sha256(model_source().encode())
-    params = Path(__file__).resolve().parents[1] / "params"
-    for file in sorted(params.rglob("*.py")):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    events = Path(__file__).resolve().parents[1] / "params" / "events.py"
+    digest.update(events.read_bytes())
+    for c in CONSTANTS:
+        fixed = f" = {c.value!r}" if c.name in FIXED_CONSTANTS else ""
+        digest.update(f"constant {c.name} [{c.low!r}, {c.high!r}]{fixed}\n".encode())
+    for spec in Params.schema():
+        default = "" if spec.group == "mechanism" else f" = {spec.default!r}"
+        digest.update(f"parameter {spec.name} {spec.group} [{spec.low!r}, {spec.high!r}]{default}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -585,9 +592,20 @@ class Settings:
     ensemble_size: int = 100
     slack: float = 1.0  # a member meets a target within its range give or take this many tolerances
     seed: int = 20261206
+    # after the waves: adaptive population Monte Carlo ABC (Lenormand, Jabot & Deffuant 2013) on the simulated
+    # distance to the targets, inside the last non-implausible space
+    generations: int = 8  # most generations (0: none)
+    keep_share: float = 0.5  # alpha: the share of the population kept as parents each generation
+    min_acceptance: float = 0.02  # stop when fewer new sets than this beat the current tolerance
     battery: BatterySizes = field(default_factory=BatterySizes)
 
     def __post_init__(self) -> None:
+        if isinstance(self.generations, bool) or not isinstance(self.generations, int) or self.generations < 0:
+            raise CalibrationError(f"calibration.generations={self.generations!r}: must be a whole number >= 0")
+        if not 0.0 < self.keep_share < 1.0:
+            raise CalibrationError(f"calibration.keep_share={self.keep_share!r}: must be in (0, 1) (0.5 is usual)")
+        if not 0.0 <= self.min_acceptance < 1.0:
+            raise CalibrationError(f"calibration.min_acceptance={self.min_acceptance!r}: must be in [0, 1)")
         for name in ("waves", "runs_per_wave", "candidates", "n_active", "ensemble_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -617,6 +635,15 @@ class Wave:
                               for name, e in self.emulators.items()}}
 
 
+def _plausible(unit: np.ndarray, waves: list[Wave], targets: Sequence[Target], cutoff: float) -> np.ndarray:
+    """Whether each point is in the non-implausible space left by every wave's emulators."""
+    keep = np.ones(len(unit), dtype=bool)
+    for wave in waves:
+        if keep.any():
+            keep[keep] = max_implausibility(unit[keep], wave.emulators, targets, cutoff) <= cutoff
+    return keep
+
+
 def _nroy_sample(n: int, dims: int, waves: list[Wave], targets: Sequence[Target], settings: Settings,
                  rng: np.random.Generator) -> tuple[np.ndarray, float]:
     """``n`` points of the current non-implausible space and its share of the prior: uniform candidates screened
@@ -624,10 +651,7 @@ def _nroy_sample(n: int, dims: int, waves: list[Wave], targets: Sequence[Target]
     from scipy.stats import qmc
 
     def plausible(unit: np.ndarray) -> np.ndarray:
-        keep = np.ones(len(unit), dtype=bool)
-        for wave in waves:
-            keep[keep] = max_implausibility(unit[keep], wave.emulators, targets, settings.cutoff) <= settings.cutoff
-        return keep
+        return _plausible(unit, waves, targets, settings.cutoff)
 
     candidates = qmc.LatinHypercube(d=dims, seed=rng).random(settings.candidates)
     kept = candidates[plausible(candidates)]
@@ -643,6 +667,144 @@ def _nroy_sample(n: int, dims: int, waves: list[Wave], targets: Sequence[Target]
         return pool, share
     pick = rng.choice(len(pool), size=min(n, len(pool)), replace=False)
     return pool[pick], share
+
+
+def distance(values: pd.DataFrame, targets: Sequence[Target]) -> np.ndarray:
+    """Each simulated set's distance to the targets: the largest, over targets, of how far its value lies outside
+    the target's range in tolerances (0: every target met). A set meets every target give or take ``slack``
+    tolerances exactly when its distance is at most ``slack``; a value that is not a number is infinitely far."""
+    d = np.zeros(len(values))
+    for t in targets:
+        d = np.maximum(d, t.distance(values[t.quantity].to_numpy(dtype=float)) / t.tolerance)
+    return d
+
+
+@dataclass
+class Generation:
+    """One generation of the population Monte Carlo: its tolerance (the kept parents' largest distance), the
+    share of its new sets that beat it, and the sets meeting every target found so far."""
+
+    number: int
+    tolerance: float
+    acceptance: float
+    runs: int
+    members: int
+    seconds: float
+
+    def record(self) -> dict[str, Any]:
+        return {"generation": self.number, "tolerance": self.tolerance, "acceptance": self.acceptance,
+                "runs": self.runs, "members_so_far": self.members, "battery_seconds": round(self.seconds, 1)}
+
+
+def _kernel_log_density(points: np.ndarray, centres: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """log K(points[i] | centres[j]) for the component-wise normal kernel truncated to the unit cube; ``sd`` is
+    one row of standard deviations per centre (or one row for all)."""
+    from scipy.special import log_ndtr
+    from scipy.stats import norm
+
+    sd = np.broadcast_to(np.atleast_2d(sd), centres.shape)
+    out = np.zeros((len(points), len(centres)))
+    for k in range(points.shape[1]):  # one input at a time keeps memory at points x centres
+        mu, s = centres[:, k][None, :], sd[:, k][None, :]
+        z = (points[:, k][:, None] - mu) / s
+        mass = np.log(np.maximum(np.exp(log_ndtr((1.0 - mu) / s)) - np.exp(log_ndtr(-mu / s)), 1e-300))
+        out += norm.logpdf(z) - np.log(s) - mass
+    return out
+
+
+def _local_scales(pop: np.ndarray, w: np.ndarray, dist: np.ndarray, share: float) -> np.ndarray:
+    """Each parent's kernel: the optimal local covariance of Filippi et al. (2013, Stat Appl Genet Mol Biol
+    12:87), component-wise: the weighted mean squared distance from the parent to the particles that already
+    meet the next generation's tolerance (the nearest ``share`` of the population), so the kernel is as wide as
+    the region worth exploring, not as the whole population."""
+    best = np.argsort(dist, kind="stable")[:max(2, int(round(share * len(pop))))]
+    wb = w[best] / w[best].sum()
+    var = np.einsum("k,ikd->id", wb, (pop[best][None, :, :] - pop[:, None, :]) ** 2)
+    return np.sqrt(np.maximum(var, 1e-6))
+
+
+def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: Sequence[Dimension],
+                           settings: Settings, folder: Path, *, workers: int = 1,
+                           log: Callable[[str], None] = print) -> tuple[pd.DataFrame, list[Generation]]:
+    """Refine the last non-implausible space by simulation: adaptive population Monte Carlo ABC (Lenormand,
+    Jabot & Deffuant 2013, Comput Stat 28:2777; the kernel of Beaumont et al. 2009, Biometrika 96:983).
+
+    The emulators of weak, noisy targets (a least share over contexts) cannot rule much space out, so history
+    matching alone leaves a wide space where few sets meet every target at once. The population starts as the
+    ``keep_share`` of the waves' runs nearest the targets (:func:`distance`); each generation draws new sets
+    around them (a normal kernel per input and parent, as wide as the parent's distance to the particles that
+    already meet the next tolerance: Filippi et al.'s optimal local covariance, component-wise; truncated to the
+    prior and kept only inside the non-implausible space), simulates them, weights each by prior over proposal density,
+    and keeps the nearest ``keep_share`` of old and new as the next parents. It stops when the kept parents all
+    meet every target and enough members are found, when fewer than ``min_acceptance`` of the new sets beat the
+    tolerance, or after ``generations``. Each generation is saved as it ends (a rerun resumes)."""
+    from scipy.special import logsumexp
+    from scipy.stats import truncnorm
+    from tqdm import tqdm
+
+    names = [d.name for d in dims]
+    rng = np.random.default_rng(settings.seed + 1)  # its own stream: the waves' designs do not shift it
+    n_keep = max(2, int(round(settings.keep_share * settings.runs_per_wave)))
+    n_new = max(1, settings.runs_per_wave - n_keep)
+    unit = np.concatenate([w.unit for w in waves])
+    dist = distance(pd.concat([w.values for w in waves], ignore_index=True), targets)
+    order = np.argsort(dist, kind="stable")[:n_keep]
+    pop, pop_dist, pop_logw = unit[order], dist[order], np.full(len(order), -np.log(len(order)))
+    members = int((dist <= settings.slack).sum())
+    frames: list[pd.DataFrame] = []
+    generations: list[Generation] = []
+    for number in range(1, settings.generations + 1):
+        tolerance = float(pop_dist.max())
+        if tolerance <= settings.slack and members >= settings.ensemble_size:
+            break
+        w = np.exp(pop_logw - logsumexp(pop_logw))
+        sd = _local_scales(pop, w, pop_dist, settings.keep_share)
+        proposals, tries = [], 0
+        while sum(len(p) for p in proposals) < n_new and tries < 50:
+            tries += 1
+            chosen = rng.choice(len(pop), size=2 * n_new, p=w)
+            parents, scale = pop[chosen], sd[chosen]
+            a, b = (0.0 - parents) / scale, (1.0 - parents) / scale
+            children = truncnorm.rvs(a, b, loc=parents, scale=scale, random_state=rng)
+            proposals.append(children[_plausible(children, waves, targets, settings.cutoff)])
+        new = np.concatenate(proposals)[:n_new]
+        if not len(new):
+            log(f"generation {number}: no new set inside the non-implausible space; stopping")
+            break
+        file = folder / f"generation_{number}.parquet"
+        if file.exists():
+            saved = pd.read_parquet(file)
+            new, values, seconds = scale_down(saved[names], dims), saved[list(QUANTITIES)], float("nan")
+            values = values.reset_index(drop=True)
+            log(f"generation {number}: {len(new)} runs loaded from {file.name}")
+        else:
+            sets = scale_up(new, dims)
+            new = scale_down(sets, dims)
+            start = time.perf_counter()
+            with tqdm(total=len(sets), desc=f"generation {number}", unit="set") as bar:
+                values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
+            seconds = time.perf_counter() - start
+            tmp = file.with_suffix(".tmp")
+            pd.concat([sets, values], axis=1).to_parquet(tmp)
+            tmp.rename(file)
+        frames.append(pd.concat([scale_up(new, dims), values], axis=1))
+        new_dist = distance(values, targets)
+        # uniform prior on the non-implausible space: weight = 1 / (the mixture of kernels around the parents)
+        new_logw = -logsumexp(np.log(w)[None, :] + _kernel_log_density(new, pop, sd), axis=1)
+        acceptance = float((new_dist < tolerance).mean())
+        members += int((new_dist <= settings.slack).sum())
+        every_unit = np.concatenate([pop, new])
+        every_dist = np.concatenate([pop_dist, new_dist])
+        every_logw = np.concatenate([pop_logw, new_logw])
+        keep = np.argsort(every_dist, kind="stable")[:n_keep]
+        pop, pop_dist, pop_logw = every_unit[keep], every_dist[keep], every_logw[keep]
+        generations.append(Generation(number, tolerance, acceptance, len(new), members, seconds))
+        log(f"generation {number}: tolerance {tolerance:.2f}, {acceptance:.0%} of {len(new)} new sets beat it; "
+            f"{members} sets meet every calibration target so far")
+        if acceptance < settings.min_acceptance:
+            break
+    runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*names, *QUANTITIES])
+    return runs, generations
 
 
 #: Most runs an emulator learns from (a Gaussian process costs the cube of its runs).
@@ -664,7 +826,10 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
     folder.mkdir(parents=True, exist_ok=True)
     if not any(t.role == "calibrate" for t in targets):
         raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
-    plan = {"settings": asdict(settings), "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
+    # the stopping rules are left out: a rerun with more generations (or another acceptance floor) resumes
+    stopping = ("generations", "min_acceptance")
+    plan = {"settings": {k: v for k, v in asdict(settings).items() if k not in stopping},
+            "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
             "model_version": model_version()}
     plan_file = folder / "plan.json"
     text = json.dumps(plan, indent=1, default=str)
@@ -721,11 +886,20 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
         log(f"wave {number}: {len(unit)} runs, {met.sum()} meet every calibration target; emulator R2 "
             + ", ".join(f"{n} {e.r2:.2f}" for n, e in emulators.items()))
         waves.append(Wave(number, unit, values, emulators, share, seconds))
-    # the ensemble: simulated sets of the last non-implausible space that meet every calibration target
-    unit, share = _nroy_sample(max(settings.ensemble_size * 3, settings.runs_per_wave), len(dims), waves, calibrate,
-                               settings, rng)
+    # the ensemble: simulated sets of the last non-implausible space that meet every calibration target, found by
+    # population Monte Carlo inside that space, or (generations=0) by one more uniform sample of it
     runs = [pd.concat([scale_up(w.unit, dims), w.values], axis=1) for w in waves]
+    generations: list[Generation] = []
     final_file = folder / "ensemble_runs.parquet"
+    if settings.generations and waves:
+        share = _nroy_sample(1, len(dims), waves, calibrate, settings, rng)[1]
+        refined, generations = population_monte_carlo(waves, calibrate, dims, settings, folder, workers=workers,
+                                                      log=log)
+        runs.append(refined)
+        unit = np.zeros((0, len(dims)))
+    else:
+        unit, share = _nroy_sample(max(settings.ensemble_size * 3, settings.runs_per_wave), len(dims), waves,
+                                   calibrate, settings, rng)
     if len(unit):
         if final_file.exists():
             runs.append(pd.read_parquet(final_file))
@@ -742,8 +916,8 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
     met_by = {t.name: t.met(everything[t.quantity].to_numpy(), settings.slack) for t in calibrate}
     count = np.sum(list(met_by.values()), axis=0)  # targets each set meets
     met = count == len(calibrate)
-    summary = {"waves": [w.record() for w in waves], "final_nroy_share": share, "runs": len(everything),
-               "members_found": int(met.sum())}
+    summary = {"waves": [w.record() for w in waves], "generations": [g.record() for g in generations],
+               "final_nroy_share": share, "runs": len(everything), "members_found": int(met.sum())}
     table = conflicts(everything, calibrate, settings.slack)
     (folder / "conflicts.csv").write_text(table.to_csv(index=False))
     if not met.any():
@@ -846,6 +1020,9 @@ def write_diagnostics(folder: str | Path, result: dict[str, Any], targets: Seque
                          "battery_seconds": w.seconds, "target": name, "emulator_r2": e.r2,
                          "emulator_coverage": e.coverage, "used_to_rule_out": e.trusted})
     pd.DataFrame(rows).to_csv(folder / "waves.csv", index=False)
+    pd.DataFrame(result["summary"].get("generations", []),
+                 columns=["generation", "tolerance", "acceptance", "runs", "members_so_far", "battery_seconds"]
+                 ).to_csv(folder / "generations.csv", index=False)
     if waves:
         constrained_by(waves[-1].emulators, dims).to_csv(folder / "constrained_by.csv", index=False)
     ensemble = result["ensemble"]
@@ -898,6 +1075,7 @@ def ship(result: dict[str, Any], targets_file: Path, targets: Sequence[Target], 
                                                                                    if t.role == "calibrate"]},
                         result["summary"]["waves"])
     record["members"] = len(ensemble)
+    record["generations"] = result["summary"].get("generations", [])
     record["held_out"] = target_table(ensemble, [t for t in targets if t.role == "held_out"],
                                       settings.slack).to_dict("records")
     (destination / "provenance.json").write_text(json.dumps(record, indent=1, default=float))
