@@ -70,8 +70,8 @@ def _p(default: Any, low: float | None, high: float | None, group: str, meaning:
                                             "direction": direction, "source": source})
 
 
-def _strength(ipt: str, what: str) -> Any:
-    return _p(1.0, 0.2, 2.0, "mechanism", f"strength of {ipt} ({what}): how strongly the mechanism responds "
+def _strength(ipt: str, what: str, default: float = 1.0) -> Any:
+    return _p(default, 0.2, 2.0, "mechanism", f"strength of {ipt} ({what}): how strongly the mechanism responds "
               "once its context is present; 1 is the reference", "multiplier", label=f"{ipt} strength",
               source="assumed; varied in the sensitivity study")
 
