@@ -14,6 +14,7 @@ parameters' defaults in ``sim/params/__init__.py``; the ranges are the prior and
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def representative(folder: Path) -> tuple[pd.Series, pd.DataFrame]:
     from sim.analysis import calibration as cal
     from sim.analysis.targets import load_targets
 
-    plan = pd.read_json(folder / "plan.json", typ="series")
+    plan = json.loads((folder / "plan.json").read_text())
     dims = [cal.Dimension(**d) for d in plan["prior"]]
     ensemble = pd.read_csv(folder / "ensemble.csv")
     targets = [t for t in load_targets() if t.role == "calibrate"]
