@@ -696,6 +696,10 @@ class Generation:
                 "runs": self.runs, "members_so_far": self.members, "battery_seconds": round(self.seconds, 1)}
 
 
+#: Nearest good particles that set a parent's kernel (population Monte Carlo).
+NEIGHBOURS = 10
+
+
 def _kernel_log_density(points: np.ndarray, centres: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """log K(points[i] | centres[j]) for the component-wise normal kernel truncated to the unit cube; ``sd`` is
     one row of standard deviations per centre (or one row for all)."""
@@ -712,14 +716,20 @@ def _kernel_log_density(points: np.ndarray, centres: np.ndarray, sd: np.ndarray)
     return out
 
 
-def _local_scales(pop: np.ndarray, w: np.ndarray, dist: np.ndarray, share: float) -> np.ndarray:
+def _local_scales(pop: np.ndarray, w: np.ndarray, dist: np.ndarray, share: float,
+                  neighbours: int = NEIGHBOURS) -> np.ndarray:
     """Each parent's kernel: the optimal local covariance of Filippi et al. (2013, Stat Appl Genet Mol Biol
-    12:87), component-wise: the weighted mean squared distance from the parent to the particles that already
-    meet the next generation's tolerance (the nearest ``share`` of the population), so the kernel is as wide as
-    the region worth exploring, not as the whole population."""
+    12:87), component-wise and from the parent's ``neighbours`` nearest particles among those that already meet
+    the next generation's tolerance (the nearest ``share`` of the population; Filippi et al.'s nearest-neighbour
+    variant): the weighted mean squared distance to them, so the kernel is as wide as the good region around
+    the parent, not as the whole population (several separate good regions would otherwise widen every kernel)."""
     best = np.argsort(dist, kind="stable")[:max(2, int(round(share * len(pop))))]
-    wb = w[best] / w[best].sum()
-    var = np.einsum("k,ikd->id", wb, (pop[best][None, :, :] - pop[:, None, :]) ** 2)
+    gap = (pop[best][None, :, :] - pop[:, None, :]) ** 2  # parents x best x inputs
+    k = min(neighbours, len(best))
+    near = np.argsort(gap.sum(axis=2), axis=1, kind="stable")[:, :k]  # each parent's nearest good particles
+    wk = w[best][near]
+    wk = wk / wk.sum(axis=1, keepdims=True)
+    var = np.einsum("ik,ikd->id", wk, np.take_along_axis(gap, near[:, :, None], axis=1))
     return np.sqrt(np.maximum(var, 1e-6))
 
 
