@@ -6,7 +6,9 @@
 The representative member: of the members, those nearest to meeting every calibration target strictly (the
 smallest distance, :func:`sim.analysis.calibration.distance`), and of those the one nearest the ensemble's median
 in the unit cube of the prior; each value is kept to six significant figures and the rounded set is simulated
-again (the battery) to check that it is still a member (every target met give or take the calibration's slack). The defaults are then
+again (the battery) to check that it is still a member (every target met give or take the calibration's slack).
+``--patterns`` first checks the patterns the tests assert with each member as the defaults (the battery is noisier
+than they are); ``--member N`` then adopts a member that meets them. The defaults are then
 what `Params()` runs (the patterns' tests, the app, the teaching guide); studies and briefs run the whole ensemble.
 Rewrites the values in ``sim/params/constants.py`` (``Constant("name", value, ...``) and the mechanism
 parameters' defaults in ``sim/params/__init__.py``; the ranges are the prior and are not touched.
@@ -28,7 +30,34 @@ CONSTANTS = ROOT / "sim" / "params" / "constants.py"
 SCHEMA = ROOT / "sim" / "params" / "__init__.py"
 
 
-def representative(folder: Path) -> tuple[pd.Series, pd.DataFrame]:
+def patterns_of_members(members: pd.DataFrame, keys: tuple[str, ...] = ("P1", "P2", "P3", "P4", "P5", "P6", "P7",
+                                                                         "P8")) -> pd.DataFrame:
+    """The asserted patterns (``tests/test_patterns.py``, at its fast sizes) with each member as the defaults:
+    the battery is noisier than the patterns (8 seeds per end of a context for P5, against 60), so a member can
+    meet a target by chance in the battery and miss it at the patterns' sizes."""
+    import sim.analysis.patterns as pat
+    from sim.analysis.calibration import member_params
+    from sim.params import Params
+
+    rows = []
+    original = pat.Params
+    try:
+        for i, (_, row) in enumerate(members.iterrows()):
+            class Member(Params):  # Params() inside the pattern functions: this member
+                def __new__(cls, *args, _row=row, **kwargs):
+                    return member_params(_row, Params(*args, **kwargs))
+
+            pat.Params = Member
+            results = [pat.PATTERNS[k](pat.Sizes.fast(), 2) for k in keys]
+            rows.append({"member": i, **{k: r.measured for k, r in zip(keys, results, strict=True)},
+                         "passed": sum(r.passed for r in results), "of": len(keys)})
+            print(rows[-1], flush=True)
+    finally:
+        pat.Params = original
+    return pd.DataFrame(rows)
+
+
+def representative(folder: Path, member: int | None = None) -> tuple[pd.Series, pd.DataFrame]:
     from sim.analysis import calibration as cal
     from sim.analysis.targets import load_targets
 
@@ -41,7 +70,8 @@ def representative(folder: Path) -> tuple[pd.Series, pd.DataFrame]:
     pool = ensemble[strict == strict.min()]
     unit = cal.scale_down(pool, dims)
     centre = np.median(cal.scale_down(ensemble, dims), axis=0)
-    chosen = pool.iloc[int(np.argmin(((unit - centre) ** 2).sum(axis=1)))]
+    chosen = pool.iloc[int(np.argmin(((unit - centre) ** 2).sum(axis=1)))] if member is None else \
+        ensemble.iloc[member]
     names = [d.name for d in dims]
     rounded = pd.DataFrame([{n: float(f"{chosen[n]:.{DIGITS}g}") for n in names}])
     again = cal.battery(rounded, dims, workers=2)
@@ -86,8 +116,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a finished calibration, results/calibration/<name>")
     parser.add_argument("--write", action="store_true", help="rewrite the registry's defaults")
+    parser.add_argument("--patterns", action="store_true",
+                        help="check the asserted patterns with each member as the defaults, then stop")
+    parser.add_argument("--member", type=int, default=None,
+                        help="adopt this member (a row of the folder's ensemble.csv) instead of the median-nearest")
     args = parser.parse_args()
-    values, check = representative(args.folder)
+    if args.patterns:
+        print(patterns_of_members(pd.read_csv(args.folder / "ensemble.csv")).to_string(index=False))
+        return
+    values, check = representative(args.folder, args.member)
     print(check.to_string(index=False))
     if not check["met_rounded"].all():
         raise SystemExit("the rounded member misses a target; not adopted")
