@@ -159,6 +159,23 @@ def test_population_monte_carlo_narrows_the_distance_and_resumes(tmp_path: Path)
         cal.Settings(keep_share=1.0)
 
 
+def test_the_batterys_noise_is_measured_by_other_seeds() -> None:
+    """Another seed offset is another draw of the battery's noise (other seeds, other uniform contexts): the
+    quantities move, and battery_noise reports each target's spread in tolerances."""
+    dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
+    row = pd.DataFrame([{d.name: d.default for d in dims}])
+    first = cal.battery(row, dims, TINY)
+    other = cal.battery(row, dims, cal.BatterySizes(seeds=2, contexts=12, direction_seeds=1, long_seeds=2,
+                                                    seed_offset=100_000))
+    assert not np.allclose(first["effect"], other["effect"])
+    targets = [t for t in tg.load_targets() if t.quantity in ("effect", "timing")]
+    noise = cal.battery_noise(row, dims, targets, replicates=3, sizes=TINY)
+    assert list(noise["target"]) == [t.name for t in targets] and (noise["sd"] >= 0).all()
+    assert noise["sd_in_tolerances"].to_numpy() == pytest.approx((noise["sd"] / noise["tolerance"]).to_numpy())
+    with pytest.raises(cal.CalibrationError, match="seed_offset=-1"):
+        cal.BatterySizes(seed_offset=-1)
+
+
 def test_an_ensemble_from_other_equations_is_refused_naming_both_versions(tmp_path: Path) -> None:
     pd.DataFrame({"gate_slope": [10.0], "own_priorities": [0.3]}).to_csv(tmp_path / "ensemble.csv", index=False)
     (tmp_path / "provenance.json").write_text(json.dumps({"model_version": "0123456789abcdef"}))

@@ -144,8 +144,13 @@ class BatterySizes:
     contexts: int = 240
     direction_seeds: int = 8
     long_seeds: int = 16
+    #: added to every seed and to the uniform contexts' sample seed: another draw of the battery's own noise
+    #: (:func:`battery_noise`); 0 in a calibration, so every set meets the same seeds
+    seed_offset: int = 0
 
     def __post_init__(self) -> None:
+        if isinstance(self.seed_offset, bool) or not isinstance(self.seed_offset, int) or self.seed_offset < 0:
+            raise CalibrationError(f"battery.seed_offset={self.seed_offset!r}: must be a whole number >= 0")
         for name in ("seeds", "contexts", "direction_seeds", "long_seeds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -200,7 +205,7 @@ def _plan(sizes: BatterySizes) -> _Plan:
                               for m in (0.0, 1.0) for i in range(s)])
     add(short, "size6", paired(s, 1000, n_providers=6))
     add(short, "size30", paired(s, 1000, n_providers=30))
-    contexts = context_sample(sizes.contexts, seed=11)
+    contexts = context_sample(sizes.contexts, seed=11 + sizes.seed_offset)
     add(short, "contexts", [{**row, "commissioning": m, "seed": 5000 + i} for m in ("alliance", "traditional")
                             for i, row in enumerate(contexts.to_dict("records"))])
     for name in SEED_CONTEXTS:
@@ -218,6 +223,7 @@ def _plan(sizes: BatterySizes) -> _Plan:
     frames = []
     for rows, horizon in ((short, 60), (long, 120)):
         frame = pd.DataFrame(rows)
+        frame["seed"] += sizes.seed_offset
         frame["horizon"] = horizon
         for col in frame.columns:  # a field a block does not set takes its default
             if col != "seed":
@@ -376,6 +382,29 @@ _EMULATION_SPAN: dict[str, tuple[float, float]] = {"trust_asymmetry": (-10.0, 10
 
 #: Least held-out coverage for an emulator to rule out space.
 MIN_COVERAGE = 0.85
+
+
+def battery_noise(constants: pd.DataFrame, dims: Sequence[Dimension], targets: Sequence[Target], *,
+                  replicates: int = 8, sizes: BatterySizes | None = None, workers: int = 1) -> pd.DataFrame:
+    """The battery's own noise for one constant set: its quantities under ``replicates`` different seed offsets
+    (other seeds and another uniform sample of contexts). Per target: the mean, the standard deviation and the
+    standard deviation in tolerances. A target whose battery noise is not small against its tolerance is met or
+    missed by chance, and a search over many sets keeps the sets whose noise happened to pass (the winner's
+    curse): its tolerance should include this noise, or the battery should run more seeds for it."""
+    from dataclasses import replace
+
+    sizes = BatterySizes() if sizes is None else sizes
+    runs = [battery(constants.iloc[[0]].reset_index(drop=True), dims, replace(sizes, seed_offset=100_000 * r),
+                    workers=workers) for r in range(replicates)]
+    values = pd.concat(runs, ignore_index=True)
+    rows = []
+    for t in targets:
+        v = values[t.quantity].to_numpy(dtype=float)
+        rows.append({"target": t.name, "quantity": t.quantity, "range": t.range_text, "tolerance": t.tolerance,
+                     "mean": float(np.mean(v)), "sd": float(np.std(v, ddof=1)),
+                     "sd_in_tolerances": float(np.std(v, ddof=1) / t.tolerance),
+                     "share_met": float(t.met(v).mean()), "replicates": replicates})
+    return pd.DataFrame(rows)
 
 
 # --- emulators ------------------------------------------------------------------------------------------------
