@@ -47,7 +47,7 @@ OUTCOME_REGISTRY: tuple[Outcome, ...] = (
     Outcome("gaps", "share of handoffs between providers in which the person was lost (no provider took "
             "responsibility)", "gaps in care", "lower", "lost handoffs / handoffs"),
     Outcome("duplication", "share of completed handoffs followed by a repeated assessment (work done twice)",
-            "duplication", "lower", "repeated assessments / handoffs"),
+            "duplication", "lower", "repeated assessments / (handoffs - lost handoffs)"),
     Outcome("discontinuity", "share of episodes times 1 - Bice-Boxerman continuity of care of their contact "
             "sequence", "discontinuity of care", "lower", "sum over episodes of (1 - COC) / episodes"),
     Outcome("coc", "mean Bice-Boxerman continuity of care of episodes with two or more contacts (1 = one provider)",
@@ -101,7 +101,7 @@ def outcome_values(k, episodes, handoffs, lost, duplicated, discontinuity, multi
     need served, expired, resolved and demanded; experience weighted by need) and over providers (trust
     between distinct providers, commitment, alignment, providers below half effort)."""
     gaps = share(lost, handoffs, 0.0)
-    duplication = share(duplicated, handoffs, 0.0)
+    duplication = share(duplicated, handoffs - lost, 0.0)  # repeats happen only on handoffs not lost
     discontinuity = discontinuity / episodes
     return (fragmentation(gaps, duplication, discontinuity), gaps, duplication, discontinuity, share(coc, multi, 1.0),
             share(upc, multi, 1.0), handoffs / episodes, share(served, served + expired, 1.0), resolved / demand,

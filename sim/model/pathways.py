@@ -10,8 +10,8 @@ component goes to a provider:
 - a provider is drawn in proportion to its capacity in that domain in that locality.
 
 A change of provider is a **handoff**. The three components of fragmentation are distinct: **gaps** are
-the share of handoffs that are lost (safety), **duplication** the share followed by a repeated
-assessment (waste), **discontinuity** ``1 - COC`` of each episode's contact sequence (how many
+the share of handoffs that are lost (safety), **duplication** the share of completed (not lost) handoffs followed
+by a repeated assessment (waste), **discontinuity** ``1 - COC`` of each episode's contact sequence (how many
 providers a person passes through; 0 for a simple episode). A handoff is *lost* (no one takes responsibility)
 with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure_loss × pressure) × (1 - coordination)``:
 stretched services (last month's unmet share) drop more referrals; coordination combines the pair's
@@ -128,7 +128,9 @@ def fragmentation(gaps, duplication, discontinuity):
 
 @formula
 def fragmentation_shares(episodes, gap_episodes, handoffs, lost, duplicated, discontinuity):
-    """A locality's fragmentation from its month's counts: gaps and duplication as shares of handoffs (0 when
-    there were none), discontinuity and the share of episodes with a gap per episode."""
-    return (share(lost, handoffs, 0.0), share(duplicated, handoffs, 0.0), discontinuity / episodes,
+    """A locality's fragmentation from its month's counts: gaps as the share of handoffs lost; duplication as the
+    share of completed (not lost) handoffs followed by a repeated assessment (a lost handoff cannot be repeated, so
+    a share over all handoffs would count losses as less duplication); each 0 when there was nothing to count;
+    discontinuity and the share of episodes with a gap per episode."""
+    return (share(lost, handoffs, 0.0), share(duplicated, handoffs - lost, 0.0), discontinuity / episodes,
             gap_episodes / episodes)
