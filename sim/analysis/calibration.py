@@ -779,7 +779,6 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
     tolerance, or after ``generations``. Each generation is saved as it ends (a rerun resumes)."""
     from scipy.special import logsumexp
     from scipy.stats import truncnorm
-    from tqdm import tqdm
 
     names = [d.name for d in dims]
     rng = np.random.default_rng(settings.seed + 1)  # its own stream: the waves' designs do not shift it
@@ -810,22 +809,8 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
         if not len(new):
             log(f"generation {number}: no new set inside the non-implausible space; stopping")
             break
-        file = folder / f"generation_{number}.parquet"
-        if file.exists():
-            saved = pd.read_parquet(file)
-            new, values, seconds = scale_down(saved[names], dims), saved[list(QUANTITIES)], float("nan")
-            values = values.reset_index(drop=True)
-            log(f"generation {number}: {len(new)} runs loaded from {file.name}")
-        else:
-            sets = scale_up(new, dims)
-            new = scale_down(sets, dims)
-            start = time.perf_counter()
-            with tqdm(total=len(sets), desc=f"generation {number}", unit="set") as bar:
-                values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
-            seconds = time.perf_counter() - start
-            tmp = file.with_suffix(".tmp")
-            pd.concat([sets, values], axis=1).to_parquet(tmp)
-            tmp.rename(file)
+        new, values, seconds = _simulated(folder / f"generation_{number}.parquet", new, dims, settings,
+                                          f"generation {number}", workers, log)
         frames.append(pd.concat([scale_up(new, dims), values], axis=1))
         new_dist = distance(values, targets)
         # uniform prior on the non-implausible space: weight = 1 / (the mixture of kernels around the parents)
@@ -848,6 +833,29 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
 
 #: Most runs an emulator learns from (a Gaussian process costs the cube of its runs).
 TRAINING_RUNS = 600
+
+
+def _simulated(file: Path, unit: np.ndarray, dims: Sequence[Dimension], settings: Settings, label: str,
+               workers: int, log: Callable[[str], None]) -> tuple[np.ndarray, pd.DataFrame, float]:
+    """The battery's quantities for the design ``unit``, simulated and saved to ``file`` (atomically), or loaded
+    from it when a rerun resumes (the same design was drawn again: the rng advanced identically). Returns the
+    design as saved (to the last bit), the quantities and the battery's seconds (NaN when loaded)."""
+    from tqdm import tqdm
+
+    names = [d.name for d in dims]
+    if file.exists():
+        saved = pd.read_parquet(file)
+        log(f"{label}: {len(saved)} runs loaded from {file.name}")
+        return scale_down(saved[names], dims), saved[list(QUANTITIES)].reset_index(drop=True), float("nan")
+    sets = scale_up(unit, dims)
+    start = time.perf_counter()
+    with tqdm(total=len(sets), desc=label, unit="set") as bar:
+        values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
+    seconds = time.perf_counter() - start
+    tmp = file.with_suffix(".tmp")
+    pd.concat([sets, values], axis=1).to_parquet(tmp)
+    tmp.rename(file)
+    return scale_down(sets, dims), values, seconds
 
 
 def _wave_file(folder: Path, number: int) -> Path:
@@ -892,21 +900,7 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             log(f"wave {number}: non-implausible share of the prior after wave {number - 1}: {share:.4f}")
             if len(unit) == 0:
                 break
-        if file.exists():  # resume: the same design was run before (the rng has advanced identically)
-            saved = pd.read_parquet(file)
-            unit = scale_down(saved[names], dims)
-            values, seconds = saved[list(QUANTITIES)].reset_index(drop=True), float("nan")
-            log(f"wave {number}: {len(unit)} runs loaded from {file.name}")
-        else:
-            sets = scale_up(unit, dims)
-            unit = scale_down(sets, dims)  # as a resumed wave reads it back, to the last bit
-            start = time.perf_counter()
-            with tqdm(total=len(sets), desc=f"wave {number}", unit="set") as bar:
-                values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
-            seconds = time.perf_counter() - start
-            tmp = file.with_suffix(".tmp")
-            pd.concat([sets, values], axis=1).to_parquet(tmp)
-            tmp.rename(file)
+        unit, values, seconds = _simulated(file, unit, dims, settings, f"wave {number}", workers, log)
         # emulators learn from this wave's runs and earlier runs still in the non-implausible space (the space
         # they must describe), the most recent first, up to TRAINING_RUNS
         train_unit, train_values = unit, values
