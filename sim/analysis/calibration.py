@@ -903,7 +903,6 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
     """Run the waves into ``folder`` (each wave's runs saved as it ends: a rerun resumes after the last saved wave),
     then the ensemble. Returns ``{"summary", "ensemble", "runs", "waves"}``; if no simulated set meets every
     calibration target the ensemble is empty and ``summary["conflict"]`` names the conflicting targets."""
-    from tqdm import tqdm
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -965,28 +964,18 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
     # population Monte Carlo inside that space, or (generations=0) by one more uniform sample of it
     runs = [pd.concat([scale_up(w.unit, dims), w.values], axis=1) for w in waves]
     generations: list[Generation] = []
-    final_file = folder / "ensemble_runs.parquet"
     if settings.generations and waves:
         share = _nroy_sample(1, len(dims), waves, calibrate, settings, rng)[1]
         refined, generations = population_monte_carlo(waves, calibrate, dims, settings, folder, workers=workers,
                                                       log=log)
         runs.append(refined)
-        unit = np.zeros((0, len(dims)))
     else:
         unit, share = _nroy_sample(max(settings.ensemble_size * 3, settings.runs_per_wave), len(dims), waves,
                                    calibrate, settings, rng)
-    if len(unit):
-        if final_file.exists():
-            runs.append(pd.read_parquet(final_file))
-        else:
-            sets = scale_up(unit, dims)
-            with tqdm(total=len(sets), desc="ensemble", unit="set") as bar:
-                values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
-            frame = pd.concat([sets, values], axis=1)
-            tmp = final_file.with_suffix(".tmp")
-            frame.to_parquet(tmp)
-            tmp.rename(final_file)
-            runs.append(frame)
+        if len(unit):
+            unit, values, _ = _simulated(folder / "ensemble_runs.parquet", unit, dims, settings, "ensemble",
+                                         workers, log)
+            runs.append(pd.concat([scale_up(unit, dims), values], axis=1))
     everything = pd.concat(runs, ignore_index=True)
     met_by = {t.name: t.met(everything[t.quantity].to_numpy(), settings.slack) for t in calibrate}
     count = np.sum(list(met_by.values()), axis=0)  # targets each set meets

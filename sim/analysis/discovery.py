@@ -169,13 +169,13 @@ def box_restrictions(limits: pd.DataFrame, bounds: dict[str, tuple[float, float]
     return table.sort_values(["qp", "cut"], ascending=[True, False], na_position="last").reset_index(drop=True)
 
 
-def plain_box(limits: pd.DataFrame, bounds: dict[str, tuple[float, float]]) -> str:
-    """A PRIM box's restrictions in plain words ("senior leaders' commitment at most 0.35 and initial trust at
-    least 0.4"), with the schema's labels, most significant first."""
+def plain_box(restrictions: pd.DataFrame) -> str:
+    """A PRIM box's restrictions (:func:`box_restrictions`) in plain words ("senior leaders' commitment at most
+    0.35 and initial trust at least 0.4"), with the schema's labels, most significant first."""
     from sim.params import Params
 
     parts = []
-    for _, r in box_restrictions(limits, bounds).iterrows():
+    for _, r in restrictions.iterrows():
         spec = Params.spec(r["parameter"])
         label = spec.label[0].lower() + spec.label[1:] if spec.label else r["parameter"].replace("_", " ")
         if r["cut_low"] and r["cut_high"]:
@@ -202,23 +202,25 @@ def region_rows(question: str, meaning: str, x: pd.DataFrame, y: np.ndarray,
     y = np.asarray(y, dtype=bool)
     common = {"question": question, "meaning": meaning, "runs": len(y), "hits": int(y.sum()),
               "base_rate": float(y.mean())}
+    nan = float("nan")
+
+    def no_region(plain: str) -> list[dict]:
+        return [{**common, "box": 0, "coverage": nan, "density": nan, "mass": nan, "n": 0, "restricted": "",
+                 "plain": plain, "cart_accuracy": nan}]
+
     if not y.any() or y.all():
-        return [{**common, "box": 0, "coverage": float("nan"), "density": float("nan"), "mass": float("nan"),
-                 "n": 0, "restricted": "", "plain": ("in none of the runs" if not y.any() else "in every run"),
-                 "cart_accuracy": float("nan")}]
+        return no_region("in none of the runs" if not y.any() else "in every run")
     try:
         result = prim_boxes(x, y, max_boxes=max_boxes, threshold_name=meaning)
     except ValueError:  # no box denser than the base rate: the answer is spread over the whole space
-        return [{**common, "box": 0, "coverage": float("nan"), "density": float("nan"), "mass": float("nan"),
-                 "n": 0, "restricted": "", "plain": "spread over the ranges studied, in no clear region",
-                 "cart_accuracy": float("nan")}]
+        return no_region("spread over the ranges studied, in no clear region")
     accuracy = cart_rules(x, y, seed=seed)[2]
     rows = []
     for _, st in result.stats.iterrows():
-        limits = result.boxes[result.boxes["box"] == st["box"]]
+        restrictions = box_restrictions(result.boxes[result.boxes["box"] == st["box"]], bounds)
         restricted = "; ".join(f"{r['parameter']} in [{r['min']:.4g}, {r['max']:.4g}]"
-                               for _, r in box_restrictions(limits, bounds).iterrows())
+                               for _, r in restrictions.iterrows())
         rows.append({**common, "box": int(st["box"]), "coverage": float(st["coverage"]),
                      "density": float(st["density"]), "mass": float(st["mass"]), "n": int(st["n"]),
-                     "restricted": restricted, "plain": plain_box(limits, bounds), "cart_accuracy": accuracy})
+                     "restricted": restricted, "plain": plain_box(restrictions), "cart_accuracy": accuracy})
     return rows

@@ -55,6 +55,12 @@ def member_bases(base: Params, members: pd.DataFrame | None, n: int) -> list[Par
     return [applied[i % len(applied)] for i in range(n)]
 
 
+def distinct_bases(base: Params, members: pd.DataFrame | None, limit: int) -> list[Params]:
+    """``base`` under each of the first ``limit`` members (each once), or ``[base]`` without an ensemble."""
+    count = 1 if members is None or not len(members) else min(limit, len(members))
+    return member_bases(base, members, count)
+
+
 def robustness(names: Sequence[str], bounds: dict[str, tuple[float, float]], base: Params,
                members: pd.DataFrame | None, outcome: str, *, seeds: int = 2, seed: int = 1, limit: int = 100,
                workers: int = 1) -> pd.DataFrame:
@@ -66,12 +72,10 @@ def robustness(names: Sequence[str], bounds: dict[str, tuple[float, float]], bas
     over members), ``direction`` (+1: the higher the factor, the larger the alliance's effect; 0: no change),
     ``rank`` (1 = largest mean absolute change), ``sign_robustness`` (share of members with the same direction),
     ``robustness`` (same direction and rank within :data:`RANK_SLACK`) and ``members``."""
-    from sim.analysis.calibration import member_params
     from sim.analysis.sensitivity import PairedEffects, role
 
     names = list(names)
-    sets = [base] if members is None or not len(members) else \
-        [member_params(row, base) for _, row in members.iloc[:limit].iterrows()]
+    sets = distinct_bases(base, members, limit)
     centre = np.array([float(getattr(base, n)) for n in names])
     X = np.repeat(centre[None, :], 2 * len(names), axis=0)
     for k, name in enumerate(names):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.params import Params
+from sim.params.events import parse_event
 from sim.runtime.errors import StudyError
 
 RECOVERED = 0.2  # back within this share of the depth counts as recovered
@@ -70,7 +71,7 @@ def resilience(presets: Sequence[str], bases: Sequence[Params], *, seeds: int = 
             raise StudyError(f"resilience {name!r}: {int((~np.isfinite(frag)).any(axis=1).sum())} of {len(frag)} "
                              "runs returned no fragmentation (NaN)")
         frag = frag.reshape(len(MODES), 2, len(bases) * seeds, -1).mean(axis=2)  # mode, shocked, month
-        first = min(int(e.split("@")[1].split("=")[0]) for e in events)
+        first = min(parse_event(e, horizon).month for e in events)
         for m, mode in enumerate(MODES):
             rise = frag[m, 1] - frag[m, 0]
             after = rise[first:]

@@ -311,17 +311,11 @@ class PairedEffects:
         if unknown:
             raise ValueError(f"study parameter {unknown[0]!r}: not in the schema")
 
-    def frame(self, X: np.ndarray, base: Params | None = None, member: np.ndarray | None = None) -> pd.DataFrame:
-        """Scenario rows (one per row of X) as a parameter table; integer parameters are rounded. ``member``: the
-        ensemble member of each row (applied on top of ``base``, under the row's study parameters)."""
+    def frame(self, X: np.ndarray, base: Params | None = None, under: list[dict] | None = None) -> pd.DataFrame:
+        """Scenario rows (one per row of X) as a parameter table; integer parameters are rounded. ``under``: each
+        row's parameters before the study's are set (``base``'s, or its ensemble member's)."""
         base = self.base if base is None else base
-        if member is None or self.members is None:
-            frame = pd.DataFrame([base.to_dict()] * len(X))
-        else:
-            from sim.analysis.calibration import member_params
-
-            rows = [member_params(r, base).to_dict() for _, r in self.members.iterrows()]
-            frame = pd.DataFrame([rows[m] for m in member])
+        frame = pd.DataFrame([base.to_dict()] * len(X) if under is None else under)
         for k, name in enumerate(self.names):
             values = X[:, k]
             frame[name] = np.rint(values).astype(np.int64) if Params.spec(name).type is int else values
@@ -341,12 +335,15 @@ class PairedEffects:
             X = np.atleast_2d(np.asarray(X, dtype=float))
             n = len(X)
             if self.members is None or not len(self.members):
-                rows = self.frame(X, base)
-                per_replicate = [rows] * replicates
+                per_replicate = [self.frame(X, base)] * replicates
             else:
+                from sim.analysis.model_uncertainty import member_bases
+
+                applied = [p.to_dict() for p in member_bases(self.base if base is None else base, self.members,
+                                                              len(self.members))]
                 blocks = np.arange(n) // max(1, self.block)
-                per_replicate = [self.frame(X, base, (blocks * replicates + r) % len(self.members))
-                                 for r in range(replicates)]
+                per_replicate = [self.frame(X, base, [applied[m] for m in (blocks * replicates + r) %
+                                                      len(applied)]) for r in range(replicates)]
             tables.append(pd.concat([rows.assign(commissioning=mode) for mode in ("alliance", "traditional")
                                      for rows in per_replicate], ignore_index=True))
             seeds.append(np.tile(np.repeat(self.seed + np.arange(replicates), n), 2))

@@ -48,7 +48,7 @@ from scipy.stats import qmc
 
 from sim.analysis import figures
 from sim.analysis.discovery import cart_rules, prim_boxes, region_rows
-from sim.analysis.model_uncertainty import member_bases, robustness, study_members
+from sim.analysis.model_uncertainty import distinct_bases, member_bases, robustness, study_members
 from sim.analysis.resilience import preset, resilience
 from sim.analysis.sensitivity import (
     ROLES,
@@ -351,8 +351,7 @@ def _ablation_stage(c: _Context) -> None:
 
 def _resilience_stage(c: _Context) -> None:
     """Dips and recoveries under the event presets, alliance against traditional: resilience.csv."""
-    bases = member_bases(c.base, c.members, min(c.study.resilience_members,
-                                                1 if c.members is None else len(c.members)))
+    bases = distinct_bases(c.base, c.members, c.study.resilience_members)
     table, curves = resilience(list(c.study.resilience), bases, seeds=c.study.resilience_seeds, seed=c.study.seed,
                                workers=c.workers)
     table.to_csv(c.folder / "resilience.csv", index=False)
@@ -458,6 +457,7 @@ def _run_stages(study: Any, base: Params, folder: Path, workers: int, work_dir: 
             "evaluations": models.evaluations + runner.resumed_evaluations,
             "top": top[["parameter", "ST", "ST_conf", "S1", "S1_conf"]].to_dict("records"),
             "prim": prim_stats.to_dict("records")}
+
 
 # ------------------------------------------------------------------------------------------------
 class _Evaluators:

@@ -38,14 +38,13 @@ from scipy import stats  # noqa: E402
 from sim.analysis.sensitivity import theory_group  # noqa: E402
 from sim.model.theories import RULE_INFO  # noqa: E402
 from sim.params import RULE_IDS, THEORY_IDS, THEORY_RULES, Params  # noqa: E402
-from sim.report.facts import _facts, summary_facts  # noqa: E402
-from sim.report.folder import Study, _first_line  # noqa: E402
+from sim.report.facts import study_facts, summary_facts  # noqa: E402
+from sim.report.folder import Study, first_line  # noqa: E402
 from sim.report.words import (  # noqa: E402
     CONVERGENCE_GUIDE,
     KIND_NAMES,
     SIGNIFICANT_QP,
     THEORY_NAMES,
-    _upper_first,
     effect_label,
     num,
     outcome_label,
@@ -53,6 +52,7 @@ from sim.report.words import (  # noqa: E402
     pct,
     small_pct,
     span,
+    upper_first,
     variant_label,
 )
 from sim.runtime.errors import DamagedResults, ReportError  # noqa: E402
@@ -198,7 +198,7 @@ def heatmap_figure(s: Study, facts: dict) -> Figure:
     if all(p in ranked for p in pair):
         why = "These are the two local contexts ranked highest by the total-effect index."
     elif pair[0] in ranked:
-        why = (f"{_upper_first(param_label(pair[0]))} is the local context ranked highest; no other local context "
+        why = (f"{upper_first(param_label(pair[0]))} is the local context ranked highest; no other local context "
                f"passed the screening, so {param_label(pair[1])} is simply the next one in the parameter list.")
     else:
         why = "No local context passed the screening, so these are the first two in the parameter list."
@@ -458,7 +458,7 @@ def _environment() -> jinja2.Environment:
 def render_html(folder: str | Path) -> str:
     """The report as one self-contained HTML string."""
     s = Study.open(folder)
-    facts = _facts(s)
+    facts = study_facts(s)
     figures = [f for f in (sobol_figure(s, facts), morris_figure(s, facts), heatmap_figure(s, facts),
                            timeseries_figure(s, facts), ablation_figure(s, facts), *study_figures(s, facts))
                if f is not None]
@@ -502,7 +502,7 @@ def write_report(folder: str | Path) -> tuple[Path, Path]:
     except (ReportError, DamagedResults):
         raise
     except (KeyError, IndexError, ValueError, TypeError, AttributeError) as err:
-        raise ReportError(f"{folder}: the study's tables are damaged or incomplete ({_first_line(err)}); "
+        raise ReportError(f"{folder}: the study's tables are damaged or incomplete ({first_line(err)}); "
                           "rerun the study") from None
     html_path, pdf_path = folder / "report.html", folder / "report.pdf"
     for noisy in ("weasyprint", "fontTools"):  # font-subsetting notices at import and render: not for users

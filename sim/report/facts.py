@@ -12,20 +12,20 @@ import numpy as np
 
 from sim.analysis.sensitivity import parse_effect
 from sim.params import Params
-from sim.report.folder import Study, _record
+from sim.report.folder import Study, factor_record
 from sim.report.words import (
     CONVERGENCE_GUIDE,
     SIGNIFICANT_QP,
-    _join,
-    _plain_rule,
-    _upper_first,
     effect_label,
+    join_words,
     num,
     outcome_label,
     param_label,
     pct,
+    plain_rule,
     small_pct,
     span,
+    upper_first,
     variant_label,
 )
 from sim.sweeps.paired import interval
@@ -58,10 +58,10 @@ def summary_facts(folder: str | Path) -> dict[str, Any]:
     ``noise_share``, ``sentences`` (the summary's paragraphs) and ``quoted`` (each number quoted:
     ``key``, ``value``, ``shown``, ``source``).
     """
-    return _facts(Study.open(folder))
+    return study_facts(Study.open(folder))
 
 
-def _facts(s: Study) -> dict[str, Any]:
+def study_facts(s: Study) -> dict[str, Any]:
     q = _Quotes()
     primary, n = s.primary, s.n_max
     outcome, sign = parse_effect(primary)
@@ -73,7 +73,7 @@ def _facts(s: Study) -> dict[str, Any]:
     src_sobol = f"sobol.csv ({primary}, N={n})"
 
     # 1. What mattered most: the total-effect ranking of the primary effect at the largest N
-    ranking = [_record(r["parameter"], r) for _, r in s.sobol(primary).iterrows()]
+    ranking = [factor_record(r["parameter"], r) for _, r in s.sobol(primary).iterrows()]
     facts["ranking"] = ranking
     top = ranking[0]
     facts["most_influential"] = top
@@ -86,7 +86,7 @@ def _facts(s: Study) -> dict[str, Any]:
     if second is not None:
         others = [r for r in ranking[1:4] if r["ST_low"] > 0.05]
         if others:
-            names = _join([f"{r['label']} ({num(r['ST'])})" for r in others])
+            names = join_words([f"{r['label']} ({num(r['ST'])})" for r in others])
         else:  # quoted only when shown
             st2 = q("second_ST", second["ST"], num(second["ST"]), f"{src_sobol}: ST of {second['parameter']}")
             names = f"{second['label']} ({st2})"
@@ -97,7 +97,7 @@ def _facts(s: Study) -> dict[str, Any]:
     weak = [r["label"] for r in ranking if r["ST_high"] < 0.05]
     facts["weak"] = weak
     if weak:
-        lead += f" {_upper_first(_join(weak))} made little difference (index below 0.05)."
+        lead += f" {upper_first(join_words(weak))} made little difference (index below 0.05)."
     screened = s.csv("morris.csv")
     if screened is not None:
         total = screened[(screened["outcome"] == primary) & (screened["parameter"] != "dummy")]
@@ -161,7 +161,7 @@ def _facts(s: Study) -> dict[str, Any]:
     none = [r["disabled"] for r in rows if r["level"] == "rule" and r["none"]]
     facts["no_effect_rules"] = none
     if none:
-        theory_parts.append(f"Switching off {_join(['IPT ' + v[3:] for v in none])} changed nothing here: in the "
+        theory_parts.append(f"Switching off {join_words(['IPT ' + v[3:] for v in none])} changed nothing here: in the "
                             f"model they act on other outcomes, not on {outcome_label(outcome)}.")
     n_ab = int(ab["n"].iloc[0]) if len(ab) else 0
     theories = " ".join(theory_parts)
@@ -217,7 +217,7 @@ def _facts(s: Study) -> dict[str, Any]:
         shared = sorted(set(cart["parameters"]) & {c["parameter"] for c in box["main"]})
         facts["cart_agrees_on"] = shared
         if shared:
-            sure.append(f"A decision tree, as a cross-check, picked out {_join([param_label(p) for p in shared])} "
+            sure.append(f"A decision tree, as a cross-check, picked out {join_words([param_label(p) for p in shared])} "
                         "too.")
         else:
             sure.append("A second method (a decision tree) described the region differently; see the appendix.")
@@ -225,7 +225,7 @@ def _facts(s: Study) -> dict[str, Any]:
     for other in s.outcomes[1:]:
         ranked = s.sobol(other)
         if len(ranked):
-            facts["other_outcomes"].append({**_record(ranked["parameter"].iloc[0], ranked.iloc[0]),
+            facts["other_outcomes"].append({**factor_record(ranked["parameter"].iloc[0], ranked.iloc[0]),
                                             "outcome": other, "effect": effect_label(other)})
 
     facts["meaning"] = _meaning(s, q)
@@ -331,7 +331,7 @@ def _meaning(s: Study, q: _Quotes) -> dict[str, Any] | None:
     if members > 1:
         model_note = (f"What the model itself assumes (its constants and the strength of each mechanism) was "
                       f"varied over {members} plausible versions that the evidence cannot rule out. ")
-        model_note += (("The direction or rank of " + _join([r["label"] for r in unsure]) + " changed between "
+        model_note += (("The direction or rank of " + join_words([r["label"] for r in unsure]) + " changed between "
                         "those versions, so treat them as uncertain.") if unsure else
                        "Every leading factor kept its direction and rank in most of them.")
     else:
@@ -397,7 +397,8 @@ def _prim_boxes(s: Study) -> list[dict[str, Any]]:
         boxes.append({"box": int(st["box"]), "coverage": float(st["coverage"]), "density": float(st["density"]),
                       "n": int(st["n"]), "mass": float(st["mass"]), "base_rate": float(st["base_rate"]),
                       "threshold": float(st["threshold"]), "conditions": conditions, "main": main, "minor": minor,
-                      "plain": _join([c["text"] for c in main]), "clause": _join([c["clause"] for c in main])})
+                      "plain": join_words([c["text"] for c in main]),
+                      "clause": join_words([c["clause"] for c in main])})
     return boxes
 
 
@@ -438,6 +439,6 @@ def _cart(s: Study) -> dict[str, Any] | None:
         accuracy = float(m.group(1)) if m else None
     params = re.findall(r"([a-z_0-9]+) (?:<=|>)", best["conditions"])
     return {"accuracy": accuracy, "n": int(best["n"]), "share": float(best["share_reaching_threshold"]),
-            "parameters": sorted(set(params)), "plain": _plain_rule(best["conditions"])}
+            "parameters": sorted(set(params)), "plain": plain_rule(best["conditions"])}
 
 

@@ -51,7 +51,7 @@ class Study:
             config = yaml.safe_load((folder / "config.yaml").read_text()) or {}
             manifest = json.loads((folder / "manifest.json").read_text())
         except (OSError, ValueError, yaml.YAMLError) as err:
-            raise ReportError(f"{folder}: config.yaml or manifest.json cannot be read ({_first_line(err)}); "
+            raise ReportError(f"{folder}: config.yaml or manifest.json cannot be read ({first_line(err)}); "
                               "the study folder is damaged; rerun the study") from None
         if not isinstance(config, dict) or "study" not in config or "params" not in config:
             raise ReportError(f"{folder / 'config.yaml'}: has no study/params section; not a sensitivity study")
@@ -70,7 +70,7 @@ class Study:
             try:
                 self._cache[name] = reader(path) if path.is_file() else None
             except Exception as err:  # noqa: BLE001 - pandas/pyarrow raise many types for a damaged file
-                raise ReportError(f"{path}: cannot be read ({_first_line(err)}); the study folder is damaged; "
+                raise ReportError(f"{path}: cannot be read ({first_line(err)}); the study folder is damaged; "
                                   "rerun the study") from None
         return self._cache[name]
 
@@ -129,7 +129,7 @@ def _kind(name: str) -> str:
     return "dummy" if name == "dummy" else Params.spec(name).group
 
 
-def _record(name: str, row: pd.Series | dict) -> dict[str, Any]:
+def factor_record(name: str, row: pd.Series | dict) -> dict[str, Any]:
     r = dict(row)
     r.update(parameter=name, label=param_label(name), kind=_kind(name), kind_label=KIND_NAMES.get(_kind(name), ""),
              theory=theory_group(name), theory_label=THEORY_NAMES[theory_group(name)])
@@ -138,7 +138,7 @@ def _record(name: str, row: pd.Series | dict) -> dict[str, Any]:
 
 
 
-def _first_line(err: BaseException) -> str:
+def first_line(err: BaseException) -> str:
     text = str(err).strip()
     return f"{type(err).__name__}: {text.splitlines()[0]}" if text else type(err).__name__
 

@@ -93,16 +93,16 @@ def span(low: float, high: float, digits: int = 2) -> str:
 
 
 
-def _upper_first(text: str) -> str:
+def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _join(items: list[str]) -> str:
+def join_words(items: list[str]) -> str:
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
-def _plain_rule(rule: str) -> str:
+def plain_rule(rule: str) -> str:
     def one(m: re.Match) -> str:
         return f"{param_label(m.group(1))} {'at most' if m.group(2) == '<=' else 'above'} {num(float(m.group(3)))}"
     return re.sub(r"([a-z_0-9]+) (<=|>) ([-0-9.e]+)", one, rule)
