@@ -159,6 +159,37 @@ def test_population_monte_carlo_narrows_the_distance_and_resumes(tmp_path: Path)
         cal.Settings(keep_share=1.0)
 
 
+def test_a_negative_slack_asks_for_a_margin_and_an_earlier_calibration_seeds_the_population(tmp_path: Path) -> None:
+    """``slack`` < 0: a member lies that many tolerances inside every bound (against the battery's noise), and the
+    distance is negative inside the ranges down to that margin; ``start_from`` adds an earlier calibration's sets
+    (same model, prior, targets, battery) to the population Monte Carlo's first candidates, and refuses others."""
+    dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
+    targets = tg.load_targets(_targets_file(tmp_path, _entry(low=0.30, high=0.34, tolerance=0.01)))
+    values = pd.DataFrame({"effect": [0.2, 0.305, 0.32, 0.345]})
+    np.testing.assert_allclose(cal.distance(values, targets), [10.0, 0.0, 0.0, 0.5])
+    np.testing.assert_allclose(cal.distance(values, targets, -1.0), [10.0, -0.5, -1.0, 0.5])
+    assert list(targets[0].met(values["effect"].to_numpy(), -1.0)) == [False, False, True, False]
+    assert list(targets[0].met(values["effect"].to_numpy(), 1.0)) == [False, True, True, True]
+    with pytest.raises(cal.CalibrationError, match="narrower than twice the margin"):
+        cal.history_match(targets, dims, cal.Settings(slack=-2.5, battery=TINY), tmp_path / "narrow",
+                          log=lambda line: None)
+    with pytest.raises(cal.CalibrationError, match="slack"):
+        cal.Settings(slack=float("nan"))
+    with pytest.raises(cal.CalibrationError, match="start_from.*no calibration there"):
+        cal.Settings(start_from=str(tmp_path / "nowhere"))
+    base = cal.Settings(waves=1, runs_per_wave=16, candidates=500, ensemble_size=50, n_active=2, generations=0,
+                        battery=TINY)
+    cal.history_match(targets, dims, base, tmp_path / "first", log=lambda line: None)
+    lines: list[str] = []
+    strict = replace(base, slack=-0.5, generations=1, min_acceptance=0.0, start_from=str(tmp_path / "first"))
+    result = cal.history_match(targets, dims, strict, tmp_path / "second", log=lines.append)
+    assert any("16 earlier sets" in line for line in lines)
+    assert len(result["summary"]["generations"]) == 1
+    other = replace(strict, battery=replace(TINY, seeds=TINY.seeds + 1))
+    with pytest.raises(cal.CalibrationError, match="battery sizes"):
+        cal.history_match(targets, dims, other, tmp_path / "third", log=lambda line: None)
+
+
 def test_the_batterys_noise_is_measured_by_other_seeds() -> None:
     """Another seed offset is another draw of the battery's noise (other seeds, other uniform contexts): the
     quantities move, and battery_noise reports each target's spread in tolerances."""

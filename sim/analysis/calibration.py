@@ -619,13 +619,18 @@ class Settings:
     cutoff: float = 3.0
     n_active: int = 10
     ensemble_size: int = 100
-    slack: float = 1.0  # a member meets a target within its range give or take this many tolerances
+    # a member meets a target within its range give or take this many tolerances; negative: at least this many
+    # tolerances inside every bound (a margin against the battery's noise)
+    slack: float = 1.0
     seed: int = 20261206
     # after the waves: adaptive population Monte Carlo ABC (Lenormand, Jabot & Deffuant 2013) on the simulated
     # distance to the targets, inside the last non-implausible space
     generations: int = 8  # most generations (0: none)
     keep_share: float = 0.5  # alpha: the share of the population kept as parents each generation
     min_acceptance: float = 0.02  # stop when fewer new sets than this beat the current tolerance
+    # an earlier calibration (a folder) of the same model, prior, targets and battery whose simulated sets join the
+    # waves' as the population Monte Carlo's first candidates: a stricter slack restarts from its runs
+    start_from: str | None = None
     battery: BatterySizes = field(default_factory=BatterySizes)
 
     def __post_init__(self) -> None:
@@ -641,8 +646,11 @@ class Settings:
                 raise CalibrationError(f"calibration.{name}={value!r}: must be a whole number >= 1")
         if not self.cutoff > 0:
             raise CalibrationError(f"calibration.cutoff={self.cutoff!r}: must be > 0 (3 is the usual choice)")
-        if not self.slack >= 0:
-            raise CalibrationError(f"calibration.slack={self.slack!r}: must be >= 0")
+        if not np.isfinite(self.slack):
+            raise CalibrationError(f"calibration.slack={self.slack!r}: must be a number (tolerances; < 0 asks "
+                                   "for a margin inside each range)")
+        if self.start_from is not None and not Path(self.start_from, "plan.json").exists():
+            raise CalibrationError(f"calibration.start_from={self.start_from!r}: no calibration there (no plan.json)")
 
 
 @dataclass
@@ -698,13 +706,15 @@ def _nroy_sample(n: int, dims: int, waves: list[Wave], targets: Sequence[Target]
     return pool[pick], share
 
 
-def distance(values: pd.DataFrame, targets: Sequence[Target]) -> np.ndarray:
+def distance(values: pd.DataFrame, targets: Sequence[Target], slack: float = 0.0) -> np.ndarray:
     """Each simulated set's distance to the targets: the largest, over targets, of how far its value lies outside
-    the target's range in tolerances (0: every target met). A set meets every target give or take ``slack``
-    tolerances exactly when its distance is at most ``slack``; a value that is not a number is infinitely far."""
-    d = np.zeros(len(values))
+    the target's range in tolerances (0: every target met; :meth:`Target.depth`). A set meets every target give or
+    take ``slack`` tolerances exactly when its distance is at most ``slack``; a value that is not a number is
+    infinitely far. Inside the ranges the distance is negative down to ``slack`` (when ``slack`` < 0: the margin
+    asked for), and no lower: sets deeper than the margin are equally good."""
+    d = np.full(len(values), min(slack, 0.0))
     for t in targets:
-        d = np.maximum(d, t.distance(values[t.quantity].to_numpy(dtype=float)) / t.tolerance)
+        d = np.maximum(d, t.depth(values[t.quantity].to_numpy(dtype=float)) / t.tolerance)
     return d
 
 
@@ -785,7 +795,12 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
     n_keep = max(2, int(round(settings.keep_share * settings.runs_per_wave)))
     n_new = max(1, settings.runs_per_wave - n_keep)
     unit = np.concatenate([w.unit for w in waves])
-    dist = distance(pd.concat([w.values for w in waves], ignore_index=True), targets)
+    values = pd.concat([w.values for w in waves], ignore_index=True)
+    if settings.start_from is not None:
+        earlier_unit, earlier_values = earlier_runs(Path(settings.start_from), folder, dims)
+        unit, values = np.concatenate([unit, earlier_unit]), pd.concat([values, earlier_values], ignore_index=True)
+        log(f"population Monte Carlo: {len(earlier_unit)} earlier sets from {settings.start_from} join the waves'")
+    dist = distance(values, targets, settings.slack)
     order = np.argsort(dist, kind="stable")[:n_keep]
     pop, pop_dist, pop_logw = unit[order], dist[order], np.full(len(order), -np.log(len(order)))
     members = int((dist <= settings.slack).sum())
@@ -812,7 +827,7 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
         new, values, seconds = _simulated(folder / f"generation_{number}.parquet", new, dims, settings,
                                           f"generation {number}", workers, log)
         frames.append(pd.concat([scale_up(new, dims), values], axis=1))
-        new_dist = distance(values, targets)
+        new_dist = distance(values, targets, settings.slack)
         # uniform prior on the non-implausible space: weight = 1 / (the mixture of kernels around the parents)
         new_logw = -logsumexp(np.log(w)[None, :] + _kernel_log_density(new, pop, sd), axis=1)
         acceptance = float((new_dist < tolerance).mean())
@@ -829,6 +844,27 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
             break
     runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*names, *QUANTITIES])
     return runs, generations
+
+
+def earlier_runs(source: Path, folder: Path, dims: Sequence[Dimension]) -> tuple[np.ndarray, pd.DataFrame]:
+    """The simulated sets (waves and generations) of the calibration in ``source``, refused unless it ran the same
+    model version, prior, targets and battery as the one in ``folder`` (its quantities would not compare)."""
+    mine, theirs = (json.loads(Path(f, "plan.json").read_text()) for f in (folder, source))
+    same = ("model_version", "prior", "targets")
+    for key in same:
+        if mine[key] != theirs[key]:
+            raise CalibrationError(f"calibration.start_from={str(source)!r}: its {key} differs from this "
+                                   f"calibration's ({theirs.get('model_version')} vs {mine['model_version']} for the "
+                                   "model version); only a calibration of the same model, prior and targets can seed "
+                                   "this one")
+    if mine["settings"]["battery"] != theirs["settings"]["battery"]:
+        raise CalibrationError(f"calibration.start_from={str(source)!r}: its battery sizes "
+                               f"{theirs['settings']['battery']} differ from {mine['settings']['battery']}")
+    files = sorted(source.glob("wave_*.parquet")) + sorted(source.glob("generation_*.parquet"))
+    if not files:
+        raise CalibrationError(f"calibration.start_from={str(source)!r}: no simulated wave or generation there")
+    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return scale_down(frame[[d.name for d in dims]], dims), frame[list(QUANTITIES)].reset_index(drop=True)
 
 
 #: Most runs an emulator learns from (a Gaussian process costs the cube of its runs).
@@ -884,6 +920,12 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
                                "version; resume it with the same ones, or give a new folder")
     plan_file.write_text(text)
     calibrate = [t for t in targets if t.role == "calibrate"]
+    if settings.slack < 0:
+        for t in calibrate:
+            if 2.0 * -settings.slack * t.tolerance >= t.high - t.low:
+                raise CalibrationError(f"calibration.slack={settings.slack!r}: target {t.name}'s range "
+                                       f"{t.range_text} is narrower than twice the margin ({-settings.slack:g} x "
+                                       f"tolerance {t.tolerance:g}); no set could meet it")
     rng = np.random.default_rng(settings.seed)
     waves: list[Wave] = []
     names = [d.name for d in dims]

@@ -67,9 +67,18 @@ class Target:
             d = np.maximum(0.0, np.maximum(self.low - v, v - self.high))
         return np.where(np.isnan(v), np.inf, d)
 
+    def depth(self, values: np.ndarray | float) -> np.ndarray:
+        """Signed distance to the range's nearer bound: positive outside (as :meth:`distance`), negative inside
+        (how deep inside the value lies); infinite for a value that is not a number."""
+        v = np.asarray(values, dtype=float)
+        with np.errstate(invalid="ignore"):
+            d = np.maximum(self.low - v, v - self.high)
+        return np.where(np.isnan(v), np.inf, d)
+
     def met(self, values: np.ndarray | float, slack: float = 0.0) -> np.ndarray:
-        """Whether each value is in the range, widened by ``slack`` tolerances."""
-        return self.distance(values) <= slack * self.tolerance
+        """Whether each value is in the range, widened by ``slack`` tolerances (narrowed, if ``slack`` < 0: the
+        value must lie at least ``-slack`` tolerances inside every bound)."""
+        return self.depth(values) <= slack * self.tolerance
 
     def implausibility(self, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
         """Distance outside the range in standard deviations of emulator and tolerance together."""
