@@ -31,7 +31,7 @@ SCHEMA = ROOT / "sim" / "params" / "__init__.py"
 
 
 def patterns_of_members(members: pd.DataFrame, keys: tuple[str, ...] = ("P1", "P2", "P3", "P4", "P5", "P6", "P7",
-                                                                         "P8")) -> pd.DataFrame:
+                                                                         "P8", "P9")) -> pd.DataFrame:
     """The asserted patterns (``tests/test_patterns.py``, at its fast sizes) with each member as the defaults:
     the battery is noisier than the patterns (8 seeds per end of a context for P5, against 60), so a member can
     meet a target by chance in the battery and miss it at the patterns' sizes."""
@@ -66,7 +66,7 @@ def representative(folder: Path, member: int | None = None) -> tuple[pd.Series, 
     ensemble = pd.read_csv(folder / "ensemble.csv")
     slack = float(plan["settings"]["slack"])
     targets = [t for t in load_targets() if t.role == "calibrate"]
-    strict = cal.distance(ensemble, targets)
+    strict = cal.distance(ensemble, targets, min(slack, 0.0))  # with a margin (slack < 0): the deepest inside
     pool = ensemble[strict == strict.min()]
     unit = cal.scale_down(pool, dims)
     centre = np.median(cal.scale_down(ensemble, dims), axis=0)
@@ -74,7 +74,7 @@ def representative(folder: Path, member: int | None = None) -> tuple[pd.Series, 
         ensemble.iloc[member]
     names = [d.name for d in dims]
     rounded = pd.DataFrame([{n: float(f"{chosen[n]:.{DIGITS}g}") for n in names}])
-    again = cal.battery(rounded, dims, workers=2)
+    again = cal.battery(rounded, dims, cal.BatterySizes(**plan["settings"]["battery"]), workers=2)
     check = pd.DataFrame({"target": [t.name for t in targets], "range": [t.range_text for t in targets],
                           "member": [chosen[t.quantity] for t in targets],
                           "rounded": [again[t.quantity].iloc[0] for t in targets],

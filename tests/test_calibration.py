@@ -190,6 +190,23 @@ def test_a_negative_slack_asks_for_a_margin_and_an_earlier_calibration_seeds_the
         cal.history_match(targets, dims, other, tmp_path / "third", log=lambda line: None)
 
 
+def test_the_conflict_chain_names_a_target_that_no_set_meeting_the_others_meets(tmp_path: Path) -> None:
+    """Three targets met in every pair but never all three: pairs look fine, the chain names the group conflict."""
+    targets = tg.load_targets(_targets_file(
+        tmp_path, _entry(name="A", quantity="effect", low=0.0, high=1.0),
+        _entry(name="B", quantity="parity", low=0.0, high=1.0),
+        _entry(name="C", quantity="timing", low=0.0, high=1.0)))
+    inside, outside = 0.5, 2.0
+    values = pd.DataFrame({"effect": [inside, inside, outside, inside],
+                           "parity": [inside, outside, inside, inside],
+                           "timing": [outside, inside, inside, outside]})
+    pairs = cal.conflicts(values, targets, slack=0.0)
+    assert (pairs["share_both"] > 0).all()
+    chain = cal.conflict_chain(values, targets, slack=0.0)
+    assert list(chain["sets_meeting_all_so_far"]) == [3, 2, 0]
+    assert chain["target"].iloc[-1] == "C" and chain["least_before"].iloc[-1] == outside
+
+
 def test_the_batterys_noise_is_measured_by_other_seeds() -> None:
     """Another seed offset is another draw of the battery's noise (other seeds, other uniform contexts): the
     quantities move, and battery_noise reports each target's spread in tolerances."""

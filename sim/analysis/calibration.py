@@ -534,6 +534,28 @@ def conflicts(values: pd.DataFrame, targets: Sequence[Target], slack: float = 1.
     return frame
 
 
+def conflict_chain(values: pd.DataFrame, targets: Sequence[Target], slack: float = 1.0) -> pd.DataFrame:
+    """Conflicts of more than two targets: targets added one at a time, each time the one that keeps the most sets
+    meeting all added so far. The step where the count falls to zero names a target that no set meeting the earlier
+    ones meets (a conflict with them as a group, which pairs can miss); ``then`` is that target's value over the
+    sets that met the earlier ones (median, least, most)."""
+    met = {t.name: t.met(values[t.quantity].to_numpy(), slack) for t in targets}
+    by_name = {t.name: t for t in targets}
+    keep = np.ones(len(values), dtype=bool)
+    rows, left = [], list(met)
+    while left:
+        name = max(left, key=lambda n: int((keep & met[n]).sum()))
+        before = keep.copy()
+        keep &= met[name]
+        left.remove(name)
+        v = values[by_name[name].quantity].to_numpy(dtype=float)[before]
+        rows.append({"target": name, "range": by_name[name].range_text, "sets_meeting_all_so_far": int(keep.sum()),
+                     "median_before": float(np.median(v)) if len(v) else np.nan,
+                     "least_before": float(v.min()) if len(v) else np.nan,
+                     "most_before": float(v.max()) if len(v) else np.nan})
+    return pd.DataFrame(rows)
+
+
 def meets_all(values: pd.DataFrame, targets: Sequence[Target], slack: float = 1.0) -> np.ndarray:
     ok = np.ones(len(values), dtype=bool)
     for t in targets:
@@ -984,6 +1006,8 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
                "final_nroy_share": share, "runs": len(everything), "members_found": int(met.sum())}
     table = conflicts(everything, calibrate, settings.slack)
     (folder / "conflicts.csv").write_text(table.to_csv(index=False))
+    chain = conflict_chain(everything, calibrate, settings.slack)
+    (folder / "conflict_chain.csv").write_text(chain.to_csv(index=False))
     if not met.any():
         never = [n for n, hit in met_by.items() if not hit.any()]
         pairs = (table[(table["share_both"] == 0) & (table["share_a"] > 0) & (table["share_b"] > 0)] if len(table)
@@ -1000,8 +1024,15 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             detail = "every target, and every pair of targets, is met by some set, but never all at once"
         detail += (f"; the closest sets meet {int(count.max())} of {len(calibrate)} and miss "
                    + ", ".join(f"{n} ({m:.0%} of them)" for n, m in missed.items()))
+        empty = chain[chain["sets_meeting_all_so_far"] == 0]
+        if len(empty):
+            first = empty.index[0]
+            group = ", ".join(chain["target"].iloc[:first])
+            detail += (f"; the {int(chain['sets_meeting_all_so_far'].iloc[first - 1]) if first else len(everything)}"
+                       f" sets meeting {group or 'nothing'} all miss {chain['target'].iloc[first]}")
         summary["conflict"] = (f"no constant set of {len(everything)} simulated meets every calibration target "
-                               f"({detail}); the table of pairs is {folder / 'conflicts.csv'}")
+                               f"({detail}); the table of pairs is {folder / 'conflicts.csv'}, the chain of "
+                               f"targets {folder / 'conflict_chain.csv'}")
         summary["closest_miss"] = missed
         summary["members"] = 0
         return {"summary": summary, "ensemble": everything.iloc[:0], "runs": everything, "waves": waves}
