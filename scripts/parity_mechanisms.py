@@ -37,8 +37,7 @@ def main() -> None:
                          f"{cal.model_version()}: run this script on the code that calibration ran")
     prior = plan["prior"]
     names, low = [d["name"] for d in prior], {d["name"]: d["low"] for d in prior}
-    runs = pd.concat([pd.read_parquet(f) for folder in args.folders
-                      for f in sorted(folder.glob("wave_*.parquet")) + sorted(folder.glob("generation_*.parquet"))],
+    runs = pd.concat([cal.saved_runs(folder) for folder in args.folders],
                      ignore_index=True).drop_duplicates(subset=names, ignore_index=True)  # resumed copies
     targets = [t for t in load_targets() if t.role == "calibrate"]
     chain = cal.conflict_chain(runs, targets, slack=0.0)
