@@ -868,6 +868,15 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
     return runs, generations
 
 
+def saved_runs(folder: Path, field: str = "") -> pd.DataFrame:
+    """Every constant set a calibration in ``folder`` simulated (its waves and generations), with its quantities;
+    ``field`` names the setting that gave the folder in the error when there are none."""
+    files = sorted(folder.glob("wave_*.parquet")) + sorted(folder.glob("generation_*.parquet"))
+    if not files:
+        raise CalibrationError(f"{field}{str(folder)!r}: no simulated wave or generation there")
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
 def earlier_runs(source: Path, folder: Path, dims: Sequence[Dimension]) -> tuple[np.ndarray, pd.DataFrame]:
     """The simulated sets (waves and generations) of the calibration in ``source``, refused unless it ran the same
     model version, prior, targets and battery as the one in ``folder`` (its quantities would not compare)."""
@@ -882,10 +891,7 @@ def earlier_runs(source: Path, folder: Path, dims: Sequence[Dimension]) -> tuple
     if mine["settings"]["battery"] != theirs["settings"]["battery"]:
         raise CalibrationError(f"calibration.start_from={str(source)!r}: its battery sizes "
                                f"{theirs['settings']['battery']} differ from {mine['settings']['battery']}")
-    files = sorted(source.glob("wave_*.parquet")) + sorted(source.glob("generation_*.parquet"))
-    if not files:
-        raise CalibrationError(f"calibration.start_from={str(source)!r}: no simulated wave or generation there")
-    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    frame = saved_runs(source, "calibration.start_from=")
     return scale_down(frame[[d.name for d in dims]], dims), frame[list(QUANTITIES)].reset_index(drop=True)
 
 

@@ -61,11 +61,8 @@ class Target:
     source: str
 
     def distance(self, values: np.ndarray | float) -> np.ndarray:
-        """How far each value lies outside the range (0 inside)."""
-        v = np.asarray(values, dtype=float)
-        with np.errstate(invalid="ignore"):
-            d = np.maximum(0.0, np.maximum(self.low - v, v - self.high))
-        return np.where(np.isnan(v), np.inf, d)
+        """How far each value lies outside the range (0 inside; infinite for a value that is not a number)."""
+        return np.maximum(0.0, self.depth(values))
 
     def depth(self, values: np.ndarray | float) -> np.ndarray:
         """Signed distance to the range's nearer bound: positive outside (as :meth:`distance`), negative inside
