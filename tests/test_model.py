@@ -160,10 +160,10 @@ def test_individual_accountability_keeps_a_persons_care_with_its_owner_in_either
     from sim.model import commissioning as com
     from sim.model import services as svc
 
-    owned = com.accountability(K, 0.0, 1.0, 1.0)
+    owned = com.accountability(K, 0.0, 1.0, 1.0, 60)
     assert svc.keep_chance(K, 0.0, 0.0, owned) == pytest.approx(K[kc.CASE_OWNERSHIP] * owned)
-    assert svc.keep_chance(K, 0.0, 0.0, com.accountability(K, 1.0, 1.0, 1.0)) < svc.keep_chance(K, 0.0, 0.0, owned)
-    assert svc.keep_chance(K, 0.0, 0.0, com.accountability(K, 0.0, 0.0, 1.0)) == 0.0
+    assert svc.keep_chance(K, 0.0, 0.0, com.accountability(K, 1.0, 1.0, 1.0, 60)) < svc.keep_chance(K, 0.0, 0.0, owned)
+    assert svc.keep_chance(K, 0.0, 0.0, com.accountability(K, 0.0, 0.0, 1.0, 60)) == 0.0
     strong = {"case_ownership": 0.4, "accountability": 0.5}
     shop = Params(pooled_share=1.0, monitoring=1.0, culture_readiness=0.0, senior_commitment=0.0, constants=strong)
     kept = _year_means(shop, 8, list(YEAR_5), 1, ("systemic_change",))["systemic_change"][:, 0]
@@ -180,7 +180,7 @@ def test_traditional_commissioning_has_its_own_mechanisms():
 
     assert com.own_priorities_pull(K, 0.0, 1.0, 0.0, 0.4, 0.0) > com.own_priorities_pull(K, 0.0, 0.2, 0.0, 0.4, 0.0)
     assert com.productivity(K, 0.0, 0.0, 0.1) > com.productivity(K, 0.0, 1.0, 0.1)
-    assert com.accountability(K, 0.0, 1.0, 0.6) > com.accountability(K, 1.0, 1.0, 0.6)
+    assert com.accountability(K, 0.0, 1.0, 0.6, 60) > com.accountability(K, 1.0, 1.0, 0.6, 60)
     assert com.coordination_cost(K, 0.0, 0.2, 10, 0.5, 0.5) == 0.0 < com.coordination_cost(K, 1.0, 0.2, 10, 0.5, 0.5)
     trust = np.array([0.6, 0.2, 0.5])
     assert com.retender_choice(K, 0.0, trust, True) == 1 and com.retender_choice(K, 1.0, trust, True) == -1

@@ -141,7 +141,7 @@ class WalkRecorder:
         """The arguments the community is about to give :func:`pathways.walk`, computed by the same calls."""
         m, p, boss, here = self.model, self.model.params, self.model.commissioner, community.index
         keep = np.empty(len(view.effort))
-        accountable = float(com.accountability(m.k, boss.alliance, p.monitoring, boss.pooled_share))
+        accountable = float(com.accountability(m.k, boss.alliance, p.monitoring, boss.pooled_share, month))
         navigation = ph.pathway_conditions(m.c, m.k, community.participation, community.tailoring,
                                            view.role_flexibility, accountable, keep)
         t = m.tables

@@ -197,7 +197,7 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
                                        mean_trust[i], trust_in_commissioner[i])
 
     # --- 3. localities' services: the care pathways of every locality walked at once, then each locality ---
-    accountable = com.accountability(k, c.alliance, c.monitoring, pooled_share)
+    accountable = com.accountability(k, c.alliance, c.monitoring, pooled_share, month)
     for loc in range(L):
         aligned[loc] = ph.locality_mean(alignment, weights, loc)
         local_effort[loc] = ph.locality_mean(effort, weights, loc)

@@ -141,7 +141,7 @@ class CommunityAgent(mesa.Agent):
         """One month of services here: care pathways walked through providers, demand served from capacity."""
         m, boss, t, here = self.model, self.model.commissioner, self.model.tables, self.index
         keep = np.empty((1, len(view.effort)))
-        accountable = com.accountability(m.k, boss.alliance, m.c.monitoring, boss.pooled_share)
+        accountable = com.accountability(m.k, boss.alliance, m.c.monitoring, boss.pooled_share, month)
         navigation = ph.pathway_conditions(m.c, m.k, self.participation, self.tailoring, view.role_flexibility,
                                            accountable, keep[0])
         counts = np.zeros((1, len(pathways.COUNTS)))

@@ -33,11 +33,14 @@ from sim.model import constants as kc
 
 
 @formula
-def accountability(k, alliance, monitoring, pooled_share):
+def accountability(k, alliance, monitoring, pooled_share, month):
     """Share of handoff losses that someone is made to answer for (0-1). Monitored contracts name who owns
     each referral; in an alliance, the pooled part of payment answers only to shared outcomes, so
-    individual accountability diffuses ("everyone's job is no one's") until joint pathways replace it."""
-    return k[kc.ACCOUNTABILITY] * monitoring * (1.0 - k[kc.DIFFUSION] * alliance * pooled_share)
+    individual accountability diffuses ("everyone's job is no one's") until joint pathways replace it. The
+    diffusion builds up over ``diffusion_months`` as the pooled budget beds in: staff keep to their own
+    contract's targets at first."""
+    bedded = min(1.0, (month + 1.0) / k[kc.DIFFUSION_MONTHS])
+    return k[kc.ACCOUNTABILITY] * monitoring * (1.0 - k[kc.DIFFUSION] * alliance * pooled_share * bedded)
 
 
 @formula

@@ -219,6 +219,10 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("diffusion", 0.5, 0.25, 0.75, "share (0-1)",
              "Share of individual accountability that a fully pooled budget diffuses.", "assumed",
              "commissioning.DIFFUSION"),
+    Constant("diffusion_months", 12.0, 1.0, 36.0, "months",
+             "Months over which pooled payment diffuses individual accountability in full: staff move from their "
+             "own contract's targets to shared outcomes as the pooled budget beds in, not on the first day.",
+             "assumed; varied", "commissioning.accountability"),
     Constant("cross_sector_penalty", 1.0, 0.5, 2.0, "relative increase",
              "Extra chance of loss and of repetition at a handoff across sectors (different records and "
              "cultures), before whole-system working removes it.", "assumed", "pathways.CROSS_SECTOR_PENALTY"),
