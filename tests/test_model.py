@@ -197,9 +197,9 @@ def test_a_retendered_provider_arrives_with_no_relationships():
     assert len(replaced) == 1
     k = replaced[0]
     newcomer = model.provider_list[k]
-    assert np.allclose(np.delete(newcomer.trust, k), 0.5 * p.initial_trust)
-    assert all(other.trust[k] == pytest.approx(0.5 * p.initial_trust) for j, other in enumerate(model.provider_list)
-               if j != k)
+    stranger = model.k[kc.STRANGER_TRUST] * p.initial_trust  # the registry's share of starting trust
+    assert np.allclose(np.delete(newcomer.trust, k), stranger)
+    assert all(other.trust[k] == pytest.approx(stranger) for j, other in enumerate(model.provider_list) if j != k)
     assert newcomer in model.agents
 
 

@@ -42,7 +42,7 @@ def test_defaults_roundtrip_through_dict():
     assert Params.from_dict(p.to_dict()) == p
     assert p.disabled == ("IPT6", "A")
     assert p.disabled_rules() == {"IPT1", "IPT2", "IPT6"}
-    assert p.strength("IPT6") == 0.0 and p.strength("IPT3") == 1.0
+    assert p.strength("IPT6") == 0.0 and p.strength("IPT3") == p.ipt3_strength
 
 
 @pytest.mark.parametrize(
