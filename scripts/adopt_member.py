@@ -3,10 +3,11 @@
     .venv/bin/python scripts/adopt_member.py results/calibration/<name>      # show the member and the changes
     .venv/bin/python scripts/adopt_member.py results/calibration/<name> --write
 
-The representative member: of the members, those nearest to meeting every calibration target strictly (the
-smallest distance, :func:`sim.analysis.calibration.distance`), and of those the one nearest the ensemble's median
-in the unit cube of the prior; each value is kept to six significant figures and the rounded set is simulated
-again (the battery) to check that it is still a member (every target met give or take the calibration's slack).
+The representative member: of the members, those nearest to meeting every calibration target strictly (the smallest
+distance, :func:`sim.analysis.calibration.distance`), and of those the one nearest the ensemble's median in the unit
+cube of the prior; each value is rounded (a schema parameter to its slider's grid, a constant to six significant
+figures) and the rounded set is simulated again (the battery) to check that it is still a member (every target met
+give or take the calibration's slack).
 ``--patterns`` first checks the patterns the tests assert with each member as the defaults (the battery is noisier
 than they are); ``--member N`` then adopts a member that meets them. The defaults are then
 what `Params()` runs (the patterns' tests, the app, the teaching guide); studies and briefs run the whole ensemble.
@@ -42,7 +43,9 @@ def patterns_of_members(members: pd.DataFrame, keys: tuple[str, ...] = ("P1", "P
     rows = []
     original = pat.Params
     try:
-        for i, (_, row) in enumerate(members.iterrows()):
+        for i, (_, unrounded) in enumerate(members.iterrows()):
+            row = pd.Series({n: on_grid(n, float(v)) for n, v in unrounded.items()})  # as it would be adopted
+
             class Member(Params):  # Params() inside the pattern functions: this member
                 def __new__(cls, *args, _row=row, **kwargs):
                     return member_params(_row, Params(*args, **kwargs))
@@ -55,6 +58,19 @@ def patterns_of_members(members: pd.DataFrame, keys: tuple[str, ...] = ("P1", "P
     finally:
         pat.Params = original
     return pd.DataFrame(rows)
+
+
+def on_grid(name: str, value: float) -> float:
+    """A member's value as a default: a schema parameter on its slider's grid (the app's sliders snap to it, so
+    an off-grid default would change as soon as it is shown), a registry constant to ``DIGITS`` figures."""
+    from sim.app.teaching import slider_step
+    from sim.params import Params
+
+    spec = {s.name: s for s in Params.schema()}.get(name)
+    if spec is None:
+        return float(f"{value:.{DIGITS}g}")
+    step = slider_step(spec)
+    return float(f"{spec.low + round((value - spec.low) / step) * step:.10g}")
 
 
 def representative(folder: Path, member: int | None = None) -> tuple[pd.Series, pd.DataFrame]:
@@ -73,7 +89,7 @@ def representative(folder: Path, member: int | None = None) -> tuple[pd.Series, 
     chosen = pool.iloc[int(np.argmin(((unit - centre) ** 2).sum(axis=1)))] if member is None else \
         ensemble.iloc[member]
     names = [d.name for d in dims]
-    rounded = pd.DataFrame([{n: float(f"{chosen[n]:.{DIGITS}g}") for n in names}])
+    rounded = pd.DataFrame([{n: on_grid(n, float(chosen[n])) for n in names}])
     again = cal.battery(rounded, dims, cal.BatterySizes(**plan["settings"]["battery"]), workers=2)
     check = pd.DataFrame({"target": [t.name for t in targets], "range": [t.range_text for t in targets],
                           "member": [chosen[t.quantity] for t in targets],
