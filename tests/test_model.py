@@ -181,6 +181,11 @@ def test_traditional_commissioning_has_its_own_mechanisms():
     assert com.own_priorities_pull(K, 0.0, 1.0, 0.0, 0.4, 0.0) > com.own_priorities_pull(K, 0.0, 0.2, 0.0, 0.4, 0.0)
     assert com.productivity(K, 0.0, 0.0, 0.1) > com.productivity(K, 0.0, 1.0, 0.1)
     assert com.accountability(K, 0.0, 1.0, 0.6, 60) > com.accountability(K, 1.0, 1.0, 0.6, 60)
+    # diffusion builds up as the pooled budget beds in: none lost in a traditional month, the most once bedded in
+    k12 = kc.constant_matrix([(("diffusion_months", 12.0),)])[0]
+    alliance = [com.accountability(k12, 1.0, 1.0, 0.6, t) for t in (0, 6, 11, 24)]
+    assert alliance[0] > alliance[1] > alliance[2] == alliance[3]
+    assert com.accountability(k12, 0.0, 1.0, 0.6, 0) == com.accountability(k12, 0.0, 1.0, 0.6, 60)
     assert com.coordination_cost(K, 0.0, 0.2, 10, 0.5, 0.5) == 0.0 < com.coordination_cost(K, 1.0, 0.2, 10, 0.5, 0.5)
     trust = np.array([0.6, 0.2, 0.5])
     assert com.retender_choice(K, 0.0, trust, True) == 1 and com.retender_choice(K, 1.0, trust, True) == -1
