@@ -193,7 +193,7 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
 
     # --- 2. providers choose effort ---
     for i in range(P):
-        effort[i] = ph.provider_effort(c, k, month, i, pooled_share, arrangements, leadership, commitment[i],
+        effort[i] = ph.provider_effort(c, k, month, i, pooled_share, alignment[i], leadership, commitment[i],
                                        mean_trust[i], trust_in_commissioner[i])
 
     # --- 3. localities' services: the care pathways of every locality walked at once, then each locality ---

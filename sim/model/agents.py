@@ -105,7 +105,7 @@ class ProviderAgent(mesa.Agent):
         free-riding (alliance) or own-organisation targets (separate contracts)."""
         m, boss = self.model, self.model.commissioner
         self.effort = float(ph.provider_effort(
-            m.c, m.k, month, self.index, boss.pooled_share, boss.arrangements, boss.leadership, self.commitment,
+            m.c, m.k, month, self.index, boss.pooled_share, self.alignment, boss.leadership, self.commitment,
             self.mean_trust, self.trust_in_commissioner))
 
     def learn(self, efforts: np.ndarray, success_seen: float) -> None:

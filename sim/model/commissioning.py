@@ -44,15 +44,18 @@ def accountability(k, alliance, monitoring, pooled_share, month):
 
 
 @formula
-def own_priorities_pull(k, alliance, monitoring, arrangements, own_priorities, austerity):
-    """How far each organisation's own priorities pull its effort away from joint work.
+def own_priorities_pull(k, alliance, monitoring, alignment, own_priorities, austerity):
+    """How far a provider's own organisation's priorities pull its effort away from joint work.
 
     Under separate contracts the pull is the commissioner's performance management against
-    own-organisation KPIs: it grows with ``monitoring``. In an alliance the KPIs are shared, but each
-    organisation's own agenda pulls just as hard until collaborative arrangements backed by senior
-    leaders (IPT6) make joint work the priority. Budget pressure sharpens self-interest in both.
+    own-organisation KPIs: it grows with ``monitoring``. In an alliance there are no own KPIs, but each
+    organisation's own agenda pulls until the provider has aligned its priorities with the alliance's
+    common aim (``alignment``, IPT4): the seed's "by aligning priorities of the services involved" (Redgate
+    et al. 2023), and Huxham & Vangen's (2005) collaborative inertia where partners' aims stay apart. Alignment
+    needs trust (:func:`sim.model.theories.local.ipt4_alignment_target`), so senior buy-in alone does not
+    remove the pull. Budget pressure sharpens self-interest in both modes.
     """
-    agenda = (1.0 - alliance) * monitoring + alliance * (1.0 - arrangements)
+    agenda = (1.0 - alliance) * monitoring + alliance * (1.0 - alignment)
     return own_priorities * agenda * (1.0 + k[kc.AUSTERITY_SELF_INTEREST] * austerity)
 
 

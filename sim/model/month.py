@@ -47,12 +47,12 @@ def schedule(events: list[tuple[str, ...]], months: int, austerity: np.ndarray, 
 
 @formula
 def effort_pull(k, alliance, pooled_share, monitoring, austerity, mean_trust, temptation, own_priorities,
-                arrangements):
+                alignment):
     """Everything pulling a provider's effort away from joint work: free-riding on a pooled budget
-    (alliance) and each organisation's own priorities (KPIs under separate contracts; its own agenda in an
-    alliance until senior-backed arrangements take hold)."""
+    (alliance) and its own organisation's priorities (KPIs under separate contracts; its own agenda in an
+    alliance until it aligns with the common aim, IPT4)."""
     return (rel.free_riding_pull(k, alliance, pooled_share, temptation, austerity, monitoring, mean_trust)
-            + com.own_priorities_pull(k, alliance, monitoring, arrangements, own_priorities, austerity))
+            + com.own_priorities_pull(k, alliance, monitoring, alignment, own_priorities, austerity))
 
 
 @formula

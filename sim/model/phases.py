@@ -115,12 +115,12 @@ def commissioner_sets_month(c, r, k, mean_trust, arrangements):
 
 # --- 2. a provider's effort --------------------------------------------------------------------------------
 @phase
-def provider_effort(c, k, month, i, pooled_share, arrangements, leadership, commitment, mean_trust,
+def provider_effort(c, k, month, i, pooled_share, alignment, leadership, commitment, mean_trust,
                     trust_in_commissioner):
     """Provider ``i``'s effort on joint work this month (0-1): commitment, trust and leadership against the pulls
     of free-riding and of its own organisation's priorities, plus a month's random shock."""
     pull = month_.effort_pull(k, c.alliance, pooled_share, c.monitoring, c.austerity, mean_trust,
-                              c.free_riding_temptation, c.own_priorities, arrangements)
+                              c.free_riding_temptation, c.own_priorities, alignment)
     drive = month_.effort_drive(k, commitment, mean_trust, trust_in_commissioner, leadership, pull)
     shock = shock_of_key(c.seed, np.int64(month), _EFFORT, np.int64(i), _ZERO)
     return rel.realised_effort(drive, c.effort_noise, shock)

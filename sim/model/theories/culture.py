@@ -42,15 +42,15 @@ def ipt6_arrangements_target(k, alliance, senior_commitment, monitoring, respons
       ``evaluation_support`` of the missing buy-in at full ``monitoring`` (the seed: strategic commitment is
       supported through robust monitoring and evaluation).
     - Mechanism, reasoning: senior leaders who back the alliance set up collaborative working
-      arrangements, which take the pull of each organisation's own agenda off joint work
-      (:func:`sim.model.commissioning.own_priorities_pull`) and relieve its administrative bottlenecks;
-      through :func:`ipt6_leadership` they legitimise joint work.
+      arrangements, which relieve its administrative bottlenecks (:func:`sim.model.commissioning.coordination_cost`)
+      and, through :func:`ipt6_leadership`, legitimise joint work. They do not align priorities: that needs
+      trust (IPT4), so a senior-backed alliance without trust can still be a talking shop.
     - Outcome: the level of collaborative working arrangements (boards, joint posts, shared decisions)
       that the alliance moves toward (0-1); arrangements take time to build and decay when buy-in goes.
 
     The rule's ``response`` scales how far buy-in turns into arrangements (up to full arrangements at the
     reference strength and above): switched off, senior commitment builds none, and no longer acts through
-    them on effort, own priorities or coordination cost.
+    them on effort, commitment or coordination cost.
     """
     buy_in = senior_commitment + k[kc.EVALUATION_SUPPORT] * monitoring * (1.0 - senior_commitment)
     return alliance * gate(k, buy_in, kc.SENIOR_THRESHOLD) * min(response, 1.0)

@@ -80,8 +80,10 @@ def ipt4_alignment_target(k, alliance, mean_trust, n_providers, response):
       partners (``mean_trust``, gated at 0.4: with a prehistory of distrust no shared focus forms, and
       the alliance's pathways stall; Ansell & Gash 2008). A common aim is harder to agree the more partners
       there are (``consensus_partners``; Provan & Kenis 2008: shared governance strains as partners multiply).
-    - Outcome: the alignment a provider moves toward (0-1); alignment drives formal pathways (IPT1)
-      and information sharing at handoffs (less repeated assessment: ``duplication``), and so
+    - Outcome: the alignment a provider moves toward (0-1); in an alliance, alignment takes the pull of
+      its own organisation's agenda off joint work (:func:`sim.model.commissioning.own_priorities_pull`);
+      it drives formal pathways (IPT1) and information sharing at handoffs (less repeated assessment:
+      ``duplication``), and so
       ``experience`` and ``value``. Without a common aim (separate contracts, or the rule switched off),
       trust still brings a little alignment through familiarity.
     """
