@@ -71,3 +71,23 @@ def test_a_rule_switched_off_takes_its_context_with_it():
     frame = p11_honest_ablation(EvidenceSizes(seeds=8), workers=2).table
     row = frame[frame["context"] == "senior_commitment"].iloc[0]
     assert abs(row["move"]) <= 0.02, row
+
+
+def test_senior_buy_in_without_trust_is_a_talking_shop():
+    """IPT6 without IPT4's context: senior leaders back the alliance, but providers start from a history of
+    distrust, so none aligns with the common aim (IPT4's trust gate) and each one's own agenda keeps pulling effort
+    off joint work (``commissioning.own_priorities_pull``): the alliance is worse on fragmentation than separate
+    contracts (the seed's talking shops). With trust the same buy-in makes it better; with no own agendas
+    (``own_priorities`` 0) the distrustful alliance loses far less: the pull, not something else, made it fail."""
+    from sim.analysis.evidence_patterns import YEAR_5, _year_means
+
+    backed = Params(senior_commitment=0.9, initial_trust=0.05)
+
+    def advantage(p: Params) -> float:
+        frag = _year_means(p, 8, list(YEAR_5), 2, ("fragmentation",))["fragmentation"][:, 0]
+        return float(frag[1] - frag[0])  # traditional minus alliance: positive when the alliance is better
+
+    distrust = advantage(backed)
+    assert distrust < -0.01
+    assert advantage(backed.replace(initial_trust=0.9)) > 0.01
+    assert advantage(backed.replace(own_priorities=0.0)) > distrust + 0.01

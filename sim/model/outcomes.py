@@ -48,8 +48,9 @@ OUTCOME_REGISTRY: tuple[Outcome, ...] = (
             "responsibility)", "gaps in care", "lower", "lost handoffs / handoffs"),
     Outcome("duplication", "share of completed handoffs followed by a repeated assessment (work done twice)",
             "duplication", "lower", "repeated assessments / (handoffs - lost handoffs)"),
-    Outcome("discontinuity", "share of episodes times 1 - Bice-Boxerman continuity of care of their contact "
-            "sequence", "discontinuity of care", "lower", "sum over episodes of (1 - COC) / episodes"),
+    Outcome("discontinuity", "1 - Bice-Boxerman continuity of care of the contact sequence, over episodes of more "
+            "than one contact", "discontinuity of care", "lower",
+            "sum over episodes of more than one contact of (1 - COC) / their number"),
     Outcome("coc", "mean Bice-Boxerman continuity of care of episodes with two or more contacts (1 = one provider)",
             "continuity of care (COC)", "higher", "sum of COC / episodes with two or more contacts"),
     Outcome("upc", "mean usual-provider continuity of episodes with two or more contacts (share with the main "
@@ -102,7 +103,7 @@ def outcome_values(k, episodes, handoffs, lost, duplicated, discontinuity, multi
     between distinct providers, commitment, alignment, providers below half effort)."""
     gaps = share(lost, handoffs, 0.0)
     duplication = share(duplicated, handoffs - lost, 0.0)  # repeats happen only on handoffs not lost
-    discontinuity = discontinuity / episodes
+    discontinuity = share(discontinuity, multi, 0.0)  # 1 - COC over episodes of more than one contact
     return (fragmentation(gaps, duplication, discontinuity), gaps, duplication, discontinuity, share(coc, multi, 1.0),
             share(upc, multi, 1.0), handoffs / episodes, share(served, served + expired, 1.0), resolved / demand,
             experience_by_need / need, resolved / (budget * capacity_ratio * k[kc.BASE_NEED] * n_localities),

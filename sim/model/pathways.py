@@ -12,7 +12,7 @@ component goes to a provider:
 A change of provider is a **handoff**. The three components of fragmentation are distinct: **gaps** are
 the share of handoffs that are lost (safety), **duplication** the share of completed (not lost) handoffs followed
 by a repeated assessment (waste), **discontinuity** ``1 - COC`` of each episode's contact sequence (how many
-providers a person passes through; 0 for a simple episode). A handoff is *lost* (no one takes responsibility)
+providers a person passes through), over episodes of more than one contact (COC is undefined for one). A handoff is *lost* (no one takes responsibility)
 with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure_loss × pressure) × (1 - coordination)``:
 stretched services (last month's unmet share) drop more referrals; coordination combines the pair's
 informal cooperation (trust and effort), the locality's formal pathways (IPT1), community navigation
@@ -127,10 +127,12 @@ def fragmentation(gaps, duplication, discontinuity):
 
 
 @formula
-def fragmentation_shares(episodes, gap_episodes, handoffs, lost, duplicated, discontinuity):
+def fragmentation_shares(episodes, gap_episodes, handoffs, lost, duplicated, discontinuity, multi):
     """A locality's fragmentation from its month's counts: gaps as the share of handoffs lost; duplication as the
     share of completed (not lost) handoffs followed by a repeated assessment (a lost handoff cannot be repeated, so
-    a share over all handoffs would count losses as less duplication); each 0 when there was nothing to count;
-    discontinuity and the share of episodes with a gap per episode."""
-    return (share(lost, handoffs, 0.0), share(duplicated, handoffs - lost, 0.0), discontinuity / episodes,
+    a share over all handoffs would count losses as less duplication); discontinuity as ``1 - COC`` over episodes
+    with more than one contact (COC is undefined for one contact, Bice & Boxerman 1977: counting simple episodes
+    as continuous would make discontinuity measure how complex need is, not how care is joined up); each 0 when
+    there was nothing to count; the share of episodes with a gap per episode."""
+    return (share(lost, handoffs, 0.0), share(duplicated, handoffs - lost, 0.0), share(discontinuity, multi, 0.0),
             gap_episodes / episodes)

@@ -151,7 +151,7 @@ def locality_services(c, k, month, loc, counts, need_profile, pooled_capacity, b
     D = len(backlog)
     gaps, duplication, discontinuity, gap_episodes = pathways.fragmentation_shares(
         counts[_EPISODES], counts[_GAP_EPISODES], counts[_HANDOFFS], counts[_LOST], counts[_DUPLICATED],
-        counts[_DISCONTINUITY])
+        counts[_DISCONTINUITY], counts[_MULTI])
     seed, step = c.seed, np.int64(month)
     for d in range(D):
         need[d] = new_need(k, need_profile[d], shock_of_key(seed, step, _NEED, np.int64(loc), np.int64(d))) \
