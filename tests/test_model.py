@@ -154,7 +154,7 @@ def test_a_common_aim_is_harder_to_agree_with_more_partners():
 def test_individual_accountability_keeps_a_persons_care_with_its_owner_in_either_mode():
     """The counterfactual's own route to continuity: a monitored contract names who answers for the person, and that
     provider keeps their next component more often; an alliance's pooled budget diffuses it; with case_ownership 0
-    the route is off. In a talking-shop context (no senior buy-in, unready culture, full pooling and monitoring),
+    the route is off. In a talking-shop context (no senior buy-in, distrust, unready culture, full pooling and monitoring),
     separate contracts then keep more of a person's care than the alliance does (systemic change can go either way)."""
     from sim.analysis.evidence_patterns import YEAR_5, _year_means
     from sim.model import commissioning as com
@@ -165,7 +165,8 @@ def test_individual_accountability_keeps_a_persons_care_with_its_owner_in_either
     assert svc.keep_chance(K, 0.0, 0.0, com.accountability(K, 1.0, 1.0, 1.0, 60)) < svc.keep_chance(K, 0.0, 0.0, owned)
     assert svc.keep_chance(K, 0.0, 0.0, com.accountability(K, 0.0, 0.0, 1.0, 60)) == 0.0
     strong = {"case_ownership": 0.4, "accountability": 0.5}
-    shop = Params(pooled_share=1.0, monitoring=1.0, culture_readiness=0.0, senior_commitment=0.0, constants=strong)
+    shop = Params(pooled_share=1.0, monitoring=1.0, culture_readiness=0.0, senior_commitment=0.0, initial_trust=0.1,
+                  constants=strong)
     kept = _year_means(shop, 8, list(YEAR_5), 1, ("systemic_change",))["systemic_change"][:, 0]
     assert kept[1] > kept[0]  # traditional (row 1) keeps more than the alliance (row 0)
     off = _year_means(shop.replace(constants={**strong, "case_ownership": 0.0}), 8, list(YEAR_5), 1,
