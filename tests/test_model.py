@@ -154,8 +154,9 @@ def test_a_common_aim_is_harder_to_agree_with_more_partners():
 def test_individual_accountability_keeps_a_persons_care_with_its_owner_in_either_mode():
     """The counterfactual's own route to continuity: a monitored contract names who answers for the person, and that
     provider keeps their next component more often; an alliance's pooled budget diffuses it; with case_ownership 0
-    the route is off. In a talking-shop context (no senior buy-in, distrust, unready culture, full pooling and monitoring),
-    separate contracts then keep more of a person's care than the alliance does (systemic change can go either way)."""
+    the route is off. In a talking-shop context (no senior buy-in, distrust, unready culture, full pooling and
+    monitoring), separate contracts then keep more of a person's care than the alliance does (systemic change can go
+    either way)."""
     from sim.analysis.evidence_patterns import YEAR_5, _year_means
     from sim.model import commissioning as com
     from sim.model import services as svc

@@ -12,7 +12,8 @@ component goes to a provider:
 A change of provider is a **handoff**. The three components of fragmentation are distinct: **gaps** are
 the share of handoffs that are lost (safety), **duplication** the share of completed (not lost) handoffs followed
 by a repeated assessment (waste), **discontinuity** ``1 - COC`` of each episode's contact sequence (how many
-providers a person passes through), over episodes of more than one contact (COC is undefined for one). A handoff is *lost* (no one takes responsibility)
+providers a person passes through), over episodes of more than one contact (COC is undefined for one). A
+handoff is *lost* (no one takes responsibility)
 with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure_loss × pressure) × (1 - coordination)``:
 stretched services (last month's unmet share) drop more referrals; coordination combines the pair's
 informal cooperation (trust and effort), the locality's formal pathways (IPT1), community navigation
