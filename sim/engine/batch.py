@@ -239,5 +239,5 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
         confidence[loc], participation[loc], tailoring[loc], formal[loc] = ph.locality_responds(
             c, r, k, confidence[loc], participation[loc], tailoring[loc], formal[loc], experience[loc],
             local_effort[loc], aligned[loc], ph.local_informal(effort, mean_trust, weights, loc))
-    st.whole_system[s], st.arrangements[s] = ph.commissioner_learns(c, r, k, effort, pooled_share, whole_system,
-                                                                    arrangements, plan.senior[s, month])
+    st.whole_system[s], st.arrangements[s] = ph.commissioner_learns(c, r, k, effort, alignment, pooled_share,
+                                                                    whole_system, arrangements, plan.senior[s, month])

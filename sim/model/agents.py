@@ -60,10 +60,12 @@ class CommissionerAgent(mesa.Agent):
                 m.tables["commissioner_half_spread"])
 
     def learn(self, month: int, efforts: np.ndarray) -> None:
-        """Whole-system working follows providers' joint effort (IPT2); arrangements follow senior buy-in (IPT6)."""
+        """Whole-system working follows providers' joint effort and alignment (IPT2); arrangements follow senior
+        buy-in (IPT6)."""
         m = self.model
         self.whole_system, self.arrangements = ph.commissioner_learns(
-            m.c, m.r, m.k, efforts, self.pooled_share, self.whole_system, self.arrangements, self.senior_commitment)
+            m.c, m.r, m.k, efforts, m._provider_array("alignment"), self.pooled_share, self.whole_system,
+            self.arrangements, self.senior_commitment)
 
     def review(self, month: int) -> None:
         """At the end of a contract term: re-tender the worst provider (separate contracts) or, for an

@@ -236,12 +236,13 @@ def locality_responds(c, r, k, confidence, participation, tailoring, formal, exp
 
 
 @phase
-def commissioner_learns(c, r, k, effort, pooled_share, whole_system, arrangements, senior_commitment):
-    """Whole-system working follows providers' joint effort (IPT2); collaborative arrangements follow senior
-    buy-in (IPT6). Returns ``(whole_system, arrangements)``."""
+def commissioner_learns(c, r, k, effort, alignment, pooled_share, whole_system, arrangements, senior_commitment):
+    """Whole-system working follows providers' joint effort and their alignment with shared outcomes (IPT2);
+    collaborative arrangements follow senior buy-in (IPT6). Returns ``(whole_system, arrangements)``."""
     alliance = c.alliance
     whole_system = rel.relax(whole_system, system.ipt2_whole_system_target(
-        k, alliance, pooled_share, total(effort) / len(effort), r.ipt2), k[kc.WHOLE_SYSTEM_RATE])
+        k, alliance, pooled_share, total(effort) / len(effort), total(alignment) / len(alignment), r.ipt2),
+        k[kc.WHOLE_SYSTEM_RATE])
     arrangements = culture.ipt6_update_arrangements(k, arrangements, culture.ipt6_arrangements_target(
         k, alliance, senior_commitment, c.monitoring, r.ipt6), c.negativity_bias)
     return whole_system, arrangements

@@ -434,6 +434,11 @@ CONSTANTS: tuple[Constant, ...] = (
              "Mean joint effort at which whole-system working is half-possible: a board that meets while no one "
              "works jointly is a talking shop.", "Redgate et al. 2023 ('talking shops'); value assumed",
              "theories.system.EFFORT_THRESHOLD"),
+    Constant("shared_outcomes_threshold", 0.25, 0.1, 0.5, "level (0-1)",
+             "Providers' mean alignment with the common aim at which whole-system working is half-possible: "
+             "joined-up working focuses on shared outcomes only once priorities are aligned.",
+             "Redgate et al. 2023 (IPT2: 'joined up working focusing on shared outcomes'); value assumed",
+             "theories.system.ipt2_whole_system_target"),
     Constant("whole_system_response", 2.44514, 1.0, 4.0, "multiplier",
              "Scale of IPT2's saturating response to joint work.", "assumed",
              "theories.system.ipt2_whole_system_target: saturation(2.0 * response * joint_work)"),

@@ -39,19 +39,22 @@ def ipt1_update_pathways(k, formal, drive, local_effort):
 
 
 @formula
-def ipt2_whole_system_target(k, alliance, pooled_share, mean_effort, response):
+def ipt2_whole_system_target(k, alliance, pooled_share, mean_effort, mean_alignment, response):
     """IPT2, whole-system approach: cross-sector services work to shared outcomes under one budget.
 
-    - Context: a whole-system approach with a shared budget (``pooled_share``, gated at 0.3) across
-      sectors (its effect grows with ``sector_mix``: the cross-sector boundaries it removes).
+    - Context: a whole-system approach with a shared budget (``pooled_share``, gated at ``pooled_threshold``)
+      across sectors (its effect grows with ``sector_mix``: the cross-sector boundaries it removes).
     - Mechanism, resource: cross-sector services brought together through the alliance.
-    - Mechanism, reasoning: holistic, joined-up working on shared outcomes, as far as providers put
-      effort into joint work (``mean_effort``, gated at 0.45).
+    - Mechanism, reasoning: "holistic and joined up working focusing on shared outcomes" (Redgate et al.
+      2023): as far as providers put effort into joint work (``mean_effort``, gated at
+      ``joint_effort_threshold``) *and* have aligned their priorities with the shared outcomes
+      (``mean_alignment``, IPT4, gated at ``shared_outcomes_threshold``). Alignment needs trust, so a pooled
+      budget that leaders push through without it does not become whole-system working.
     - Outcome: whole-system working (0-1) that (a) re-deploys capacity across need domains to where the
       need is (``access``), (b) removes the extra loss and repetition at cross-sector handoffs
       (``gaps``, ``duplication``) and (c) ends the activity-payment incentive to repeat assessments.
     """
-    joint_work = gate(k, mean_effort, kc.JOINT_EFFORT_THRESHOLD)
+    joint_work = gate(k, mean_effort, kc.JOINT_EFFORT_THRESHOLD) * gate(k, mean_alignment, kc.SHARED_OUTCOMES_THRESHOLD)
     return alliance * gate(k, pooled_share, kc.POOLED_THRESHOLD) * saturation(
         k[kc.WHOLE_SYSTEM_RESPONSE] * response * joint_work)
 
