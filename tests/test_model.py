@@ -119,7 +119,10 @@ def test_context_gates_stop_a_mechanism_without_its_context():
     # switched off (response 0), senior buy-in builds no arrangements: the rule's context acts only through it
     off, on = (culture.ipt6_arrangements_target(K, 1.0, 1.0, 1.0, response) for response in (0.0, 1.0))
     assert off == 0.0 < on
-    assert system.ipt2_whole_system_target(K, 1.0, 0.0, 0.9, 2.0) < 0.01  # no pooled budget
+    assert system.ipt2_whole_system_target(K, 1.0, 0.0, 0.9, 0.9, 2.0) < 0.01  # no pooled budget
+    # joined-up working focusing on shared outcomes: joint effort without aligned priorities (no trust) builds none
+    assert system.ipt2_whole_system_target(K, 1.0, 1.0, 0.9, 0.0, 2.0) < 0.1 * system.ipt2_whole_system_target(
+        K, 1.0, 1.0, 0.9, 0.9, 2.0)
     assert system.ipt1_pathway_drive(K, 1.0, 0.0, 0.9, 0.9, 0.0, 2.0) < 0.01  # no complex need
 
 
