@@ -23,9 +23,10 @@ def test_pattern(pattern):
 def test_fragmentation_components_have_distinct_drivers():
     """Gaps, duplication and discontinuity each respond to a mechanism that the other two respond to far
     less: navigation by connected communities (gaps: the ``navigation`` constant across its range, in a connected
-    community), the pooled-payment assessment habit (duplication), role flexibility (discontinuity). Measured by
-    switching the mechanism's lever on in an alliance. (Connectedness itself also moves discontinuity, through
-    participation and tailoring, IPT3.)"""
+    community), the pooled-payment assessment habit (duplication), role flexibility (discontinuity: ``role_reach``,
+    how much of a later component a flexible provider takes on, across its range at a strong IPT7). Measured by
+    moving the mechanism's lever in an alliance. (Connectedness itself also moves discontinuity, through
+    participation and tailoring, IPT3; switching IPT7 on also changes which handoffs remain, and so gaps.)"""
     n, base = 40, Params(horizon=60)
 
     def components(p: Params) -> np.ndarray:
@@ -36,8 +37,8 @@ def test_fragmentation_components_have_distinct_drivers():
         "gaps": components(base.replace(community_connectedness=1.0, constants={"navigation": 0.9})) - components(
             base.replace(community_connectedness=1.0, constants={"navigation": 0.3})),
         "duplication": components(base.replace(reassessment=0.9)) - components(base.replace(reassessment=0.1)),
-        "discontinuity": components(base.replace(ipt7_strength=2.0)) - components(
-            base.replace(disabled=("IPT7",))),
+        "discontinuity": components(base.replace(ipt7_strength=2.0, constants={"role_reach": 0.4})) - components(
+            base.replace(ipt7_strength=2.0, constants={"role_reach": 0.1})),
     }
     for k, (name, move) in enumerate(moves.items()):
         own = abs(move[k])
