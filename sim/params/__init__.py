@@ -176,8 +176,9 @@ class Params:
                                     source="assumed; varied")
     own_priorities: float = _p(0.56, 0.0, 1.0, "mechanism",
                                "pull of each organisation's own priorities away from joint work: KPIs under separate "
-                               "contracts (at full monitoring), its own agenda in an alliance without established "
-                               "senior-backed arrangements", "index", label="Pull of own-organisation priorities",
+                               "contracts (at full monitoring), its own agenda in an alliance until the provider "
+                               "aligns with the common aim (IPT4, which needs trust)", "index",
+                               label="Pull of own-organisation priorities",
                                source="assumed; varied")
     handoff_loss: float = _p(0.285, 0.05, 0.5, "mechanism",
                              "chance that a handoff between two providers with no coordination at all loses the "
