@@ -111,7 +111,7 @@ TABLES: dict[str, Table] = {
         Row("handoffs between providers (per episode), traditional", DEFAULT, "handoffs", "traditional"),
         Row("gaps in care (share of handoffs lost), alliance", DEFAULT, "gaps"),
         Row("gaps in care, traditional", DEFAULT, "gaps", "traditional"),
-        Row("duplication (share of handoffs assessed again), alliance", DEFAULT, "duplication"),
+        Row("duplication (share of completed handoffs assessed again), alliance", DEFAULT, "duplication"),
         Row("duplication, traditional", DEFAULT, "duplication", "traditional"),
         Row("systemic change (later parts kept), alliance", DEFAULT, "systemic_change"),
         Row("systemic change, traditional", DEFAULT, "systemic_change", "traditional"),

@@ -104,7 +104,8 @@ class ProviderAgent(mesa.Agent):
 
     def choose_effort(self, month: int) -> None:
         """Decide how much effort to put into joint work: commitment and trust against the pulls of
-        free-riding (alliance) or own-organisation targets (separate contracts)."""
+        free-riding and its own agenda until it aligns with the common aim (alliance), or own-organisation
+        targets (separate contracts)."""
         m, boss = self.model, self.model.commissioner
         self.effort = float(ph.provider_effort(
             m.c, m.k, month, self.index, boss.pooled_share, self.alignment, boss.leadership, self.commitment,

@@ -63,8 +63,8 @@ def own_priorities_pull(k, alliance, monitoring, alignment, own_priorities, aust
 def coordination_cost(k, alliance, cost, n_providers, mean_trust, arrangements):
     """Share of capacity spent on alliance governance: boards, shared decisions, joint planning.
 
-    ``cost`` at ten partners, no trust and no established arrangements; it grows with the number of
-    partner pairs n(n-1)/2 toward twice that, trust saves up to ``trust_substitution`` of it, and
+    ``cost`` at ``half_cost_pairs`` partner pairs, no trust and no established arrangements; it grows with the
+    number of partner pairs n(n-1)/2 toward twice that, trust saves up to ``trust_substitution`` of it, and
     senior-backed arrangements (administrative capacity at the centre) up to ``admin_relief``
     (without it, collaboration hits administrative bottlenecks: Bitterman & Koliba 2020).
     """

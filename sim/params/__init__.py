@@ -166,8 +166,8 @@ class Params:
                              label="Randomness of effort", source="assumed; varied")
     coordination_cost: float = _p(0.25, 0.0, 0.4, "mechanism",
                                   "share of an alliance's capacity that boards, shared decisions and joint planning "
-                                  "take with ten partners, no trust and no senior-backed arrangements; grows with "
-                                  "the number of partner pairs and "
+                                  "take at half_cost_pairs partner pairs, no trust and no senior-backed arrangements; "
+                                  "grows with the number of partner pairs and "
                                   "falls as trust grows", "share", label="Cost of coordination",
                                   source="Huxham & Vangen 2005; Provan & Kenis 2008; size assumed, varied")
     specialisation_gain: float = _p(0.022, 0.0, 0.2, "mechanism",

@@ -74,7 +74,7 @@ CONSTANTS: tuple[Constant, ...] = (
              "world.initial_world: (0.3 + 0.7 * primary)"),
     Constant("capacity_variation", 0.913693, 0.25, 1.0, "multiplier spread",
              "Width of the uniform random factor on each provider's capacity in each domain; the factor's floor is "
-             "1 minus half of it (now 0.75), so its mean is 1.", "assumed",
+             "1 minus half of it, so its mean is 1.", "assumed",
              "world.initial_world: (0.75 + 0.5 * uniform(s3, 0, Purpose.CAPACITY, i[None, :, None], "
              "d[None, None, :]))"),
     Constant("home_focus", 0.651989, 0.3, 0.8, "share (0-1)",
@@ -140,7 +140,7 @@ CONSTANTS: tuple[Constant, ...] = (
              "commissioning.ADMIN_RELIEF"),
     Constant("half_cost_pairs", 71.0008, 22.5, 90.0, "partner pairs",
              "Number of partner pairs at which coordination cost is half its ceiling; the coordination_cost "
-             "parameter is the cost at this many pairs (45: ten providers).",
+             "parameter is the cost at this many pairs (45 pairs: ten providers).",
              "Williamson 1985; Provan & Kenis 2008 (cost grows with partner pairs); value assumed",
              "commissioning.HALF_COST_PAIRS"),
     Constant("engagement_cost", 0.0567246, 0.01, 0.06, "share of capacity",

@@ -19,7 +19,7 @@ from sim.model.logistic import gate, saturation
 def ipt5_innovation_gain(k, alliance, culture_readiness, orientation, innovation, response):
     """IPT5, innovation leading system change: innovation grows where culture is ready.
 
-    - Context: a culture ready for change (``culture_readiness``, gated at 0.45).
+    - Context: a culture ready for change (``culture_readiness``, gated at ``readiness_threshold``).
     - Mechanism, resource: innovative approaches to local service delivery.
     - Mechanism, reasoning: the alliance approach promotes them, the more a provider is oriented to the
       whole system (``orientation``); organisations on separate contracts innovate at a quarter of the rate.
@@ -37,7 +37,7 @@ def ipt6_arrangements_target(k, alliance, senior_commitment, monitoring, respons
     """IPT6, senior commitment to collaborative arrangements (context and resource).
 
     - Context: within an alliance.
-    - Mechanism, resource: buy-in of senior leaders (``senior_commitment``, gated at 0.4; events can
+    - Mechanism, resource: buy-in of senior leaders (``senior_commitment``, gated at ``senior_threshold``; events can
       change it during a run), supported by robust monitoring and evaluation of joint work, which makes up
       ``evaluation_support`` of the missing buy-in at full ``monitoring`` (the seed: strategic commitment is
       supported through robust monitoring and evaluation).
@@ -76,8 +76,8 @@ def ipt7_orientation_target(k, alliance, commitment, culture_readiness, response
 
     - Context: an alliance.
     - Mechanism, resource I: the cultural shift an alliance enables, greater where culture is ready;
-      resource II: a provider's commitment to transformation (``commitment``, gated at 0.55: lukewarm
-      commitment to joint working does not change practice).
+      resource II: a provider's commitment to transformation (``commitment``, gated at
+      ``transformation_threshold``: lukewarm commitment to joint working does not change practice).
     - Mechanism, reasoning: committed staff allow normal practices to change.
     - Outcome: the whole-system orientation a provider moves toward (0-1), which turns into fluid roles
       (:func:`ipt7_role_target`): a provider takes on later parts of a person's care instead of handing

@@ -20,7 +20,7 @@ from sim.model.logistic import gate, saturation
 def ipt3_participation_target(k, alliance, place_based, confidence, connectedness, response):
     """IPT3, local approach to change (resource): the co-production a locality moves toward (0-1).
 
-    - Context: the national shift to locality working (``place_based``, gated at 0.3).
+    - Context: the national shift to locality working (``place_based``, gated at ``place_threshold``).
     - Mechanism, resource: local confidence (``confidence``, which moves with experience) and
       connectedness, built on by an alliance that seeks co-production; elsewhere communities offer a
       base level.
@@ -77,7 +77,7 @@ def ipt4_alignment_target(k, alliance, mean_trust, n_providers, response):
     - Context: within an alliance, which gives providers a common aim.
     - Mechanism, resource: a shared focus between the services involved.
     - Mechanism, reasoning: a provider aligns its priorities with the common aim once it trusts its
-      partners (``mean_trust``, gated at 0.4: with a prehistory of distrust no shared focus forms, and
+      partners (``mean_trust``, gated at ``trust_threshold``: with a prehistory of distrust no shared focus forms, and
       the alliance's pathways stall; Ansell & Gash 2008). A common aim is harder to agree the more partners
       there are (``consensus_partners``; Provan & Kenis 2008: shared governance strains as partners multiply).
     - Outcome: the alignment a provider moves toward (0-1); in an alliance, alignment takes the pull of

@@ -18,7 +18,7 @@ from sim.model.logistic import gate, saturation
 def ipt1_pathway_drive(k, alliance, need_complexity, aligned, local_effort, informal, response):
     """IPT1, complex interventions for local needs: what drives formal joint care pathways in a locality.
 
-    - Context: local need that calls for complex interventions (``need_complexity``, gated at 0.35).
+    - Context: local need that calls for complex interventions (``need_complexity``, gated at ``complexity_threshold``).
     - Mechanism, resource: the alliance contract, which formalises common goals.
     - Mechanism, reasoning: providers join up pathways for complex episodes as far as their priorities
       are aligned (``aligned``) and they put effort into joint work (``local_effort``).
