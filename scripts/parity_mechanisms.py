@@ -12,7 +12,6 @@ components, with the set as it is and with one constant at a time at the bottom 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -31,10 +30,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", type=Path, nargs="+", help="calibration folders (same model, prior, targets)")
     args = parser.parse_args()
-    plan = json.loads((args.folders[0] / "plan.json").read_text())
-    if plan["model_version"] != cal.model_version():
-        raise SystemExit(f"{args.folders[0]} calibrated model version {plan['model_version']}, this tree is "
-                         f"{cal.model_version()}: run this script on the code that calibration ran")
+    try:
+        plan = cal.calibration_plan(args.folders[0])
+    except cal.CalibrationError as err:
+        raise SystemExit(str(err)) from None
     prior = plan["prior"]
     names, low = [d["name"] for d in prior], {d["name"]: d["low"] for d in prior}
     runs = pd.concat([cal.saved_runs(folder) for folder in args.folders],

@@ -12,7 +12,6 @@ the calibration ran (the model version is checked).
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,10 +29,10 @@ def main() -> None:
     parser.add_argument("--contexts", type=int, default=960, help="uniform contexts in the finer battery")
     parser.add_argument("--sets", type=int, default=40, help="near-members re-simulated")
     args = parser.parse_args()
-    plan = json.loads((args.folder / "plan.json").read_text())
-    if plan["model_version"] != cal.model_version():
-        raise SystemExit(f"{args.folder} calibrated model version {plan['model_version']}, this tree is "
-                         f"{cal.model_version()}: run this script on the code that calibration ran")
+    try:
+        plan = cal.calibration_plan(args.folder)
+    except cal.CalibrationError as err:
+        raise SystemExit(str(err)) from None
     targets = [t for t in load_targets() if t.role == "calibrate"]
     by_name = {t.name: t for t in targets}
     if args.missing not in by_name:

@@ -877,6 +877,16 @@ def saved_runs(folder: Path, field: str = "") -> pd.DataFrame:
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
+def calibration_plan(folder: Path) -> dict[str, Any]:
+    """The plan (``plan.json``) of the calibration in ``folder``, refused unless this tree runs the model version it
+    calibrated (its simulated quantities would not be this code's)."""
+    plan = json.loads((Path(folder) / "plan.json").read_text())
+    if plan["model_version"] != model_version():
+        raise CalibrationError(f"{folder} calibrated model version {plan['model_version']}, this tree is "
+                               f"{model_version()}: run this on the code that calibration ran")
+    return plan
+
+
 def earlier_runs(source: Path, folder: Path, dims: Sequence[Dimension]) -> tuple[np.ndarray, pd.DataFrame]:
     """The simulated sets (waves and generations) of the calibration in ``source``, refused unless it ran the same
     model version, prior, targets and battery as the one in ``folder`` (its quantities would not compare)."""

@@ -59,13 +59,13 @@ class CommissionerAgent(mesa.Agent):
                 m.c, m.k, month, i, self.trust_in_providers[i], efforts[i], m.tables["commissioner_mean"],
                 m.tables["commissioner_half_spread"])
 
-    def learn(self, month: int, efforts: np.ndarray) -> None:
+    def learn(self, month: int, efforts: np.ndarray, alignments: np.ndarray) -> None:
         """Whole-system working follows providers' joint effort and alignment (IPT2); arrangements follow senior
         buy-in (IPT6)."""
         m = self.model
         self.whole_system, self.arrangements = ph.commissioner_learns(
-            m.c, m.r, m.k, efforts, m._provider_array("alignment"), self.pooled_share, self.whole_system,
-            self.arrangements, self.senior_commitment)
+            m.c, m.r, m.k, efforts, alignments, self.pooled_share, self.whole_system, self.arrangements,
+            self.senior_commitment)
 
     def review(self, month: int) -> None:
         """At the end of a contract term: re-tender the worst provider (separate contracts) or, for an

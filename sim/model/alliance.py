@@ -159,7 +159,7 @@ class AllianceModel(mesa.Model):
             for provider in self.provider_list:  # provider_learns
                 provider.learn(efforts, float(ph.success_seen(provider.coverage, fragmentation)))
             self.communities.do("respond", view)  # locality_responds
-            boss.learn(month, efforts)  # commissioner_learns
+            boss.learn(month, efforts, self._provider_array("alignment"))  # commissioner_learns
             boss.review(month)  # commissioner_reviews
         self._record(efforts)  # month_outcomes
 
