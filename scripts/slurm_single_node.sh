@@ -38,6 +38,15 @@ ours() {
 # alive DIR/NAME.pid: the PID file exists and names a running NAME of ours.
 alive() { [[ -f $1 ]] && ours "$(basename "$1" .pid)" "$(cat "$1")"; }
 
+# running PID: the process exists and has not exited (a child that exited stays a zombie until reaped).
+# While a daemon starts, its PID may still be bash or setpriv before they exec it, so `alive` would call a
+# daemon on its way up dead (CI saw this: "munged exited" with munged's start-up lines in its log).
+running() {
+    local state
+    state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z && $state != X ]]
+}
+
 node_state() { SLURM_CONF=$CONF timeout 5 sinfo -h -N -o '%T' 2>/dev/null | head -n 1; }
 
 # Up: both daemons alive and the node able to run jobs (idle, or busy with jobs).
@@ -79,7 +88,7 @@ start_munge() {
     echo $! >"$DIR/munged.pid"
     local deadline=$((SECONDS + 10))
     until munge -n 2>/dev/null | unmunge >/dev/null 2>&1; do
-        alive "$DIR/munged.pid" || die "munged exited: $(tail -n 3 "$DIR/log/munged.log" | tr '\n' ' ')"
+        running "$(cat "$DIR/munged.pid")" || die "munged exited: $(tail -n 3 "$DIR/log/munged.log" | tr '\n' ' ')"
         ((SECONDS < deadline)) || die "munged did not answer within 10 s (log: $DIR/log/munged.log)"
         sleep 0.2
     done
@@ -147,7 +156,7 @@ start() {
         state=$(node_state || true)
         [[ $state == idle ]] && break
         for daemon in slurmctld slurmd; do
-            alive "$DIR/$daemon.pid" || die "$daemon exited: $(tail -n 3 "$DIR/log/$daemon.log" 2>/dev/null \
+            running "$(cat "$DIR/$daemon.pid")" || die "$daemon exited: $(tail -n 3 "$DIR/log/$daemon.log" 2>/dev/null \
                 | tr '\n' ' ') (logs: $DIR/log)"
         done
         ((SECONDS < deadline)) || die "node not idle after $WAIT_S s (state: '${state:-no answer}'; logs: $DIR/log)"
