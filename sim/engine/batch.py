@@ -23,7 +23,6 @@ from numba import njit
 from sim.engine.compiled import inlined_phases
 from sim.engine.prefetch import prefetch_rows
 from sim.engine.walk import walk_scenario, walk_workspace
-from sim.model import commissioning as com
 from sim.model import month as month_
 from sim.model import pathways, phases
 from sim.model.draws import Purpose, uniform_of_key
@@ -197,7 +196,8 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
                                        mean_trust[i], trust_in_commissioner[i])
 
     # --- 3. localities' services: the care pathways of every locality walked at once, then each locality ---
-    accountable = com.accountability(k, c.alliance, c.monitoring, pooled_share, month)
+    accountable, handoff_loss = ph.handoff_conditions(k, c.alliance, c.monitoring, pooled_share, month,
+                                                      c.handoff_loss, c.culture_readiness, roles, r.ipt7)
     for loc in range(L):
         aligned[loc] = ph.locality_mean(alignment, weights, loc)
         local_effort[loc] = ph.locality_mean(effort, weights, loc)
@@ -208,7 +208,7 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
     counts[:] = 0.0
     walk_scenario(k, c.seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
                   tb.prob[s], tb.pick[s], keep, trust, effort, tb.cross[s], navigation, formal, pressure,
-                  accountable, whole_system, c.handoff_loss,
+                  accountable, whole_system, handoff_loss,
                   c.reassessment,
                   practice, alignment, counts, walk_space)
     for loc in range(L):
@@ -216,7 +216,7 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
          out.served[loc], out.expired[loc], out.resolved[loc], access, experience[loc]) = ph.locality_services(
             c, k, month, loc, counts[loc], tb.need_profile[s, loc], tb.pooled_capacity[s, loc], st.backlog[s, loc],
             participation[loc], tailoring[loc], local_innovation[loc], local_roles[loc], budget, overhead,
-            whole_system, plan.demand[s, month], experience[loc], by_domain)
+            whole_system, accountable, plan.demand[s, month], experience[loc], by_domain)
         pressure[loc] = 1.0 - access
     out.overhead[0] = overhead
     if month == 0:

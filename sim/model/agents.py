@@ -14,7 +14,6 @@ import mesa
 import numpy as np
 
 from sim.engine.walk import walk_scenario
-from sim.model import commissioning as com
 from sim.model import pathways
 from sim.model import phases as ph
 from sim.model.world import SECTORS
@@ -144,7 +143,9 @@ class CommunityAgent(mesa.Agent):
         """One month of services here: care pathways walked through providers, demand served from capacity."""
         m, boss, t, here = self.model, self.model.commissioner, self.model.tables, self.index
         keep = np.empty((1, len(view.effort)))
-        accountable = com.accountability(m.k, boss.alliance, m.c.monitoring, boss.pooled_share, month)
+        accountable, handoff_loss = ph.handoff_conditions(m.k, boss.alliance, m.c.monitoring, boss.pooled_share, month,
+                                                          m.c.handoff_loss, m.c.culture_readiness,
+                                                          view.role_flexibility, m.r.ipt7)
         navigation = ph.pathway_conditions(m.c, m.k, self.participation, self.tailoring, view.role_flexibility,
                                            accountable, keep[0])
         counts = np.zeros((1, len(pathways.COUNTS)))
@@ -152,14 +153,14 @@ class CommunityAgent(mesa.Agent):
                       t["profile_cdf"][here:here + 1], t["prob"][here:here + 1], t["pick"][here:here + 1], keep,
                       view.trust, view.effort, t["cross"], np.array([navigation]), np.array([self.formal]),
                       np.array([self.pressure]), accountable,
-                      boss.whole_system, m.c.handoff_loss, m.c.reassessment, view.practice, view.alignment,
+                      boss.whole_system, handoff_loss, m.c.reassessment, view.practice, view.alignment,
                       counts, m.walk_space)
         (gaps, duplication, discontinuity, gap_episodes, need, demand, served, expired, resolved, access,
          self.experience) = (float(v) for v in ph.locality_services(
             m.c, m.k, month, here, counts[0], t["need_profile"][here], t["pooled_capacity"][here], self.backlog,
             self.participation, self.tailoring, view.innovation_local[here], view.role_flexibility_local[here],
-            boss.budget, boss.overhead, boss.whole_system, m.plan(month)["demand"][0, month], self.experience,
-            m.domain_space))
+            boss.budget, boss.overhead, boss.whole_system, accountable, m.plan(month)["demand"][0, month],
+            self.experience, m.domain_space))
         self.pressure = 1.0 - access
         self.counts = dict(zip(pathways.COUNTS, counts[0].tolist(), strict=True))
         self.results = {"need": need, "served": served, "expired": expired, "resolved": resolved, "demand": demand,

@@ -85,10 +85,26 @@ def overhead(k, alliance, monitoring, cost, n_providers, mean_trust, arrangement
 
 
 @formula
-def productivity(k, innovation, role_flexibility, specialisation_gain):
+def specified_tailoring(k, tailoring, month, contract_length):
+    """Tailoring of a locality's services in effect this month (0-1): what co-production has built (``tailoring``,
+    IPT3) or what contracts specified from the locality's assessed need give (``needs_specification``), whichever
+    part each leaves untailored the other covers. Commissioners in either mode assess local need and commission to
+    it (joint strategic needs assessment, Local Government and Public Involvement in Health Act 2007); contracts
+    are re-let in turn, so the specification reaches every contract over one ``contract_length`` (a shorter
+    term follows need sooner: the counterfactual's lever as well as the alliance's)."""
+    let = min(1.0, (month + 1.0) / contract_length)
+    return 1.0 - (1.0 - tailoring) * (1.0 - k[kc.NEEDS_SPECIFICATION] * let)
+
+
+@formula
+def productivity(k, innovation, role_flexibility, specialisation_gain, accountability):
     """Output per unit of capacity: innovation raises it (IPT5); specialisation raises it as far as roles
-    stay within their specialism (the counterfactual's strength, lost as roles become fluid)."""
-    return (1.0 + k[kc.INNOVATION_PRODUCTIVITY] * innovation) * (1.0 + specialisation_gain * (1.0 - role_flexibility))
+    stay within their specialism (the counterfactual's strength, lost as roles become fluid); performance
+    management raises it as far as providers are individually accountable (targets with sanctions raise
+    contracted output: Propper et al. 2010; Bevan & Hood 2006), which an alliance's pooled budget diffuses
+    (:func:`accountability`)."""
+    return ((1.0 + k[kc.INNOVATION_PRODUCTIVITY] * innovation) * (1.0 + specialisation_gain * (1.0 - role_flexibility))
+            * (1.0 + k[kc.PERFORMANCE_GAIN] * accountability))
 
 
 @formula

@@ -61,8 +61,8 @@ def effort_drive(k, commitment, mean_trust, trust_in_commissioner, leadership, p
 
 
 @formula
-def locality_productivity(k, local_innovation, local_role_flexibility, specialisation_gain):
-    return com.productivity(k, local_innovation, local_role_flexibility, specialisation_gain)
+def locality_productivity(k, local_innovation, local_role_flexibility, specialisation_gain, accountability):
+    return com.productivity(k, local_innovation, local_role_flexibility, specialisation_gain, accountability)
 
 
 @formula

@@ -127,6 +127,17 @@ def provider_effort(c, k, month, i, pooled_share, alignment, leadership, commitm
 
 
 # --- 3. a locality's services ------------------------------------------------------------------------------
+@formula
+def handoff_conditions(k, alliance, monitoring, pooled_share, month, handoff_loss, culture_readiness, roles, ipt7):
+    """What every locality's handoffs meet this month: the individual accountability monitored contracts bring
+    (either mode; an alliance's pooled budget diffuses it) and the chance of losing an uncoordinated handoff,
+    raised where an alliance has changed roles (``roles (P,)``: providers' role flexibility) in a culture not ready
+    for it (IPT7). Returns
+    ``(accountability, handoff_loss)``."""
+    return (com.accountability(k, alliance, monitoring, pooled_share, month),
+            culture.ipt7_role_confusion(k, alliance, handoff_loss, culture_readiness, total(roles) / len(roles), ipt7))
+
+
 @phase
 def pathway_conditions(c, k, participation, tailoring, role_flexibility, accountability, keep):
     """What a locality's care pathways meet before they are walked: the chance that each provider holding a person
@@ -140,8 +151,8 @@ def pathway_conditions(c, k, participation, tailoring, role_flexibility, account
 
 @phase
 def locality_services(c, k, month, loc, counts, need_profile, pooled_capacity, backlog, participation,
-                      tailoring, local_innovation, local_roles, budget, overhead, whole_system, demand_factor,
-                      experience, scratch):
+                      tailoring, local_innovation, local_roles, budget, overhead, whole_system, accountability,
+                      demand_factor, experience, scratch):
     """Locality ``loc``'s month of services after its care pathways were walked (``counts``: its row of
     :data:`sim.model.pathways.COUNTS`): new need arrives and joins the queue (``backlog (D,)``, updated in
     place), funded capacity re-deployed to need serves it, what waited too long is missed, and experience moves.
@@ -157,10 +168,12 @@ def locality_services(c, k, month, loc, counts, need_profile, pooled_capacity, b
         need[d] = new_need(k, need_profile[d], shock_of_key(seed, step, _NEED, np.int64(loc), np.int64(d))) \
             * demand_factor
         demand[d] = backlog[d] + svc.presented_need(k, need[d], participation, c.community_capacity)
-    productivity = month_.locality_productivity(k, local_innovation, local_roles, c.specialisation_gain)
+    productivity = month_.locality_productivity(k, local_innovation, local_roles, c.specialisation_gain,
+                                                accountability)
     for d in range(D):
         base[d] = month_.funded_capacity(pooled_capacity[d], budget, productivity, overhead)
-    flexibility = month_.redeployable(whole_system, tailoring)
+    fitted = com.specified_tailoring(k, tailoring, month, c.contract_length)
+    flexibility = month_.redeployable(whole_system, fitted)
     unwasted = month_.unwasted(k, duplication)
     need_total, base_total = total(demand), total(base)
     served_total = expired_total = 0.0
@@ -170,7 +183,7 @@ def locality_services(c, k, month, loc, counts, need_profile, pooled_capacity, b
         served_total += served
         expired_total += expired
     access = svc.share(served_total, served_total + expired_total)
-    resolved = served_total * (1.0 - gap_episodes) * svc.service_fit(k, tailoring)
+    resolved = served_total * (1.0 - gap_episodes) * svc.service_fit(k, fitted)
     experience = rel.relax(experience, svc.experience_target(k, discontinuity, access, gap_episodes, participation),
                            k[kc.EXPERIENCE_RATE])
     return (gaps, duplication, discontinuity, gap_episodes, total(need), need_total, served_total, expired_total,

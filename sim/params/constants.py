@@ -210,6 +210,13 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("accountability", 0.238201, 0.15, 0.5, "share (0-1)",
              "Share of handoff losses that fully monitored, fully individual contracts prevent (someone owns "
              "each referral).", "assumed", "commissioning.ACCOUNTABILITY"),
+    Constant("performance_gain", 0.3, 0.0, 1.0, "relative increase",
+             "How much more contracted activity a provider delivers per unit of capacity at full individual "
+             "accountability: targets with sanctions raise measured output (waiting times fell in England under "
+             "'targets and terror', Propper et al. 2010; partly by gaming, Bevan & Hood 2006). The counterfactual's "
+             "performance management; an alliance's pooled budget diffuses it with accountability.",
+             "Propper et al. 2010; Bevan & Hood 2006; size assumed; varied",
+             "commissioning.productivity: accountability term (new)"),
     Constant("case_ownership", 0.379223, 0.0, 0.4, "share (0-1)",
              "Share of a person's later care components that the provider made accountable for them keeps, at full "
              "individual accountability (a named owner of the person's care under a monitored contract carries it "
@@ -338,6 +345,12 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("transformation_threshold", 0.453936, 0.35, 0.75, "level (0-1)",
              "Commitment at which it becomes a commitment to transformation (IPT7's resource II).", "assumed",
              "theories.culture.COMMITMENT_THRESHOLD"),
+    Constant("role_confusion", 2.0, 0.0, 4.0, "relative increase",
+             "How much more often a handoff is lost while a full transformation programme changes roles in a "
+             "culture not ready for it: no one is sure who now owns the next step (confusion over roles and "
+             "responsibilities hinders joint working: Cameron et al. 2014). A ready culture absorbs the change.",
+             "Cameron, Lart, Bostock & Coomber 2014 (Health Soc Care Community 22(3)); size assumed; varied",
+             "theories.culture.ipt7_role_confusion (new)"),
     Constant("readiness_threshold", 0.545704, 0.25, 0.65, "level (0-1)",
              "Culture readiness at which innovation, and the cultural shift, are half-switched on.", "assumed",
              "theories.culture.READINESS_THRESHOLD"),
@@ -406,6 +419,14 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("participation_rate", 0.044019, 0.04, 0.16, "per month",
              "Monthly rate at which participation moves toward its target.", "assumed",
              "services.PARTICIPATION_RATE"),
+    Constant("needs_specification", 0.3, 0.0, 0.6, "share (0-1)",
+             "Tailoring to a locality's need that contract specifications written from a needs assessment give, "
+             "in either mode, once every contract has been let on it: commissioners assess local need and "
+             "commission to it (joint strategic needs assessment, Local Government and Public Involvement in Health "
+             "Act 2007), without the co-production that IPT3 adds. Contracts are re-let in turn over a contract "
+             "term, so it is reached after `contract_length` months.",
+             "Local Government and Public Involvement in Health Act 2007 (JSNA duty); size assumed; varied",
+             "commissioning.specified_tailoring (new)"),
     Constant("tailor_rate", 0.430194, 0.125, 0.5, "per month",
              "Monthly rate at which an alliance builds tailoring at full drive.", "assumed",
              "theories.local.TAILOR_RATE"),

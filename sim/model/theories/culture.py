@@ -100,6 +100,21 @@ def ipt7_change_programme(response):
 
 
 @formula
+def ipt7_role_confusion(k, alliance, handoff_loss, culture_readiness, mean_roles, response):
+    """IPT7's risk: the chance of losing an uncoordinated handoff once an alliance's transformation programme has
+    changed roles. Where the culture is not ready (``culture_readiness`` below ``readiness_threshold``), roles
+    changed from those providers inherited (``mean_roles`` above ``inherited_role_flexibility``) leave staff
+    unsure who now owns the next step, so more referrals are dropped: ``role_confusion`` more at fully changed
+    roles in a wholly unready culture (confusion over roles and responsibilities hinders joint working: Cameron,
+    Lart, Bostock & Coomber 2014, Health Soc Care Community 22(3):225-233). A ready culture absorbs the change;
+    with the rule off there is no programme and no confusion. Returns ``handoff_loss`` as raised."""
+    changed = max(mean_roles - k[kc.INHERITED_ROLE_FLEXIBILITY], 0.0)
+    unready = 1.0 - gate(k, culture_readiness, kc.READINESS_THRESHOLD)
+    return handoff_loss * (1.0 + alliance * k[kc.ROLE_CONFUSION] * ipt7_change_programme(response) * changed
+                           * unready)
+
+
+@formula
 def ipt7_role_target(k, alliance, orientation):
     """Role flexibility (0-1) a provider moves toward: its orientation, within the scope its contract allows."""
     return orientation * (alliance + (1.0 - alliance) * k[kc.CONTRACT_SCOPE])
