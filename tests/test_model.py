@@ -184,7 +184,11 @@ def test_traditional_commissioning_has_its_own_mechanisms():
     from sim.model import commissioning as com
 
     assert com.own_priorities_pull(K, 0.0, 1.0, 0.0, 0.4, 0.0) > com.own_priorities_pull(K, 0.0, 0.2, 0.0, 0.4, 0.0)
-    assert com.productivity(K, 0.0, 0.0, 0.1) > com.productivity(K, 0.0, 1.0, 0.1)
+    assert com.productivity(K, 0.0, 0.0, 0.1, 0.0) > com.productivity(K, 0.0, 1.0, 0.1, 0.0)
+    # performance management of output: the more individually accountable, the more contracted activity
+    assert com.productivity(K, 0.0, 0.0, 0.1, 0.2) > com.productivity(K, 0.0, 0.0, 0.1, 0.0)
+    none = kc.constant_matrix([(("performance_gain", 0.0),)])[0]
+    assert com.productivity(none, 0.0, 0.0, 0.1, 0.2) == com.productivity(none, 0.0, 0.0, 0.1, 0.0)
     assert com.accountability(K, 0.0, 1.0, 0.6, 60) > com.accountability(K, 1.0, 1.0, 0.6, 60)
     # diffusion builds up as the pooled budget beds in: none lost in a traditional month, the most once bedded in
     k12 = kc.constant_matrix([(("diffusion_months", 12.0),)])[0]
@@ -195,6 +199,34 @@ def test_traditional_commissioning_has_its_own_mechanisms():
     trust = np.array([0.6, 0.2, 0.5])
     assert com.retender_choice(K, 0.0, trust, True) == 1 and com.retender_choice(K, 1.0, trust, True) == -1
     assert com.retender_choice(K, 0.0, trust, False) == -1
+
+
+def test_contracts_specified_from_assessed_need_tailor_in_either_mode():
+    """Needs-led specification (JSNA): reached as contracts are re-let over one term, sooner with shorter terms,
+    and co-produced tailoring (IPT3) covers part of what it leaves."""
+    from sim.model import commissioning as com
+
+    spec = kc.constant_matrix([(("needs_specification", 0.4),)])[0]
+    assert com.specified_tailoring(spec, 0.0, 71, 72) == pytest.approx(0.4)
+    assert com.specified_tailoring(spec, 0.0, 200, 72) == pytest.approx(0.4)
+    assert com.specified_tailoring(spec, 0.0, 11, 72) < com.specified_tailoring(spec, 0.0, 11, 24)
+    assert com.specified_tailoring(spec, 0.5, 71, 72) == pytest.approx(1.0 - 0.5 * 0.6)
+    off = kc.constant_matrix([(("needs_specification", 0.0),)])[0]
+    assert com.specified_tailoring(off, 0.3, 71, 72) == pytest.approx(0.3)
+
+
+def test_roles_changed_in_an_unready_culture_lose_handoffs():
+    """IPT7's risk: roles an alliance has changed raise the chance of a lost handoff where the culture is not ready,
+    and not where it is ready, nor with roles unchanged, nor with the rule off, nor under separate contracts."""
+    from sim.model.theories import culture
+
+    inherited = K[kc.INHERITED_ROLE_FLEXIBILITY]
+    changed = inherited + 0.5
+    assert culture.ipt7_role_confusion(K, 1.0, 0.2, 0.0, changed, 1.0) > 0.2 * 1.5
+    assert culture.ipt7_role_confusion(K, 1.0, 0.2, 1.0, changed, 1.0) < 0.2 * 1.05
+    assert culture.ipt7_role_confusion(K, 1.0, 0.2, 0.0, inherited, 1.0) == 0.2
+    assert culture.ipt7_role_confusion(K, 1.0, 0.2, 0.0, changed, 0.0) == 0.2
+    assert culture.ipt7_role_confusion(K, 0.0, 0.2, 0.0, changed, 1.0) == 0.2
 
 
 def test_a_retendered_provider_arrives_with_no_relationships():

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.engine import walk
-from sim.model import commissioning as com
 from sim.model import constants as kc
 from sim.model import pathways
 from sim.model import phases as ph
@@ -141,7 +140,9 @@ class WalkRecorder:
         """The arguments the community is about to give :func:`pathways.walk`, computed by the same calls."""
         m, p, boss, here = self.model, self.model.params, self.model.commissioner, community.index
         keep = np.empty(len(view.effort))
-        accountable = float(com.accountability(m.k, boss.alliance, p.monitoring, boss.pooled_share, month))
+        accountable, handoff_loss = (float(v) for v in ph.handoff_conditions(
+            m.k, boss.alliance, p.monitoring, boss.pooled_share, month, p.handoff_loss, p.culture_readiness,
+            view.role_flexibility, m.r.ipt7))
         navigation = ph.pathway_conditions(m.c, m.k, community.participation, community.tailoring,
                                            view.role_flexibility, accountable, keep)
         t = m.tables
@@ -153,7 +154,7 @@ class WalkRecorder:
             cross=np.array(t["cross"]), practice=np.array(view.practice), alignment=np.array(view.alignment),
             navigation=float(navigation), formal=float(community.formal), pressure=float(community.pressure),
             accountability=accountable,
-            whole_system=float(boss.whole_system), handoff_loss=float(p.handoff_loss),
+            whole_system=float(boss.whole_system), handoff_loss=handoff_loss,
             reassessment=float(p.reassessment), sectors=tuple(pr.sector for pr in m.provider_list))
 
 

@@ -24,6 +24,7 @@ from sim.model.theories.culture import (
     ipt6_update_arrangements,
     ipt7_change_programme,
     ipt7_orientation_target,
+    ipt7_role_confusion,
     ipt7_role_target,
 )
 from sim.model.theories.local import (
@@ -79,9 +80,10 @@ RULE_INFO: tuple[Rule, ...] = (
          (ipt6_update_arrangements, ipt6_leadership), ("senior_commitment",),
          ("commissioning", "senior_commitment", "ipt6_strength"),
          ("mean_commitment", "low_effort", "mean_trust", "fragmentation")),
-    Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target, (ipt7_role_target, ipt7_change_programme),
+    Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target,
+         (ipt7_role_target, ipt7_change_programme, ipt7_role_confusion),
          ("culture_readiness",), ("commissioning", "culture_readiness", "ipt7_strength"),
-         ("systemic_change", "handoffs", "discontinuity", "fragmentation")),
+         ("systemic_change", "handoffs", "discontinuity", "gaps", "fragmentation")),
 )
 
 RULES: dict[str, Callable] = {r.id: r.function for r in RULE_INFO}
