@@ -22,6 +22,7 @@ from numba import njit
 
 from sim.engine.compiled import inlined_phases
 from sim.engine.prefetch import prefetch_rows
+from sim.engine.private import private_copy
 from sim.engine.walk import walk_scenario, walk_workspace
 from sim.model import commissioning as com
 from sim.model import month as month_
@@ -124,7 +125,8 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
     the time. Nothing here allocates; the caller owns every array."""
     S = st.trust.shape[0]
     for s in range(S):
-        c, r, k = scenario_row(scenarios, s), response_row(responses, s), tb.constants[s]
+        c, r, row = scenario_row(scenarios, s), response_row(responses, s), tb.constants[s]
+        k = private_copy(row)  # the phases' constants, in this function's own frame (sim.engine.private)
         seed = c.seed
         for month in range(steps + 1):
             if month == steps and s + 1 < S:  # the next scenario's walk tables travel to the cache meanwhile
@@ -132,12 +134,12 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
             if month > 0 and plan.exit[s, month] > 0.0:
                 leaving = month_.exit_choice(uniform_of_key(seed, np.int64(month), _EXIT, _ZERO, _ZERO),
                                              st.trust.shape[1])
-                replace_provider(st, s, k, leaving, seed, month, c.initial_trust)
-            scenario_month(s, k, month, c, r, plan, tb, st, out, workspace)
+                replace_provider(st, s, row, leaving, seed, month, c.initial_trust)
+            scenario_month(s, k, row, month, c, r, plan, tb, st, out, workspace)
             st.pooled_share[s], leaving = ph.commissioner_reviews(c, k, month, st.pooled_share[s],
                                                                   st.commissioner_trust[s])
             if leaving >= 0:
-                replace_provider(st, s, k, leaving, seed, month, c.initial_trust)
+                replace_provider(st, s, row, leaving, seed, month, c.initial_trust)
             if kept[month] >= 0:
                 results = ph.month_outcomes(
                     k, out.counts, out.need, out.served, out.expired, out.resolved, out.demand, st.experience[s],
@@ -167,7 +169,7 @@ def replace_provider(st, s, k, j, seed, month, initial_trust):  # pragma: no cov
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: no cover - compiled
+def scenario_month(s, k, row, month, c, r, plan, tb, st, out, workspace):  # pragma: no cover - compiled
     """One month of scenario ``s`` (from month 1, everyone learns), in place on ``st``; what happened goes into
     ``out`` (:class:`MonthResult`). Arguments as :func:`run_scenarios`; scratch from :func:`month_workspace`."""
     P, L = st.trust.shape[1], st.formal.shape[1]
@@ -206,7 +208,7 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
         navigation[loc] = ph.pathway_conditions(c, k, participation[loc], tailoring[loc], roles, accountable,
                                                 keep[loc])
     counts[:] = 0.0
-    walk_scenario(k, c.seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
+    walk_scenario(row, c.seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
                   tb.prob[s], tb.pick[s], keep, trust, effort, tb.cross[s], navigation, formal, pressure,
                   accountable, whole_system, c.handoff_loss,
                   c.reassessment,
