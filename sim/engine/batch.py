@@ -25,6 +25,7 @@ from sim.engine.prefetch import prefetch_rows
 from sim.engine.private import private_copy
 from sim.engine.walk import walk_scenario, walk_workspace
 from sim.model import commissioning as com
+from sim.model import constants as kc
 from sim.model import month as month_
 from sim.model import pathways, phases
 from sim.model.draws import Purpose, uniform_of_key
@@ -124,6 +125,8 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
     a scenario's rows would otherwise cost two atomic operations on the array's counter, about a sixth of
     the time. Nothing here allocates; the caller owns every array."""
     S = st.trust.shape[0]
+    if tb.constants.shape[1] != kc.ROW_LENGTH:  # private_copy copies that many numbers
+        raise ValueError("run_scenarios: each constants row must hold sim.model.constants.ROW_LENGTH numbers")
     for s in range(S):
         c, r, row = scenario_row(scenarios, s), response_row(responses, s), tb.constants[s]
         k = private_copy(row)  # the phases' constants, in this function's own frame (sim.engine.private)
