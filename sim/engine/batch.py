@@ -22,7 +22,9 @@ from numba import njit
 
 from sim.engine.compiled import inlined_phases
 from sim.engine.prefetch import prefetch_rows
+from sim.engine.private import private_copy
 from sim.engine.walk import walk_scenario, walk_workspace
+from sim.model import constants as kc
 from sim.model import month as month_
 from sim.model import pathways, phases
 from sim.model.draws import Purpose, uniform_of_key
@@ -122,8 +124,11 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
     a scenario's rows would otherwise cost two atomic operations on the array's counter, about a sixth of
     the time. Nothing here allocates; the caller owns every array."""
     S = st.trust.shape[0]
+    if tb.constants.shape[1] != kc.ROW_LENGTH:  # private_copy copies that many numbers
+        raise ValueError("run_scenarios: each constants row must hold sim.model.constants.ROW_LENGTH numbers")
     for s in range(S):
-        c, r, k = scenario_row(scenarios, s), response_row(responses, s), tb.constants[s]
+        c, r, row = scenario_row(scenarios, s), response_row(responses, s), tb.constants[s]
+        k = private_copy(row)  # the phases' constants, in this function's own frame (sim.engine.private)
         seed = c.seed
         for month in range(steps + 1):
             if month == steps and s + 1 < S:  # the next scenario's walk tables travel to the cache meanwhile
@@ -131,12 +136,12 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
             if month > 0 and plan.exit[s, month] > 0.0:
                 leaving = month_.exit_choice(uniform_of_key(seed, np.int64(month), _EXIT, _ZERO, _ZERO),
                                              st.trust.shape[1])
-                replace_provider(st, s, k, leaving, seed, month, c.initial_trust)
-            scenario_month(s, k, month, c, r, plan, tb, st, out, workspace)
+                replace_provider(st, s, row, leaving, seed, month, c.initial_trust)
+            scenario_month(s, k, row, month, c, r, plan, tb, st, out, workspace)
             st.pooled_share[s], leaving = ph.commissioner_reviews(c, k, month, st.pooled_share[s],
                                                                   st.commissioner_trust[s])
             if leaving >= 0:
-                replace_provider(st, s, k, leaving, seed, month, c.initial_trust)
+                replace_provider(st, s, row, leaving, seed, month, c.initial_trust)
             if kept[month] >= 0:
                 results = ph.month_outcomes(
                     k, out.counts, out.need, out.served, out.expired, out.resolved, out.demand, st.experience[s],
@@ -166,7 +171,7 @@ def replace_provider(st, s, k, j, seed, month, initial_trust):  # pragma: no cov
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: no cover - compiled
+def scenario_month(s, k, row, month, c, r, plan, tb, st, out, workspace):  # pragma: no cover - compiled
     """One month of scenario ``s`` (from month 1, everyone learns), in place on ``st``; what happened goes into
     ``out`` (:class:`MonthResult`). Arguments as :func:`run_scenarios`; scratch from :func:`month_workspace`."""
     P, L = st.trust.shape[1], st.formal.shape[1]
@@ -206,11 +211,9 @@ def scenario_month(s, k, month, c, r, plan, tb, st, out, workspace):  # pragma: 
         navigation[loc] = ph.pathway_conditions(c, k, participation[loc], tailoring[loc], roles, accountable,
                                                 keep[loc])
     counts[:] = 0.0
-    walk_scenario(k, c.seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
+    walk_scenario(row, c.seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
                   tb.prob[s], tb.pick[s], keep, trust, effort, tb.cross[s], navigation, formal, pressure,
-                  accountable, whole_system, handoff_loss,
-                  c.reassessment,
-                  practice, alignment, counts, walk_space)
+                  accountable, whole_system, handoff_loss, c.reassessment, practice, alignment, counts, walk_space)
     for loc in range(L):
         (gaps[loc], duplication[loc], discontinuity[loc], gap_episodes, out.need[loc], out.demand[loc],
          out.served[loc], out.expired[loc], out.resolved[loc], access, experience[loc]) = ph.locality_services(

@@ -189,16 +189,16 @@ def walk_scenario(k, seed, month, localities, D, complexity, profile_cdf, prob, 
     # a complex episode's first domain, drawn from the need profile, and its first provider, drawn in
     # proportion to capacity
     for a in range(m):
-        i = active[a]
+        i = np.uint64(active[a])
         complex_episodes[a] = i
-        loc, key = loc_of[i], key_of[i]
+        loc, key = np.uint64(loc_of[i]), key_of[i]
         # the episode's hash again: cheaper than storing its third field for all episodes (measured)
         u_start = uniform3_from(episode_key, key, 0)[2]
         start = 0
         for d in range(D - 1):
             start += profile_cdf[loc, d] < u_start
         first[i] = start
-        provider = _draw_provider(uniform3_from(contact_key, key, 0)[0], prob, pick, loc, start, P)
+        provider = _draw_provider(uniform3_from(contact_key, key, 0)[0], prob, pick, loc, np.uint64(start), P)
         current[i] = provider
         providers[i, 0] = provider
         kept[i] = handoffs[i] = lost[i] = repeated[i] = gap[i] = pairs[i] = 0
@@ -286,6 +286,7 @@ def _draw_provider(u, prob, pick, loc, domain, P):  # pragma: no cover - compile
     or its alias, looked up rather than chosen by a branch."""
     x = u * P
     column = min(int(x), P - 1)
-    return pick[loc, domain, column, np.int64(x - column < prob[loc, domain, column])]
+    at = np.uint64(column)  # unsigned (u is in (0, 1)): no wraparound of negative indices
+    return pick[loc, domain, at, np.uint64(x - column < prob[loc, domain, at])]
 
 

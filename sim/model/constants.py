@@ -43,20 +43,19 @@ def constant_matrix(overrides: Sequence[tuple[tuple[str, float], ...]]) -> np.nd
     validated overrides (``Params.constants``), then the gates' derived ends."""
     from sim.model.logistic import gate_high, gate_low
 
-    rows = np.empty((len(overrides), ROW_LENGTH))
+    kinds: dict[tuple[tuple[str, float], ...], int] = {}  # few distinct constant sets, however many scenarios
+    which = np.array([kinds.setdefault(tuple(pairs), len(kinds)) for pairs in overrides], dtype=np.int64)
+    rows = np.empty((len(kinds), ROW_LENGTH))  # one row per distinct set, copied to its scenarios at the end
     rows[:, :N_CONSTANTS] = DEFAULTS
-    kinds: dict[tuple[tuple[str, float], ...], list[int]] = {}
-    for s, pairs in enumerate(overrides):
-        kinds.setdefault(tuple(pairs), []).append(s)
-    for pairs, which in kinds.items():  # few distinct constant sets, however many scenarios
+    for pairs, kind in kinds.items():
         for name, value in pairs:
-            rows[which, CONSTANT_NAMES.index(name)] = value
+            rows[kind, CONSTANT_NAMES.index(name)] = value
     slope = rows[:, [CONSTANT_NAMES.index("gate_slope")]]
     # every constant gets its slots; only thresholds (all in [0, 1]) are read, so the others are clipped there
     thresholds = np.clip(rows[:, :N_CONSTANTS], 0.0, 1.0)
     rows[:, GATE_LOW:GATE_HIGH] = gate_low(thresholds, slope)
     rows[:, GATE_HIGH:] = gate_high(thresholds, slope)
-    return rows
+    return rows[which]
 
 
 def constant_users() -> dict[str, tuple[str, ...]]:
