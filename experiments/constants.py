@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1 or args.workers < 1 or args.top < 1:
         parser.error("--seeds, --workers and --top must be at least 1")
     registry = Params.constants_schema()
-    assumed = sum(c.source.strip().lower() == "assumed" for c in registry)
+    assumed = sum(c.assumed for c in registry)
     formerly_unnamed = sum(":" in c.replaces for c in registry)
     print(f"{len(registry)} constants: {len(registry) - formerly_unnamed} were named module constants, "
           f"{formerly_unnamed} were unnamed coefficients in formulas; {len(registry) - assumed} with a source, "

@@ -41,6 +41,12 @@ class Constant:
     source: str  # a citation from the code/docs/modelling-sources.md, or "assumed"
     replaces: str  # "module.NAME", or "module.function: <expression>" for a formerly unnamed coefficient
 
+    @property
+    def assumed(self) -> bool:
+        """Whether the value is assumed ("assumed", "assumed; varied"), not taken from a source (a source may still
+        say its size is assumed: "Gulati 1995 (...); size assumed")."""
+        return self.source.strip().lower().startswith("assumed")
+
 
 CONSTANTS: tuple[Constant, ...] = (
     # --- shared response functions (every programme theory's context gate) ---
