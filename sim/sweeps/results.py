@@ -209,14 +209,15 @@ def merging_lock(folder: str | os.PathLike) -> Iterator[None]:
 
 def release_abandoned(folder: str | os.PathLike, wait: float = 3.0) -> None:
     """After an interruption: remove the locks and temporaries in ``folder`` that no live process holds (those
-    of workers killed with the command), waiting up to ``wait`` seconds for workers that are still ending."""
+    of workers killed with the command), waiting up to ``wait`` seconds for workers that are still ending. The
+    sweep's own lock is among them: its last holder removes it, but a worker still ending when the command let go
+    of it holds it a moment longer and is killed before it can (a CI run saw it left behind); another command
+    still writing into the folder holds it too, and then it stays."""
     folder = Path(folder)
     deadline = time.monotonic() + wait
     while folder.is_dir():
         held = False
         for path in folder.glob(".*.lock"):
-            if path.name == SWEEP_LOCK:
-                continue
             try:
                 fd = os.open(path, os.O_RDWR)
             except OSError:
@@ -225,7 +226,8 @@ def release_abandoned(folder: str | os.PathLike, wait: float = 3.0) -> None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 if os.fstat(fd).st_ino == os.stat(path).st_ino:
                     path.unlink()
-                    remove_stale_temporaries(path.parent / path.name[1:-len(".lock")])
+                    if path.name != SWEEP_LOCK:
+                        remove_stale_temporaries(path.parent / path.name[1:-len(".lock")])
             except BlockingIOError:
                 held = True
             except FileNotFoundError:
