@@ -19,7 +19,7 @@ from sim.model.world import budget_factor
 from sim.params import RULE_IDS, THEORY_RULES
 from sim.params.events import event_schedule
 
-__all__ = ["rule_responses", "schedule", "effort_pull", "effort_drive", "locality_productivity", "funded_capacity",
+__all__ = ["rule_responses", "schedule", "effort_pull", "effort_drive", "funded_capacity",
            "redeployable", "unwasted", "exit_choice"]
 
 
@@ -58,11 +58,6 @@ def effort_pull(k, alliance, pooled_share, monitoring, austerity, mean_trust, te
 @formula
 def effort_drive(k, commitment, mean_trust, trust_in_commissioner, leadership, pull):
     return rel.effort_propensity(k, commitment, mean_trust, trust_in_commissioner, leadership, pull)
-
-
-@formula
-def locality_productivity(k, local_innovation, local_role_flexibility, specialisation_gain, accountability):
-    return com.productivity(k, local_innovation, local_role_flexibility, specialisation_gain, accountability)
 
 
 @formula

@@ -14,8 +14,10 @@ the share of handoffs that are lost (safety), **duplication** the share of compl
 by a repeated assessment (waste), **discontinuity** ``1 - COC`` of each episode's contact sequence (how many
 providers a person passes through), over episodes of more than one contact (COC is undefined for one). A
 handoff is *lost* (no one takes responsibility)
-with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure_loss × pressure) × (1 - coordination)``:
-stretched services (last month's unmet share) drop more referrals; coordination combines the pair's
+with chance ``handoff_loss × (1 + cross-sector penalty) × (1 + pressure_loss × pressure) × (1 - coordination)``
+(``handoff_loss`` as :func:`sim.model.phases.handoff_conditions` gives it: raised where an alliance has changed roles
+in a culture not ready for it, IPT7): stretched services (last month's unmet share) drop more referrals;
+coordination combines the pair's
 informal cooperation (trust and effort), the locality's formal pathways (IPT1), community navigation
 (IPT3) and the accountability that monitoring brings (either mode). A completed handoff is
 **duplicated** (the receiving provider repeats the

@@ -168,8 +168,7 @@ def locality_services(c, k, month, loc, counts, need_profile, pooled_capacity, b
         need[d] = new_need(k, need_profile[d], shock_of_key(seed, step, _NEED, np.int64(loc), np.int64(d))) \
             * demand_factor
         demand[d] = backlog[d] + svc.presented_need(k, need[d], participation, c.community_capacity)
-    productivity = month_.locality_productivity(k, local_innovation, local_roles, c.specialisation_gain,
-                                                accountability)
+    productivity = com.productivity(k, local_innovation, local_roles, c.specialisation_gain, accountability)
     for d in range(D):
         base[d] = month_.funded_capacity(pooled_capacity[d], budget, productivity, overhead)
     fitted = com.specified_tailoring(k, tailoring, month, c.contract_length)
