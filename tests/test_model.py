@@ -215,18 +215,23 @@ def test_contracts_specified_from_assessed_need_tailor_in_either_mode():
     assert com.specified_tailoring(off, 0.3, 71, 72) == pytest.approx(0.3)
 
 
-def test_roles_changed_in_an_unready_culture_lose_handoffs():
-    """IPT7's risk: roles an alliance has changed raise the chance of a lost handoff where the culture is not ready,
-    and not where it is ready, nor with roles unchanged, nor with the rule off, nor under separate contracts."""
+def test_roles_changed_in_an_unready_culture_lose_handoffs_and_keep_less_care():
+    """IPT7's risk: roles an alliance has changed confuse staff where the culture is not ready, and not where it is
+    ready, nor with roles unchanged, nor with the rule off, nor under separate contracts; confused, handoffs are lost
+    more often and the provider holding a person keeps less of their care."""
     from sim.model.theories import culture
 
     inherited = K[kc.INHERITED_ROLE_FLEXIBILITY]
     changed = inherited + 0.5
-    assert culture.ipt7_role_confusion(K, 1.0, 0.2, 0.0, changed, 1.0) > 0.2 * 1.5
-    assert culture.ipt7_role_confusion(K, 1.0, 0.2, 1.0, changed, 1.0) < 0.2 * 1.05
-    assert culture.ipt7_role_confusion(K, 1.0, 0.2, 0.0, inherited, 1.0) == 0.2
-    assert culture.ipt7_role_confusion(K, 1.0, 0.2, 0.0, changed, 0.0) == 0.2
-    assert culture.ipt7_role_confusion(K, 0.0, 0.2, 0.0, changed, 1.0) == 0.2
+    confused = culture.ipt7_role_confusion(K, 1.0, 0.0, changed, 1.0)
+    assert confused > 0.5
+    assert culture.ipt7_role_confusion(K, 1.0, 1.0, changed, 1.0) < 0.05
+    assert culture.ipt7_role_confusion(K, 1.0, 0.0, inherited, 1.0) == 0.0
+    assert culture.ipt7_role_confusion(K, 1.0, 0.0, changed, 0.0) == 0.0
+    assert culture.ipt7_role_confusion(K, 0.0, 0.0, changed, 1.0) == 0.0
+    assert culture.ipt7_confused_loss(0.2, confused) > 0.2 * 1.5
+    assert culture.ipt7_confused_keep(0.4, confused) < 0.4 / 1.5
+    assert culture.ipt7_confused_loss(0.2, 0.0) == 0.2 and culture.ipt7_confused_keep(0.4, 0.0) == 0.4
 
 
 def test_a_retendered_provider_arrives_with_no_relationships():

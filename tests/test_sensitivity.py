@@ -148,7 +148,10 @@ def test_smoke_study_writes_every_table_and_figure(smoke_run):
     ablation = pd.read_csv(folder / "ablation.csv")
     assert set(ablation["disabled"]) == {"IPT1", "IPT2", "IPT3", "IPT4", "IPT5", "IPT6", "IPT7", "A", "B", "C"}
     theories = ablation[ablation.disabled.isin(["A", "B", "C"]) & (ablation.outcome == "fragmentation_reduction")]
-    assert (theories["change"] < 0).all()  # each middle-range theory carries part of the effect
+    # system level and local focus carry part of the effect in any context; culture's share depends on readiness
+    # (IPT7's role confusion costs more than the cultural shift repays where the culture is not ready), so over
+    # contexts drawn across readiness its sign is the study's finding, not an invariant
+    assert (theories.set_index("disabled").loc[["A", "B"], "change"] < 0).all()
     assert (theories["change_low"] <= theories["change"]).all()
     assert (theories["change"] <= theories["change_high"]).all()
     boxes = pd.read_csv(folder / "prim_stats.csv")

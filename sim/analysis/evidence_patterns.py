@@ -11,7 +11,7 @@ tests check that each is measured (finite, with its table), and the closing note
 | P4y5 | alliance worse on fragmentation by > 0.01, uniform contexts and levers | 10-50 % of contexts |
 | P10 | failure has several causes: senior commitment >= 0.5, worse by > 0.01; also within | >= 5 % each |
 |     | the bottom fifth of initial trust, culture readiness, community assets, pooled share | |
-| P11 | honest ablation: a rule off, its context (low vs high) moves the advantage by | <= 0.02 |
+| P11 | honest ablation: a rule off, its context (low vs high) raises the advantage by | <= 0.02 |
 | P12 | no one-sided outcome: each outcome worse under the alliance in | >= 5 % of contexts |
 |     | and with A, B, C off, the alliance's gain on every outcome | <= 0.01 |
 | P13 | the counterfactual's lever: traditional, monitoring 0 vs 1 moves fragmentation or value by | >= 0.02 |
@@ -122,7 +122,18 @@ def p10_failure_causes(sizes: EvidenceSizes, workers: int = 1, sweep=None) -> Re
                   f"least: {least['context']} {least['worse_share']:.3f}", frame)
 
 
+#: Contexts whose range starts where fragmentation is not defined, and the least value P11 reads instead. With
+#: ``need_complexity`` 0 no episode is complex, so no care pathway has a handoff and fragmentation (shares of
+#: handoffs and of multi-contact episodes) is 0/0, recorded as 0 in both modes: an advantage of 0 there measures
+#: the definition, not a mechanism. At 0.05 a locality's year of sampled episodes holds several complex ones.
+DEFINED_LOW: dict[str, float] = {"need_complexity": 0.05}
+
+
 def p11_honest_ablation(sizes: EvidenceSizes, workers: int = 1) -> Result:
+    """With every rule a context gates switched off, the context's low and high ends (its schema range; see
+    :data:`DEFINED_LOW`) must not raise the alliance's advantage by more than the target: the rule took its
+    context's benefit with it. A *fall* is allowed and reported: where a mechanism does not fire its costs remain
+    (issue 22: pooling diffuses accountability whether or not whole-system working repays it)."""
     rows = []
     for rule in RULE_INFO:
         for context in rule.context:
@@ -130,16 +141,19 @@ def p11_honest_ablation(sizes: EvidenceSizes, workers: int = 1) -> Result:
             # a context that gates several rules acts through all of them: switch off every rule it gates
             off = tuple(r.id for r in RULE_INFO if context in r.context)
             moves = []
-            for value in (spec.low, spec.high):
+            low = DEFINED_LOW.get(context, spec.low)
+            for value in (low, spec.high):
                 means = _year_means(Params(disabled=off, **{context: value}), sizes.seeds, YEAR_5, workers)
                 moves.append(float(_gain("fragmentation", *means["fragmentation"])[0]))
-            rows.append({"rule": rule.id, "context": context, "switched_off": ",".join(off),
-                         "advantage_low": moves[0], "advantage_high": moves[1], "move": moves[1] - moves[0]})
+            rows.append({"rule": rule.id, "context": context, "switched_off": ",".join(off), "low": low,
+                         "high": spec.high, "advantage_low": moves[0], "advantage_high": moves[1],
+                         "move": moves[1] - moves[0]})
     frame = pd.DataFrame(rows)
-    worst = frame.loc[frame["move"].abs().idxmax()]
-    return Result("P11", "rule off: its context no longer moves the advantage", float(abs(worst["move"])),
-                  f"every |move| {target('P11').range_text}", bool(target("P11").met(frame["move"].abs()).all()),
-                  f"largest: {worst['context']} with {worst['switched_off']} off {worst['move']:+.3f}", frame)
+    worst, fall = frame.loc[frame["move"].idxmax()], frame.loc[frame["move"].idxmin()]
+    return Result("P11", "rule off: its context no longer raises the advantage", float(worst["move"]),
+                  f"every rise {target('P11').range_text}", bool(target("P11").met(frame["move"]).all()),
+                  f"largest rise: {worst['context']} with {worst['switched_off']} off {worst['move']:+.3f}; "
+                  f"largest fall (costs that remain): {fall['context']} {fall['move']:+.3f}", frame)
 
 
 def p12_two_sided(sizes: EvidenceSizes, workers: int = 1, sweep=None) -> Result:

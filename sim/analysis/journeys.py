@@ -140,11 +140,11 @@ class WalkRecorder:
         """The arguments the community is about to give :func:`pathways.walk`, computed by the same calls."""
         m, p, boss, here = self.model, self.model.params, self.model.commissioner, community.index
         keep = np.empty(len(view.effort))
-        accountable, handoff_loss = (float(v) for v in ph.handoff_conditions(
+        accountable, handoff_loss, confusion = (float(v) for v in ph.handoff_conditions(
             m.k, boss.alliance, p.monitoring, boss.pooled_share, month, p.handoff_loss, p.culture_readiness,
             view.role_flexibility, m.r.ipt7))
         navigation = ph.pathway_conditions(m.c, m.k, community.participation, community.tailoring,
-                                           view.role_flexibility, accountable, keep)
+                                           view.role_flexibility, accountable, confusion, keep)
         t = m.tables
         return WalkInputs(
             k=np.array(m.k), seed=int(m.scenario_seed), month=int(month), locality=int(here),

@@ -45,7 +45,7 @@ QUANTITIES: dict[str, str] = {
 }
 STRUCTURAL_QUANTITIES: dict[str, str] = {
     "nothing_inert": "smallest largest-move of a numeric parameter over its range (P9)",
-    "ablation_largest_move": "largest move of the advantage by a context whose rules are off (P11)",
+    "ablation_largest_move": "largest rise of the advantage by a context whose rules are off (P11)",
 }
 @dataclass(frozen=True)
 class Target:

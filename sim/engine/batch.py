@@ -201,15 +201,15 @@ def scenario_month(s, k, row, month, c, r, plan, tb, st, out, workspace):  # pra
                                        mean_trust[i], trust_in_commissioner[i])
 
     # --- 3. localities' services: the care pathways of every locality walked at once, then each locality ---
-    accountable, handoff_loss = ph.handoff_conditions(k, c.alliance, c.monitoring, pooled_share, month,
-                                                      c.handoff_loss, c.culture_readiness, roles, r.ipt7)
+    accountable, handoff_loss, confusion = ph.handoff_conditions(k, c.alliance, c.monitoring, pooled_share, month,
+                                                                 c.handoff_loss, c.culture_readiness, roles, r.ipt7)
     for loc in range(L):
         aligned[loc] = ph.locality_mean(alignment, weights, loc)
         local_effort[loc] = ph.locality_mean(effort, weights, loc)
         local_innovation[loc] = ph.locality_mean(innovation, weights, loc)
         local_roles[loc] = ph.locality_mean(roles, weights, loc)
         navigation[loc] = ph.pathway_conditions(c, k, participation[loc], tailoring[loc], roles, accountable,
-                                                keep[loc])
+                                                confusion, keep[loc])
     counts[:] = 0.0
     walk_scenario(row, c.seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
                   tb.prob[s], tb.pick[s], keep, trust, effort, tb.cross[s], navigation, formal, pressure,

@@ -143,11 +143,11 @@ class CommunityAgent(mesa.Agent):
         """One month of services here: care pathways walked through providers, demand served from capacity."""
         m, boss, t, here = self.model, self.model.commissioner, self.model.tables, self.index
         keep = np.empty((1, len(view.effort)))
-        accountable, handoff_loss = ph.handoff_conditions(m.k, boss.alliance, m.c.monitoring, boss.pooled_share, month,
-                                                          m.c.handoff_loss, m.c.culture_readiness,
-                                                          view.role_flexibility, m.r.ipt7)
+        accountable, handoff_loss, confusion = ph.handoff_conditions(
+            m.k, boss.alliance, m.c.monitoring, boss.pooled_share, month, m.c.handoff_loss, m.c.culture_readiness,
+            view.role_flexibility, m.r.ipt7)
         navigation = ph.pathway_conditions(m.c, m.k, self.participation, self.tailoring, view.role_flexibility,
-                                           accountable, keep[0])
+                                           accountable, confusion, keep[0])
         counts = np.zeros((1, len(pathways.COUNTS)))
         walk_scenario(m.k, m.c.seed, month, np.array([here]), len(self.backlog), m.c.need_complexity,
                       t["profile_cdf"][here:here + 1], t["prob"][here:here + 1], t["pick"][here:here + 1], keep,

@@ -132,20 +132,23 @@ def handoff_conditions(k, alliance, monitoring, pooled_share, month, handoff_los
     """What every locality's handoffs meet this month: the individual accountability monitored contracts bring
     (either mode; an alliance's pooled budget diffuses it) and the chance of losing an uncoordinated handoff,
     raised where an alliance has changed roles (``roles (P,)``: providers' role flexibility) in a culture not ready
-    for it (IPT7). Returns
-    ``(accountability, handoff_loss)``."""
+    for it (IPT7's role confusion, which also lowers the chance of keeping a person's care: see
+    :func:`pathway_conditions`). Returns ``(accountability, handoff_loss, confusion)``."""
+    confusion = culture.ipt7_role_confusion(k, alliance, culture_readiness, total(roles) / len(roles), ipt7)
     return (com.accountability(k, alliance, monitoring, pooled_share, month),
-            culture.ipt7_role_confusion(k, alliance, handoff_loss, culture_readiness, total(roles) / len(roles), ipt7))
+            culture.ipt7_confused_loss(handoff_loss, confusion), confusion)
 
 
 @phase
-def pathway_conditions(c, k, participation, tailoring, role_flexibility, accountability, keep):
+def pathway_conditions(c, k, participation, tailoring, role_flexibility, accountability, confusion, keep):
     """What a locality's care pathways meet before they are walked: the chance that each provider holding a person
     keeps their next component (``keep (P,)``, filled in place: its role flexibility, IPT7, the locality team's
-    tailoring, IPT3, or the case ownership individual ``accountability`` gives), and the share of handoff losses
-    the community's own networks prevent (returned)."""
+    tailoring, IPT3, or the case ownership individual ``accountability`` gives; lowered by IPT7's role
+    ``confusion`` from :func:`handoff_conditions`), and the share of handoff losses the community's own networks
+    prevent (returned)."""
     for i in range(len(role_flexibility)):
-        keep[i] = svc.keep_chance(k, role_flexibility[i], tailoring, accountability)
+        keep[i] = culture.ipt7_confused_keep(svc.keep_chance(k, role_flexibility[i], tailoring, accountability),
+                                             confusion)
     return local.community_navigation(k, c.community_connectedness, participation)
 
 

@@ -352,11 +352,12 @@ CONSTANTS: tuple[Constant, ...] = (
              "Commitment at which it becomes a commitment to transformation (IPT7's resource II).", "assumed",
              "theories.culture.COMMITMENT_THRESHOLD"),
     Constant("role_confusion", 2.0, 0.0, 4.0, "relative increase",
-             "How much more often a handoff is lost while a full transformation programme changes roles in a "
-             "culture not ready for it: no one is sure who now owns the next step (confusion over roles and "
+             "Confusion while a full transformation programme changes roles in a culture not ready for it: no one "
+             "is sure who now owns the next step, so a handoff is lost (1 + it) times as often and the provider "
+             "holding a person keeps their next component 1 / (1 + it) times as often (confusion over roles and "
              "responsibilities hinders joint working: Cameron et al. 2014). A ready culture absorbs the change.",
              "Cameron, Lart, Bostock & Coomber 2014 (Health Soc Care Community 22(3)); size assumed; varied",
-             "theories.culture.ipt7_role_confusion (new)"),
+             "theories.culture.ipt7_role_confusion, ipt7_confused_loss, ipt7_confused_keep (new)"),
     Constant("readiness_threshold", 0.545704, 0.25, 0.65, "level (0-1)",
              "Culture readiness at which innovation, and the cultural shift, are half-switched on.", "assumed",
              "theories.culture.READINESS_THRESHOLD"),

@@ -23,6 +23,8 @@ from sim.model.theories.culture import (
     ipt6_leadership,
     ipt6_update_arrangements,
     ipt7_change_programme,
+    ipt7_confused_keep,
+    ipt7_confused_loss,
     ipt7_orientation_target,
     ipt7_role_confusion,
     ipt7_role_target,
@@ -81,7 +83,7 @@ RULE_INFO: tuple[Rule, ...] = (
          ("commissioning", "senior_commitment", "ipt6_strength"),
          ("mean_commitment", "low_effort", "mean_trust", "fragmentation")),
     Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target,
-         (ipt7_role_target, ipt7_change_programme, ipt7_role_confusion),
+         (ipt7_role_target, ipt7_change_programme, ipt7_role_confusion, ipt7_confused_loss, ipt7_confused_keep),
          ("culture_readiness",), ("commissioning", "culture_readiness", "ipt7_strength"),
          ("systemic_change", "handoffs", "discontinuity", "gaps", "fragmentation")),
 )

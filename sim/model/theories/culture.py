@@ -100,18 +100,33 @@ def ipt7_change_programme(response):
 
 
 @formula
-def ipt7_role_confusion(k, alliance, handoff_loss, culture_readiness, mean_roles, response):
-    """IPT7's risk: the chance of losing an uncoordinated handoff once an alliance's transformation programme has
+def ipt7_role_confusion(k, alliance, culture_readiness, mean_roles, response):
+    """IPT7's risk: confusion over who owns a person's next step once an alliance's transformation programme has
     changed roles. Where the culture is not ready (``culture_readiness`` below ``readiness_threshold``), roles
     changed from those providers inherited (``mean_roles`` above ``inherited_role_flexibility``) leave staff
-    unsure who now owns the next step, so more referrals are dropped: ``role_confusion`` more at fully changed
-    roles in a wholly unready culture (confusion over roles and responsibilities hinders joint working: Cameron,
-    Lart, Bostock & Coomber 2014, Health Soc Care Community 22(3):225-233). A ready culture absorbs the change;
-    with the rule off there is no programme and no confusion. Returns ``handoff_loss`` as raised."""
+    unsure whose the next step now is (confusion over roles and responsibilities hinders joint working: Cameron,
+    Lart, Bostock & Coomber 2014, Health Soc Care Community 22(3):225-233; the seed notes that earlier
+    partnerships stressed clear roles and responsibilities). Unsure, staff drop more referrals and carry less care
+    on themselves (:func:`ipt7_confused_loss`, :func:`ipt7_confused_keep`). A ready culture absorbs the change;
+    with the rule off there is no programme and no confusion. Returns the confusion, 0 for none:
+    ``role_confusion`` at fully changed roles in a wholly unready culture."""
     changed = max(mean_roles - k[kc.INHERITED_ROLE_FLEXIBILITY], 0.0)
     unready = 1.0 - gate(k, culture_readiness, kc.READINESS_THRESHOLD)
-    return handoff_loss * (1.0 + alliance * k[kc.ROLE_CONFUSION] * ipt7_change_programme(response) * changed
-                           * unready)
+    return alliance * k[kc.ROLE_CONFUSION] * ipt7_change_programme(response) * changed * unready
+
+
+@formula
+def ipt7_confused_loss(handoff_loss, confusion):
+    """The chance of losing an uncoordinated handoff, raised by role confusion (:func:`ipt7_role_confusion`): no
+    one is sure who now owns the referral."""
+    return handoff_loss * (1.0 + confusion)
+
+
+@formula
+def ipt7_confused_keep(keep, confusion):
+    """The chance that the provider holding a person keeps their next component, lowered by the same factor: no
+    one is sure the new role covers it, so it is referred on."""
+    return keep / (1.0 + confusion)
 
 
 @formula
