@@ -146,10 +146,62 @@ def die_with_parent_signal() -> None:
         pass
 
 
-def pool_initializer(pid: int, started: str | None) -> None:
-    """``ProcessPoolExecutor`` initializer: the worker dies with the process that made the pool, and leaves
-    Ctrl-C to it (one ``KeyboardInterrupt`` there, not one traceback per worker)."""
+#: The environment variables :func:`start_fork_server` sets while the server starts; a worker gets the caller's back.
+_SERVER_VARIABLES = ("PYTHONSAFEPATH", "PYTHONPATH")
+_server_lock = threading.Lock()
+
+
+def caller_environment() -> dict[str, str | None]:
+    """The caller's values of the variables :func:`start_fork_server` changes (``None``: unset)."""
+    return {name: os.environ.get(name) for name in _SERVER_VARIABLES}
+
+
+def _restore(environment: dict[str, str | None]) -> None:
+    for name, value in environment.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def start_fork_server(package_root: str) -> None:
+    """Start multiprocessing's fork server, if it is not running, importing the package found in
+    ``package_root`` (the folder holding the caller's ``sim``).
+
+    Python 3.12's fork server imports its preloaded modules before it takes the caller's import path, with the
+    folder it was started in first: a ``sim`` folder there (another checkout), or the editable install's, would be
+    the model every worker runs while the caller runs its own. So the server starts with that folder off the path
+    (``PYTHONSAFEPATH``) and the caller's package root first on it; the variables are set only while it starts,
+    and each worker gets the caller's values back (:func:`pool_initializer`)."""
+    from multiprocessing import forkserver
+
+    with _server_lock:
+        before = caller_environment()
+        os.environ["PYTHONSAFEPATH"] = "1"
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, before["PYTHONPATH"]) if p)
+        try:
+            forkserver.ensure_running()
+        finally:
+            _restore(before)
+
+
+def pool_initializer(pid: int, started: str | None, package: str | None = None,
+                     environment: dict[str, str | None] | None = None) -> None:
+    """``ProcessPoolExecutor`` initializer: the worker runs the caller's model (its ``sim`` is the caller's
+    ``package`` folder, or it stops with the reason), has the caller's environment, dies with the process that
+    made the pool, and leaves Ctrl-C to it (one ``KeyboardInterrupt`` there, not one traceback per worker)."""
+    import sys
+    from pathlib import Path
+
     from sim.runtime.interrupts import ignore_interrupts
 
+    if environment is not None:
+        _restore(environment)
+    mine = getattr(sys.modules.get("sim"), "__file__", None)
+    if package is not None and mine is not None and Path(mine).resolve().parent != Path(package):
+        message = (f"worker {os.getpid()}: imported the model from {Path(mine).parent}, but the caller runs the "
+                   f"one in {package}; run from a folder without another 'sim' package, or set PYTHONPATH")
+        print(message, file=sys.stderr, flush=True)
+        raise RuntimeError(message)
     ignore_interrupts()
     die_with(pid, started)
