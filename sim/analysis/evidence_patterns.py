@@ -145,9 +145,11 @@ def p11_honest_ablation(sizes: EvidenceSizes, workers: int = 1) -> Result:
             for value in (low, spec.high):
                 means = _year_means(Params(disabled=off, **{context: value}), sizes.seeds, YEAR_5, workers)
                 moves.append(float(_gain("fragmentation", *means["fragmentation"])[0]))
+            # the move toward the context's favourable end (its schema direction)
+            sign = -1.0 if spec.direction == "-" else 1.0
             rows.append({"rule": rule.id, "context": context, "switched_off": ",".join(off), "low": low,
                          "high": spec.high, "advantage_low": moves[0], "advantage_high": moves[1],
-                         "move": moves[1] - moves[0]})
+                         "move": sign * (moves[1] - moves[0])})
     frame = pd.DataFrame(rows)
     worst, fall = frame.loc[frame["move"].idxmax()], frame.loc[frame["move"].idxmin()]
     return Result("P11", "rule off: its context no longer raises the advantage", float(worst["move"]),

@@ -351,7 +351,7 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("transformation_threshold", 0.453936, 0.35, 0.75, "level (0-1)",
              "Commitment at which it becomes a commitment to transformation (IPT7's resource II).", "assumed",
              "theories.culture.COMMITMENT_THRESHOLD"),
-    Constant("role_confusion", 2.0, 0.0, 4.0, "relative increase",
+    Constant("role_confusion", 2.0, 0.0, 4.0, "factor (0 = none)",
              "Confusion while a full transformation programme changes roles in a culture not ready for it: no one "
              "is sure who now owns the next step, so a handoff is lost (1 + it) times as often and the provider "
              "holding a person keeps their next component 1 / (1 + it) times as often (confusion over roles and "
