@@ -3,7 +3,7 @@
     .venv/bin/python experiments/patterns.py                 # all nine, full sample sizes
     .venv/bin/python experiments/patterns.py P4 P5 --fast    # some, with the test suite's sizes
     .venv/bin/python experiments/patterns.py --out results/patterns   # also write patterns.csv and tables
-    .venv/bin/python experiments/patterns.py --evidence      # the next targets (P4y5, P10-P15), not yet all met
+    .venv/bin/python experiments/patterns.py --evidence      # the next targets (P4y5, P10-P16), not yet all met
     .venv/bin/python experiments/patterns.py --ensemble      # each target over the calibrated ensemble's members
 
 Exit code 1 if any pattern is not met. The patterns and their targets are defined in sim/analysis/patterns.py;
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("patterns", nargs="*", metavar="P", help=f"patterns to measure (default all): "
                         f"{' '.join(PATTERNS)}; with --evidence: {' '.join(EVIDENCE_PATTERNS)}")
     parser.add_argument("--evidence", action="store_true",
-                        help="measure the evidence patterns (P4y5, P10-P15) instead of P1-P9")
+                        help="measure the evidence patterns (P4y5, P10-P16) instead of P1-P9")
     parser.add_argument("--fast", action="store_true", help="the test suite's smaller sample sizes")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--out", type=Path, help="folder for patterns.csv and the per-pattern tables")

@@ -290,6 +290,8 @@ def _summaries(short: dict[str, np.ndarray], long: dict[str, np.ndarray], plan: 
     for name, months in (("early_reduction", early), ("late_reduction", late)):
         am, tm = a[:, :, months].mean((1, 2)), t[:, :, months].mean((1, 2))
         out[name] = _ratio(tm - am, tm)
+    _, lost = halves(short["gaps"], "default")
+    out["lost_handoffs"] = lost[:, :, late].mean((1, 2))
     va, vt = halves(short["value"], "default")
     vam, vtm = va[:, :, late].mean((1, 2)), vt[:, :, late].mean((1, 2))
     out["value_gain"] = _ratio(vam - vtm, vtm)

@@ -18,10 +18,13 @@ tests check that each is measured (finite, with its table), and the closing note
 | P14 | evidence-sized: relative fragmentation reduction, months 19-30 / 49-60 | <= 10 % / 15-40 % |
 | P14b | relative value gain, months 49-60 | <= 20 % |
 | P15 | network size: advantage at 30 providers / at 6 | <= 0.8 |
+| P16 | lost referrals: share of handoffs lost under traditional commissioning, months 49-60 | 15-50 % |
 
 Sources of the targets: Health Foundation Improvement Analytics Unit (2021), Damery, Flanagan & Combes (2016),
 Baxter et al. (2018), the Lambeth alliance's four years (``../shared/notes/modelling-sources.md``); Provan & Kenis
-(2008) for P15; the seed's talking shops (Redgate et al. 2023) for P10.
+(2008) for P15; the seed's talking shops (Redgate et al. 2023) for P10; for P16, referrals that are never completed:
+about one in five in the ASPN study (Forrest, Shadmi, Nutting & Starfield 2007, Ann Fam Med 5(4):361-367), half
+among older urban adults (Weiner et al. 2010, J Eval Clin Pract 16(1):76-81).
 """
 
 from __future__ import annotations
@@ -219,9 +222,19 @@ def p15_network_size(sizes: EvidenceSizes, workers: int = 1) -> Result:
                   f"advantage at 6: {adv[6]:.3f}, at 30: {adv[30]:.3f}")
 
 
+def p16_lost_handoffs(sizes: EvidenceSizes, workers: int = 1) -> Result:
+    """How often a handoff is lost under separate contracts, against how often referrals go uncompleted."""
+    late = _year_means(Params(), sizes.seeds, YEAR_5, workers, ("gaps",))
+    lost = float(late["gaps"][1, 0])
+    t = target("P16")
+    return Result("P16", "share of handoffs lost under traditional commissioning, months 49-60", lost,
+                  t.range_text, bool(t.met(lost)), f"alliance {late['gaps'][0, 0]:.3f}, traditional {lost:.3f}")
+
+
 EVIDENCE_PATTERNS: dict[str, Callable[..., Result]] = {
     "P4y5": p4_failure_year5, "P10": p10_failure_causes, "P11": p11_honest_ablation, "P12": p12_two_sided,
     "P13": p13_counterfactual_lever, "P14": p14_evidence_size, "P14b": p14b_value_size, "P15": p15_network_size,
+    "P16": p16_lost_handoffs,
 }
 _SWEPT = ("P4y5", "P10", "P12")  # share one sweep of uniform contexts
 

@@ -41,6 +41,7 @@ QUANTITIES: dict[str, str] = {
     "early_reduction": "relative fragmentation reduction, months 19-30",
     "late_reduction": "relative fragmentation reduction, months 49-60",
     "value_gain": "relative value gain of the alliance, months 49-60",
+    "lost_handoffs": "share of handoffs lost under traditional commissioning, months 49-60, default context",
     "size_ratio": "year-5 fragmentation advantage at 30 providers / at 6 (advantage at 6 <= 0: +inf)",
 }
 STRUCTURAL_QUANTITIES: dict[str, str] = {
