@@ -74,9 +74,10 @@ def redeployable(whole_system, tailoring):
 
 
 @formula
-def unwasted(k, duplication):
-    """Share of capacity left after repeated assessments waste some (``duplication``, 0-1)."""
-    return 1.0 - k[kc.DUPLICATION_WASTE] * duplication
+def unwasted(k, repeated):
+    """Share of capacity left after repeated assessments waste some (``repeated``: repeated assessments per care
+    component delivered, 0-1; each wastes ``duplication_waste`` of a component)."""
+    return 1.0 - k[kc.DUPLICATION_WASTE] * repeated
 
 
 @formula

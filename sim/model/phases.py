@@ -49,9 +49,10 @@ MONTH: tuple[str, ...] = ("commissioner_sets_month", "provider_effort", "pathway
 _EFFORT, _NEED, _OBSERVE, _NEWCOMER = (np.int64(p) for p in (Purpose.EFFORT, Purpose.NEED, Purpose.OBSERVE,
                                                                 Purpose.NEWCOMER))
 _ZERO = np.int64(0)
-(_EPISODES, _GAP_EPISODES, _DUPLICATED, _HANDOFFS, _DISCONTINUITY, _LOST, _MULTI, _COC, _UPC, _KEPT,
- _LATER) = (pathways.COUNTS.index(name) for name in ("episodes", "gap_episodes", "duplicated", "handoffs",
-                                                     "discontinuity", "lost", "multi", "coc", "upc", "kept", "later"))
+(_EPISODES, _GAP_EPISODES, _COMPONENTS, _DUPLICATED, _HANDOFFS, _DISCONTINUITY, _LOST, _MULTI, _COC, _UPC, _KEPT,
+ _LATER) = (pathways.COUNTS.index(name) for name in ("episodes", "gap_episodes", "components", "duplicated",
+                                                     "handoffs", "discontinuity", "lost", "multi", "coc", "upc",
+                                                     "kept", "later"))
 
 
 # --- sums and means the phases share (in a fixed order, so Python and compiled code add alike) --------------
@@ -176,7 +177,7 @@ def locality_services(c, k, month, loc, counts, need_profile, pooled_capacity, b
         base[d] = month_.funded_capacity(pooled_capacity[d], budget, productivity, overhead)
     fitted = com.specified_tailoring(k, tailoring, month, c.contract_length)
     flexibility = month_.redeployable(whole_system, fitted)
-    unwasted = month_.unwasted(k, duplication)
+    unwasted = month_.unwasted(k, svc.share(counts[_DUPLICATED], counts[_COMPONENTS], 0.0))
     need_total, base_total = total(demand), total(base)
     served_total = expired_total = 0.0
     for d in range(D):

@@ -262,7 +262,8 @@ CONSTANTS: tuple[Constant, ...] = (
     Constant("innovation_productivity", 0.252753, 0.1, 0.4, "share (0-1)",
              "Productivity gain at full innovation.", "assumed", "services.INNOVATION_PRODUCTIVITY"),
     Constant("duplication_waste", 0.636815, 0.25, 0.75, "share of a component",
-             "Capacity a duplicated (repeated) assessment wastes, as a share of a care component.", "assumed",
+             "Capacity a duplicated (repeated) assessment wastes, as a share of a care component (month.unwasted: "
+             "times repeated assessments per component delivered).", "assumed",
              "services.DUPLICATION_WASTE"),
 
     # --- 3. communities: resolution and experience (services) ---
