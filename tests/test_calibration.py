@@ -14,6 +14,7 @@ import pytest
 
 from sim.analysis import calibration as cal
 from sim.analysis import targets as tg
+from sim.analysis.patterns import SEED_CONTEXTS
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = cal.BatterySizes.tiny()
@@ -126,6 +127,23 @@ def test_a_small_calibration_finds_an_ensemble_resumes_and_reports_a_conflict(tm
     failed = cal.history_match(impossible, dims, settings, tmp_path / "impossible", log=lambda line: None)
     assert len(failed["ensemble"]) == 0
     assert "targets no set meets at all: T" in failed["summary"]["conflict"]
+    # P5 missed: the seed contexts whose direction fails at the closest sets are named, with the table
+    no_direction = tg.load_targets(_targets_file(tmp_path, _entry(name="P5", quantity="direction_least", low=5.0,
+                                                                  high=None, tolerance=0.01)))
+    missed = cal.history_match(no_direction, dims, settings, tmp_path / "direction", log=lambda line: None)
+    assert "seed contexts whose direction fails" in missed["summary"]["conflict"]
+    parts = pd.read_csv(tmp_path / "direction" / "direction_detail.csv")
+    assert set(parts["context"]) == set(SEED_CONTEXTS) and len(parts) == len(SEED_CONTEXTS) * parts["set"].nunique()
+
+
+def test_direction_detail_is_p5_per_context() -> None:
+    """The battery's P5 is the least of direction_detail's rises, for the same set and seeds."""
+    dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
+    defaults = pd.DataFrame([{d.name: d.default for d in dims}])
+    parts = cal.direction_detail(defaults, dims, TINY)
+    assert list(parts["context"]) == list(SEED_CONTEXTS)
+    assert parts["rise"].min() == pytest.approx(cal.battery(defaults, dims, TINY)["direction_least"].iloc[0],
+                                                abs=1e-12)
 
 
 def test_population_monte_carlo_narrows_the_distance_and_resumes(tmp_path: Path) -> None:

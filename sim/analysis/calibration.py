@@ -1042,6 +1042,18 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             detail = "every target, and every pair of targets, is met by some set, but never all at once"
         detail += (f"; the closest sets meet {int(count.max())} of {len(calibrate)} and miss "
                    + ", ".join(f"{n} ({m:.0%} of them)" for n, m in missed.items()))
+        direction = next((t for t in calibrate if t.quantity == "direction_least"), None)
+        if direction is not None:
+            # P5 is the least rise over the seed contexts: say which contexts the closest sets miss it on
+            order = np.argsort(-count, kind="stable")
+            closest = [i for i in order if not met_by[direction.name][i]][:12]
+            if closest:
+                parts = direction_detail(everything.iloc[closest], dims, settings.battery, workers=workers)
+                parts.to_csv(folder / "direction_detail.csv", index=False)
+                failing = parts[parts["rise"] < direction.low]["context"].value_counts()
+                if len(failing):
+                    detail += (f"; at the {len(closest)} closest sets missing {direction.name}, the seed contexts "
+                               "whose direction fails: " + ", ".join(f"{c} ({n})" for c, n in failing.items()))
         empty = chain[chain["sets_meeting_all_so_far"] == 0]
         if len(empty):
             first = empty.index[0]
@@ -1193,6 +1205,35 @@ def ship(result: dict[str, Any], targets_file: Path, targets: Sequence[Target], 
                                       settings.slack).to_dict("records")
     (destination / "provenance.json").write_text(json.dumps(record, indent=1, default=float))
     return destination / "ensemble.csv"
+
+
+def direction_detail(sets: pd.DataFrame, dims: Sequence[Dimension], sizes: BatterySizes | None = None,
+                     workers: int = 1) -> pd.DataFrame:
+    """P5's parts for each constant set: the rise of the month-60 fragmentation advantage from the low to the high
+    end of each seed context (the battery's direction seeds), where P5 reports only the least. Returns one row per
+    set and context: ``set`` (its position in ``sets``), ``context``, ``rise``."""
+    from sim.analysis.patterns import SEED_CONTEXTS
+    from sim.model.core import simulate
+
+    sizes = sizes or BatterySizes()
+    seeds = sizes.direction_seeds
+    names = [d.name for d in dims]
+    rows: list[Params] = []
+    cells: list[tuple[int, str]] = []
+    for position, (_, member) in enumerate(sets.iterrows()):
+        base = member_params(member[names])
+        for name in SEED_CONTEXTS:
+            spec = Params.spec(name)
+            cells.append((position, name))
+            for value in (spec.low, spec.high):
+                for mode in ("alliance", "traditional"):
+                    rows += [base.replace(**{name: value}, commissioning=mode)] * seeds
+    seed_of = np.tile(np.arange(1000, 1000 + seeds) + sizes.seed_offset, len(rows) // seeds)
+    month60 = simulate(rows, seed_of, keep=[60], workers=workers)["fragmentation"].values[:, 0]
+    means = month60.reshape(len(cells), 2, 2, seeds).mean(axis=3)  # (cell, low/high, alliance/traditional)
+    advantage = means[:, :, 1] - means[:, :, 0]
+    return pd.DataFrame({"set": [c[0] for c in cells], "context": [c[1] for c in cells],
+                         "rise": advantage[:, 1] - advantage[:, 0]})
 
 
 def ensemble_patterns(ensemble: pd.DataFrame, targets: Sequence[Target], sizes: BatterySizes | None = None,
