@@ -24,7 +24,7 @@ from sim.sweeps.cli import command, task
 def main(cfg: DictConfig) -> None:
     from sim.analysis import assess as a
     from sim.analysis.model_uncertainty import study_members
-    from sim.report.brief import write_brief
+    from sim.report.brief import fragmented, write_brief
     from sim.runtime.errors import ConfigError
 
     start = time.perf_counter()
@@ -50,7 +50,7 @@ def main(cfg: DictConfig) -> None:
     five = result.reduction["5 years"]
     spread = (f"{100 * five['low']:.0f}-{100 * five['high']:.0f}% over the members" if result.members > 1
               else "one constant set")
-    print(f"{name}: fragmentation {100 * five['mean']:.0f}% lower after five years ({spread}), alliance worse in "
+    print(f"{name}: care {fragmented(five['mean'])} after five years ({spread}), alliance worse in "
           f"{100 * result.chance_worse:.0f}% of futures; {result.ensemble}")
     print(f"brief: {html_path} and {pdf_path} ({time.perf_counter() - start:.0f} s)")
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis import assess as a
+from sim.report.brief import fragmented
 from sim.runtime.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def test_the_command_writes_a_two_page_brief_whose_numbers_are_the_assessments(t
     numbers = json.loads((folder / "assessment.json").read_text())
     assert numbers["given"] == {"senior_commitment": 0.3, "initial_trust": 0.2}
     text = (folder / "brief.html").read_text()
-    assert f"about <b>{100 * numbers['reduction']['5 years']['mean']:.0f}% less fragmented</b>" in text
+    assert f"about <b>{fragmented(numbers['reduction']['5 years']['mean'])}</b>" in text
     assert "Trust at the start</td><td>0.2</td><td>given" in text
     assert "Community capacity</td><td>0.5</td><td>assumed" in text
     pages = PdfReader(folder / "brief.pdf").pages
@@ -74,3 +75,10 @@ def test_the_command_writes_a_two_page_brief_whose_numbers_are_the_assessments(t
                              cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "monitoring: is a lever" in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "assess" / "bad").exists()
+
+
+def test_a_negative_reduction_reads_as_more_fragmented() -> None:
+    """Where the alliance does worse, the brief and the command say so in words, not "-4% less"."""
+    assert fragmented(0.12) == "12% less fragmented"
+    assert fragmented(-0.04) == "4% more fragmented"
+    assert fragmented(0.0) == "0% less fragmented"

@@ -30,6 +30,12 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
+def fragmented(reduction: float) -> str:
+    """A relative fragmentation reduction in words: "12% less fragmented", or "4% more fragmented" where the
+    alliance does worse (a negative reduction)."""
+    return f"{_pct(abs(reduction))} {'less' if reduction >= 0 else 'more'} fragmented"
+
+
 def _figure(a: Assessment) -> str:
     """The alliance's fragmentation advantage by month: median and 90 % band over the model versions."""
     from matplotlib.figure import Figure
@@ -54,11 +60,11 @@ def _figure(a: Assessment) -> str:
 def statements(a: Assessment) -> list[str]:
     """The brief's plain statements, each from the assessment's numbers."""
     five, two = a.reduction["5 years"], a.reduction["2 years"]
-    spread = (f"between {_pct(five['low'])} and {_pct(five['high'])} across the versions of the model the "
+    spread = (f"from {fragmented(five['low'])} to {fragmented(five['high'])} across the versions of the model the "
               "evidence allows" if a.members > 1 else "one version of the model only: no calibrated ensemble, so "
               "the model's own uncertainty is not shown")
-    out = [f"After five years an alliance is expected to make care about <b>{_pct(five['mean'])} less "
-           f"fragmented</b> than separate contracts here ({spread}). After two years: about {_pct(two['mean'])}."]
+    out = [f"After five years an alliance is expected to make care about <b>{fragmented(five['mean'])}</b> than "
+           f"separate contracts here ({spread}). After two years: about {fragmented(two['mean'])}."]
     if a.chance_worse >= 0.005:
         out.append(f"In <b>{_pct(a.chance_worse)}</b> of the simulated futures the alliance did worse than "
                    "separate contracts after five years.")
