@@ -289,3 +289,11 @@ def test_report_loads_in_chromium_offline_with_every_figure(study: Path, tmp_pat
     # keep the screenshot next to the study for a human to look at
     shutil.copy(shot, study / "report-screenshot.png")
 
+
+
+def test_failure_sentences_read_as_plain_english(html: str) -> None:
+    """A failure region's restrictions follow "in places with"; a region that restricts nothing is said to be
+    spread over the ranges studied, never "mostly where anywhere in the ranges studied"."""
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "mostly where" not in text and "with anywhere" not in text
+    assert "more fragmented than traditional commissioning in" in text

@@ -299,11 +299,14 @@ def _meaning(s: Study, q: _Quotes) -> dict[str, Any] | None:
         elif r["box"] == 0:
             sentence = (f"The alliance {what} than traditional commissioning in {share} of the places simulated, "
                         f"{r['plain']}.")
+        elif not (isinstance(r.get("restricted"), str) and r["restricted"].strip()):  # a box that cuts nothing
+            sentence = (f"The alliance {what} than traditional commissioning in {share} of the places simulated, "
+                        "spread across the ranges studied: no one region of the contexts concentrates it.")
         else:
             density = q(f"{question}_density", r["density"], pct(r["density"]),
                         f"failure_regions.csv: density of {question} box 1")
             sentence = (f"The alliance {what} than traditional commissioning in {share} of the places simulated, "
-                        f"mostly where {r['plain']}; there it did worse in {density} of places.")
+                        f"mostly in places with {r['plain']}; there it did worse in {density} of places.")
         worse.append({"question": question, "sentence": sentence, **r})
     frag = next((w for w in worse if w["question"] == "worse_fragmentation"), None)
     if frag is not None and frag["hits"]:
