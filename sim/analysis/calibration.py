@@ -655,6 +655,12 @@ class Settings:
     # an earlier calibration (a folder) of the same model, prior, targets and battery whose simulated sets join the
     # waves' as the population Monte Carlo's first candidates: a stricter slack restarts from its runs
     start_from: str | None = None
+    # then ABC-MCMC (Marjoram et al. 2003, PNAS 100:15324): ``chains`` chains from the nearest sets, each step moving
+    # ``move_inputs`` inputs of every chain by a normal step of ``move_scale`` (unit cube, reflected at its edges)
+    chains: int = 0  # 0: none
+    chain_steps: int = 20  # most steps per chain
+    move_inputs: int = 3
+    move_scale: float = 0.1
     battery: BatterySizes = field(default_factory=BatterySizes)
 
     def __post_init__(self) -> None:
@@ -664,6 +670,16 @@ class Settings:
             raise CalibrationError(f"calibration.keep_share={self.keep_share!r}: must be in (0, 1) (0.5 is usual)")
         if not 0.0 <= self.min_acceptance < 1.0:
             raise CalibrationError(f"calibration.min_acceptance={self.min_acceptance!r}: must be in [0, 1)")
+        for name in ("chains", "chain_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise CalibrationError(f"calibration.{name}={value!r}: must be a whole number >= 0")
+        if isinstance(self.move_inputs, bool) or not isinstance(self.move_inputs, int) or self.move_inputs < 1:
+            raise CalibrationError(f"calibration.move_inputs={self.move_inputs!r}: must be a whole number >= 1 (the "
+                                   "inputs each chain step moves)")
+        if not 0.0 < self.move_scale <= 0.5:
+            raise CalibrationError(f"calibration.move_scale={self.move_scale!r}: must be in (0, 0.5] (the standard "
+                                   "deviation of a chain step on each input's range scaled to 0-1)")
         for name in ("waves", "runs_per_wave", "candidates", "n_active", "ensemble_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -870,10 +886,95 @@ def population_monte_carlo(waves: list[Wave], targets: Sequence[Target], dims: S
     return runs, generations
 
 
+def shortfall(values: pd.DataFrame, targets: Sequence[Target], slack: float = 0.0) -> np.ndarray:
+    """Each simulated set's summed miss: over targets, how far its value lies outside the range widened by
+    ``slack`` tolerances, in tolerances (0 exactly when the set meets every target; infinite for a value that is not
+    a number). Unlike :func:`distance` (the largest miss) it credits a set for nearing any target, so a chain
+    (:func:`abc_chains`) can trade a little on one target it meets for more on one it misses."""
+    total = np.zeros(len(values))
+    for t in targets:
+        total += np.maximum(t.depth(values[t.quantity].to_numpy(dtype=float)) / t.tolerance - slack, 0.0)
+    return total
+
+
+@dataclass
+class ChainStep:
+    """One step of the ABC-MCMC chains: how many moves were accepted and the chains at the targets after it."""
+
+    number: int
+    runs: int
+    accepted: int
+    at_targets: int
+    members: int
+    seconds: float
+
+    def record(self) -> dict[str, Any]:
+        return {"step": self.number, "runs": self.runs, "accepted": self.accepted,
+                "chains_meeting_every_target": self.at_targets, "members_so_far": self.members,
+                "battery_seconds": round(self.seconds, 1)}
+
+
+def _reflect(x: np.ndarray) -> np.ndarray:
+    """Fold a point back into the unit cube at its edges (a reflected step is as likely forward as back)."""
+    x = np.mod(x, 2.0)
+    return np.where(x > 1.0, 2.0 - x, x)
+
+
+def abc_chains(unit: np.ndarray, values: pd.DataFrame, waves: list[Wave], targets: Sequence[Target],
+               dims: Sequence[Dimension], settings: Settings, folder: Path, *, workers: int = 1,
+               log: Callable[[str], None] = print) -> tuple[pd.DataFrame, list[ChainStep]]:
+    """Find and spread the sets that meet every target by ABC-MCMC (Marjoram, Molitor, Plagnol & Tavare 2003,
+    PNAS 100:15324), started from the simulated sets nearest the targets (``unit``, ``values``).
+
+    Near the targets the population Monte Carlo's kernels, which move every one of a hundred inputs at once, rarely
+    keep what a parent already meets; a set missing one target by a little usually needs one or two inputs moved.
+    So each step moves ``move_inputs`` inputs of each chain, chosen at random, by a normal step of ``move_scale``
+    (reflected at the prior's edges: symmetric, so with the uniform prior a move is accepted on the targets alone),
+    inside the last non-implausible space. A chain accepts a move whose summed miss (:func:`shortfall`) is no larger
+    than its own: until it meets every target it walks toward them (its burn-in), and from then on it accepts only
+    sets that meet every target, the ABC-MCMC rule with tolerance 0, so it wanders the set of members. Each step's
+    runs are saved as it ends (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend it)."""
+    names = [d.name for d in dims]
+    rng = np.random.default_rng(settings.seed + 2)  # its own stream
+    miss = shortfall(values, targets, settings.slack)
+    order = np.argsort(miss, kind="stable")
+    start: list[int] = []
+    for i in order:  # the nearest distinct sets
+        if np.isfinite(miss[i]) and not any(np.array_equal(unit[i], unit[j]) for j in start):
+            start.append(int(i))
+        if len(start) == settings.chains:
+            break
+    state, state_miss = unit[start].copy(), miss[start].copy()
+    members = int((miss == 0).sum())
+    frames: list[pd.DataFrame] = []
+    steps: list[ChainStep] = []
+    log(f"ABC-MCMC: {len(start)} chains from summed misses {np.round(state_miss, 2).tolist()}")
+    n_inputs = min(settings.move_inputs, unit.shape[1])
+    for number in range(1, settings.chain_steps + 1):
+        proposal = state.copy()
+        for c in range(len(state)):
+            moved = rng.choice(unit.shape[1], size=n_inputs, replace=False)
+            proposal[c, moved] = _reflect(state[c, moved] + rng.normal(0.0, settings.move_scale, n_inputs))
+        inside = _plausible(proposal, waves, targets, settings.cutoff) if waves else np.ones(len(state), bool)
+        new, found, seconds = _simulated(folder / f"chain_{number}.parquet", proposal[inside], dims, settings,
+                                         f"chain step {number}", workers, log)
+        frames.append(pd.concat([scale_up(new, dims), found], axis=1))
+        new_miss = shortfall(found, targets, settings.slack)
+        members += int((new_miss == 0).sum())
+        take = np.flatnonzero(inside)[new_miss <= state_miss[inside]]
+        accept = new_miss <= state_miss[inside]
+        state[take], state_miss[take] = new[accept], new_miss[accept]
+        steps.append(ChainStep(number, len(new), int(accept.sum()), int((state_miss == 0).sum()), members, seconds))
+        log(f"chain step {number}: {int(accept.sum())} of {len(new)} moves accepted; {int((state_miss == 0).sum())} "
+            f"chains meet every target; {members} sets meet every calibration target so far")
+    runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*names, *QUANTITIES])
+    return runs, steps
+
+
 def saved_runs(folder: Path, field: str = "") -> pd.DataFrame:
     """Every constant set a calibration in ``folder`` simulated (its waves and generations), with its quantities;
     ``field`` names the setting that gave the folder in the error when there are none."""
-    files = sorted(folder.glob("wave_*.parquet")) + sorted(folder.glob("generation_*.parquet"))
+    files = [f for kind in ("wave", "generation", "chain") for f in sorted(folder.glob(f"{kind}_*.parquet"))]
     if not files:
         raise CalibrationError(f"{field}{str(folder)!r}: no simulated wave or generation there")
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
@@ -949,7 +1050,7 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
     if not any(t.role == "calibrate" for t in targets):
         raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
     # the stopping rules are left out: a rerun with more generations (or another acceptance floor) resumes
-    stopping = ("generations", "min_acceptance")
+    stopping = ("generations", "min_acceptance", "chain_steps")
     plan = {"settings": {k: v for k, v in asdict(settings).items() if k not in stopping},
             "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
             "model_version": model_version()}
@@ -1016,11 +1117,21 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
             unit, values, _ = _simulated(folder / "ensemble_runs.parquet", unit, dims, settings, "ensemble",
                                          workers, log)
             runs.append(pd.concat([scale_up(unit, dims), values], axis=1))
+    steps: list[ChainStep] = []
+    if settings.chains:
+        pool = pd.concat(runs, ignore_index=True)
+        unit, values = scale_down(pool[names], dims), pool[list(QUANTITIES)].reset_index(drop=True)
+        if settings.start_from is not None:
+            earlier_unit, earlier_values = earlier_runs(Path(settings.start_from), folder, dims)
+            unit, values = np.concatenate([unit, earlier_unit]), pd.concat([values, earlier_values], ignore_index=True)
+        chained, steps = abc_chains(unit, values, waves, calibrate, dims, settings, folder, workers=workers, log=log)
+        runs.append(chained)
     everything = pd.concat(runs, ignore_index=True)
     met_by = {t.name: t.met(everything[t.quantity].to_numpy(), settings.slack) for t in calibrate}
     count = np.sum(list(met_by.values()), axis=0)  # targets each set meets
     met = count == len(calibrate)
     summary = {"waves": [w.record() for w in waves], "generations": [g.record() for g in generations],
+               "chain_steps": [c.record() for c in steps],
                "final_nroy_share": share, "runs": len(everything), "members_found": int(met.sum())}
     table = conflicts(everything, calibrate, settings.slack)
     (folder / "conflicts.csv").write_text(table.to_csv(index=False))
