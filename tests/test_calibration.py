@@ -177,6 +177,47 @@ def test_population_monte_carlo_narrows_the_distance_and_resumes(tmp_path: Path)
         cal.Settings(keep_share=1.0)
 
 
+def test_abc_mcmc_chains_never_move_away_from_the_targets_and_resume(tmp_path: Path) -> None:
+    """The chains start at the nearest sets; a chain accepts a move only if its summed miss does not grow, so once
+    at the targets it stays there (the ABC-MCMC rule with tolerance 0); each step is saved, and a rerun with more
+    steps loads the saved ones and extends them."""
+    dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
+    targets = tg.load_targets(_targets_file(tmp_path, _entry(low=0.30, high=0.31, tolerance=0.005),
+                                            _entry(name="V", quantity="value_gain", low=-5.0, high=0.0,
+                                                   tolerance=0.05)))
+    values = pd.DataFrame({"effect": [0.2, 0.305, 0.32, float("nan")], "value_gain": [0.1, -1.0, 0.0, 0.0]})
+    np.testing.assert_allclose(cal.shortfall(values, targets), [20.0 + 2.0, 0.0, 2.0, np.inf])
+    np.testing.assert_allclose(cal.shortfall(values, targets, slack=1.0), [19.0 + 1.0, 0.0, 1.0, np.inf])
+    settings = cal.Settings(waves=1, runs_per_wave=16, candidates=500, ensemble_size=50, n_active=2, generations=0,
+                            chains=3, chain_steps=3, move_inputs=1, move_scale=0.2, battery=TINY)
+    result = cal.history_match(targets, dims, settings, tmp_path / "run", log=lambda line: None)
+    steps = result["summary"]["chain_steps"]
+    assert [s["step"] for s in steps] == [1, 2, 3] and all(s["runs"] <= 3 for s in steps)
+    assert [s["runs"] for s in steps] == [3, 3, 3]  # every chain proposes a move each step
+    files = sorted((tmp_path / "run").glob("chain_*.parquet"))
+    assert len(files) == 3
+    before = pd.concat([pd.read_parquet(f) for f in (tmp_path / "run").glob("*.parquet") if f not in files])
+    assert len(result["runs"]) == len(before) + 9
+    # replay the chains from the saved runs: a chain moves only to a set no farther from the targets
+    state = np.sort(cal.shortfall(before, targets))[:3]
+    for f in files:
+        step = cal.shortfall(pd.read_parquet(f), targets)
+        state = np.where(step <= state, step, state)
+    assert state.max() <= np.sort(cal.shortfall(before, targets))[2]
+    assert steps[-1]["chains_meeting_every_target"] == int((state == 0).sum())
+    stamp = files[0].stat().st_mtime_ns
+    longer = cal.history_match(targets, dims, replace(settings, chain_steps=4), tmp_path / "run",
+                               log=lambda line: None)
+    assert files[0].stat().st_mtime_ns == stamp  # loaded, not simulated again
+    assert longer["summary"]["chain_steps"][:3] == [{**s, "battery_seconds": longer["summary"]["chain_steps"][i]
+                                                     ["battery_seconds"]} for i, s in enumerate(steps)]
+    assert len(longer["summary"]["chain_steps"]) == 4
+    for field, value, message in (("chains", -1, "chains=-1"), ("move_inputs", 0, "move_inputs=0"),
+                                  ("move_scale", 0.0, "move_scale=0.0"), ("chain_steps", 1.5, "chain_steps=1.5")):
+        with pytest.raises(cal.CalibrationError, match=message):
+            cal.Settings(**{field: value})
+
+
 def test_a_negative_slack_asks_for_a_margin_and_an_earlier_calibration_seeds_the_population(tmp_path: Path) -> None:
     """``slack`` < 0: a member lies that many tolerances inside every bound (against the battery's noise), and the
     distance is negative inside the ranges down to that margin; ``start_from`` adds an earlier calibration's sets

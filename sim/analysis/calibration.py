@@ -920,7 +920,7 @@ def _reflect(x: np.ndarray) -> np.ndarray:
     return np.where(x > 1.0, 2.0 - x, x)
 
 
-def abc_chains(unit: np.ndarray, values: pd.DataFrame, waves: list[Wave], targets: Sequence[Target],
+def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target],
                dims: Sequence[Dimension], settings: Settings, folder: Path, *, workers: int = 1,
                log: Callable[[str], None] = print) -> tuple[pd.DataFrame, list[ChainStep]]:
     """Find and spread the sets that meet every target by ABC-MCMC (Marjoram, Molitor, Plagnol & Tavare 2003,
@@ -929,11 +929,12 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, waves: list[Wave], target
     Near the targets the population Monte Carlo's kernels, which move every one of a hundred inputs at once, rarely
     keep what a parent already meets; a set missing one target by a little usually needs one or two inputs moved.
     So each step moves ``move_inputs`` inputs of each chain, chosen at random, by a normal step of ``move_scale``
-    (reflected at the prior's edges: symmetric, so with the uniform prior a move is accepted on the targets alone),
-    inside the last non-implausible space. A chain accepts a move whose summed miss (:func:`shortfall`) is no larger
-    than its own: until it meets every target it walks toward them (its burn-in), and from then on it accepts only
-    sets that meet every target, the ABC-MCMC rule with tolerance 0, so it wanders the set of members. Each step's
-    runs are saved as it ends (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend it)."""
+    (reflected at the prior's edges: symmetric, so with the uniform prior a move is accepted on the targets
+    alone). The moves are simulated, not screened by the waves' emulators: near the targets their errors matter.
+    A chain accepts a move whose summed miss (:func:`shortfall`) is no larger than its own: until it meets every
+    target it walks toward them (its burn-in), and from then on it accepts only sets that meet every target, the
+    ABC-MCMC rule with tolerance 0, so it wanders the set of members. Each step's runs are saved as it ends
+    (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend it)."""
     names = [d.name for d in dims]
     rng = np.random.default_rng(settings.seed + 2)  # its own stream
     miss = shortfall(values, targets, settings.slack)
@@ -955,15 +956,13 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, waves: list[Wave], target
         for c in range(len(state)):
             moved = rng.choice(unit.shape[1], size=n_inputs, replace=False)
             proposal[c, moved] = _reflect(state[c, moved] + rng.normal(0.0, settings.move_scale, n_inputs))
-        inside = _plausible(proposal, waves, targets, settings.cutoff) if waves else np.ones(len(state), bool)
-        new, found, seconds = _simulated(folder / f"chain_{number}.parquet", proposal[inside], dims, settings,
+        new, found, seconds = _simulated(folder / f"chain_{number}.parquet", proposal, dims, settings,
                                          f"chain step {number}", workers, log)
         frames.append(pd.concat([scale_up(new, dims), found], axis=1))
         new_miss = shortfall(found, targets, settings.slack)
         members += int((new_miss == 0).sum())
-        take = np.flatnonzero(inside)[new_miss <= state_miss[inside]]
-        accept = new_miss <= state_miss[inside]
-        state[take], state_miss[take] = new[accept], new_miss[accept]
+        accept = new_miss <= state_miss
+        state[accept], state_miss[accept] = new[accept], new_miss[accept]
         steps.append(ChainStep(number, len(new), int(accept.sum()), int((state_miss == 0).sum()), members, seconds))
         log(f"chain step {number}: {int(accept.sum())} of {len(new)} moves accepted; {int((state_miss == 0).sum())} "
             f"chains meet every target; {members} sets meet every calibration target so far")
@@ -1124,7 +1123,7 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
         if settings.start_from is not None:
             earlier_unit, earlier_values = earlier_runs(Path(settings.start_from), folder, dims)
             unit, values = np.concatenate([unit, earlier_unit]), pd.concat([values, earlier_values], ignore_index=True)
-        chained, steps = abc_chains(unit, values, waves, calibrate, dims, settings, folder, workers=workers, log=log)
+        chained, steps = abc_chains(unit, values, calibrate, dims, settings, folder, workers=workers, log=log)
         runs.append(chained)
     everything = pd.concat(runs, ignore_index=True)
     met_by = {t.name: t.met(everything[t.quantity].to_numpy(), settings.slack) for t in calibrate}
