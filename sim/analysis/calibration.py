@@ -920,6 +920,24 @@ def _reflect(x: np.ndarray) -> np.ndarray:
     return np.where(x > 1.0, 2.0 - x, x)
 
 
+def relevance(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]) -> np.ndarray:
+    """Each input's rank correlation with each target's quantity over the simulated sets (``targets x inputs``;
+    a quantity that is not a number ranks in the middle): which way moving an input moves a target."""
+    ranks_x = pd.DataFrame(unit).rank().to_numpy()
+    out = np.zeros((len(targets), unit.shape[1]))
+    for k, t in enumerate(targets):
+        y = pd.Series(values[t.quantity].to_numpy(dtype=float)).replace([np.inf, -np.inf], np.nan).rank()
+        y = y.fillna(y.mean()).to_numpy()
+        if np.ptp(y) == 0:
+            continue
+        x = ranks_x - ranks_x.mean(axis=0)
+        yc = y - y.mean()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = (x * yc[:, None]).sum(axis=0) / np.sqrt((x ** 2).sum(axis=0) * (yc ** 2).sum())
+        out[k] = np.nan_to_num(r)
+    return out
+
+
 def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target],
                dims: Sequence[Dimension], settings: Settings, folder: Path, *, workers: int = 1,
                log: Callable[[str], None] = print) -> tuple[pd.DataFrame, list[ChainStep]]:
@@ -928,13 +946,21 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
 
     Near the targets the population Monte Carlo's kernels, which move every one of a hundred inputs at once, rarely
     keep what a parent already meets; a set missing one target by a little usually needs one or two inputs moved.
-    So each step moves ``move_inputs`` inputs of each chain, chosen at random, by a normal step of ``move_scale``
-    (reflected at the prior's edges: symmetric, so with the uniform prior a move is accepted on the targets
-    alone). The moves are simulated, not screened by the waves' emulators: near the targets their errors matter.
-    A chain accepts a move whose summed miss (:func:`shortfall`) is no larger than its own: until it meets every
-    target it walks toward them (its burn-in), and from then on it accepts only sets that meet every target, the
-    ABC-MCMC rule with tolerance 0, so it wanders the set of members. Each step's runs are saved as it ends
-    (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend it)."""
+    So each step moves ``move_inputs`` inputs of each chain by a normal step of ``move_scale``, reflected at the
+    prior's edges. A chain accepts a move whose summed miss (:func:`shortfall`) is no larger than its own.
+
+    - **Burn-in**, while a chain misses a target: a search. It moves the inputs that go with the targets it misses
+      (chosen with weight the squared rank correlation over the simulated sets, :func:`relevance`, plus a floor so
+      any input can move), each step centred one ``move_scale`` in the direction that correlation says nears the
+      target. A target met only on a plateau (a least share that is 0 over a region) gives no credit for moving
+      toward it otherwise.
+    - **Sampling**, once a chain meets every target: the ABC-MCMC rule with tolerance 0. Inputs are chosen
+      uniformly and steps are centred (symmetric, so with the uniform prior a move is accepted on the targets alone),
+      and only sets meeting every target are accepted: the chain wanders the set of members.
+
+    The moves are simulated, not screened by the waves' emulators: near the targets their errors matter. Each
+    step's runs are saved as it ends (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend
+    it)."""
     names = [d.name for d in dims]
     rng = np.random.default_rng(settings.seed + 2)  # its own stream
     miss = shortfall(values, targets, settings.slack)
@@ -946,6 +972,8 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
         if len(start) == settings.chains:
             break
     state, state_miss = unit[start].copy(), miss[start].copy()
+    state_values = values.iloc[start].reset_index(drop=True)
+    signed = relevance(unit, values, targets)
     members = int((miss == 0).sum())
     frames: list[pd.DataFrame] = []
     steps: list[ChainStep] = []
@@ -953,9 +981,20 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
     n_inputs = min(settings.move_inputs, unit.shape[1])
     for number in range(1, settings.chain_steps + 1):
         proposal = state.copy()
+        # per chain and target: +1 below the range, -1 above, 0 met
+        need = np.stack([np.where(t.depth(state_values[t.quantity].to_numpy(dtype=float)) > settings.slack
+                                  * t.tolerance, np.where(state_values[t.quantity].to_numpy(dtype=float) < t.low,
+                                                          1.0, -1.0), 0.0) for t in targets], axis=1)
         for c in range(len(state)):
-            moved = rng.choice(unit.shape[1], size=n_inputs, replace=False)
-            proposal[c, moved] = _reflect(state[c, moved] + rng.normal(0.0, settings.move_scale, n_inputs))
+            pull = need[c] @ signed  # which way, and how strongly, each input nears the missed targets
+            if need[c].any():
+                weight = (np.abs(need[c]) @ signed ** 2) + 0.01
+                moved = rng.choice(unit.shape[1], size=n_inputs, replace=False, p=weight / weight.sum())
+                centre = settings.move_scale * np.sign(pull[moved])
+            else:
+                moved = rng.choice(unit.shape[1], size=n_inputs, replace=False)
+                centre = np.zeros(n_inputs)
+            proposal[c, moved] = _reflect(state[c, moved] + centre + rng.normal(0.0, settings.move_scale, n_inputs))
         new, found, seconds = _simulated(folder / f"chain_{number}.parquet", proposal, dims, settings,
                                          f"chain step {number}", workers, log)
         frames.append(pd.concat([scale_up(new, dims), found], axis=1))
@@ -963,6 +1002,7 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
         members += int((new_miss == 0).sum())
         accept = new_miss <= state_miss
         state[accept], state_miss[accept] = new[accept], new_miss[accept]
+        state_values.loc[accept] = found.loc[accept, list(state_values.columns)].to_numpy()
         steps.append(ChainStep(number, len(new), int(accept.sum()), int((state_miss == 0).sum()), members, seconds))
         log(f"chain step {number}: {int(accept.sum())} of {len(new)} moves accepted; {int((state_miss == 0).sum())} "
             f"chains meet every target; {members} sets meet every calibration target so far")
