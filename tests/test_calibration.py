@@ -205,6 +205,8 @@ def test_abc_mcmc_chains_never_move_away_from_the_targets_and_resume(tmp_path: P
         state = np.where(step <= state, step, state)
     assert state.max() <= np.sort(cal.shortfall(before, targets))[2]
     assert steps[-1]["chains_meeting_every_target"] == int((state == 0).sum())
+    cal.write_diagnostics(tmp_path / "run", result, targets, dims, settings)
+    assert list(pd.read_csv(tmp_path / "run" / "chain_steps.csv")["step"]) == [1, 2, 3]
     stamp = files[0].stat().st_mtime_ns
     longer = cal.history_match(targets, dims, replace(settings, chain_steps=4), tmp_path / "run",
                                log=lambda line: None)

@@ -1298,6 +1298,9 @@ def write_diagnostics(folder: str | Path, result: dict[str, Any], targets: Seque
     pd.DataFrame(result["summary"].get("generations", []),
                  columns=["generation", "tolerance", "acceptance", "runs", "members_so_far", "battery_seconds"]
                  ).to_csv(folder / "generations.csv", index=False)
+    pd.DataFrame(result["summary"].get("chain_steps", []),
+                 columns=["step", "runs", "accepted", "chains_meeting_every_target", "members_so_far",
+                          "battery_seconds"]).to_csv(folder / "chain_steps.csv", index=False)
     if waves:
         constrained_by(waves[-1].emulators, dims).to_csv(folder / "constrained_by.csv", index=False)
     ensemble = result["ensemble"]
