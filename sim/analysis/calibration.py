@@ -661,6 +661,7 @@ class Settings:
     chain_steps: int = 20  # most steps per chain
     move_inputs: int = 3
     move_scale: float = 0.1
+    chain_patience: int = 10  # a chain that has not neared the targets for this many steps restarts at a member
     battery: BatterySizes = field(default_factory=BatterySizes)
 
     def __post_init__(self) -> None:
@@ -670,7 +671,7 @@ class Settings:
             raise CalibrationError(f"calibration.keep_share={self.keep_share!r}: must be in (0, 1) (0.5 is usual)")
         if not 0.0 <= self.min_acceptance < 1.0:
             raise CalibrationError(f"calibration.min_acceptance={self.min_acceptance!r}: must be in [0, 1)")
-        for name in ("chains", "chain_steps"):
+        for name in ("chains", "chain_steps", "chain_patience"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise CalibrationError(f"calibration.{name}={value!r}: must be a whole number >= 0")
@@ -958,7 +959,10 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
       uniformly and steps are centred (symmetric, so with the uniform prior a move is accepted on the targets alone),
       and only sets meeting every target are accepted: the chain wanders the set of members.
 
-    The moves are simulated, not screened by the waves' emulators: near the targets their errors matter. Each
+    A chain in burn-in that has not lowered its summed miss for ``chain_patience`` steps (a plateau it cannot
+    leave) restarts at a chain that meets every target, chosen at random, when there is one (0: never); from there
+    it samples, and the chains spread over the members as they walk. The moves are simulated, not screened by the
+    waves' emulators: near the targets their errors matter. Each
     step's runs are saved as it ends (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend
     it)."""
     names = [d.name for d in dims]
@@ -979,7 +983,18 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
     steps: list[ChainStep] = []
     log(f"ABC-MCMC: {len(start)} chains from summed misses {np.round(state_miss, 2).tolist()}")
     n_inputs = min(settings.move_inputs, unit.shape[1])
+    stalled = np.zeros(len(state), dtype=int)  # steps since each chain last lowered its summed miss
     for number in range(1, settings.chain_steps + 1):
+        at = np.flatnonzero(state_miss == 0)
+        stuck = np.flatnonzero((state_miss > 0) & (stalled >= settings.chain_patience)) if settings.chain_patience \
+            else np.array([], dtype=int)
+        if len(at) and len(stuck):
+            source = at[rng.integers(len(at), size=len(stuck))]
+            state[stuck], state_miss[stuck] = state[source], state_miss[source]
+            state_values.loc[stuck] = state_values.loc[source].to_numpy()
+            stalled[stuck] = 0
+            log(f"chain step {number}: {len(stuck)} chains stuck for {settings.chain_patience} steps restart at "
+                "chains meeting every target")
         proposal = state.copy()
         # per chain and target: +1 below the range, -1 above, 0 met
         need = np.stack([np.where(t.depth(state_values[t.quantity].to_numpy(dtype=float)) > settings.slack
@@ -1001,6 +1016,7 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
         new_miss = shortfall(found, targets, settings.slack)
         members += int((new_miss == 0).sum())
         accept = new_miss <= state_miss
+        stalled = np.where(new_miss < state_miss, 0, stalled + 1)
         state[accept], state_miss[accept] = new[accept], new_miss[accept]
         state_values.loc[accept] = found.loc[accept, list(state_values.columns)].to_numpy()
         steps.append(ChainStep(number, len(new), int(accept.sum()), int((state_miss == 0).sum()), members, seconds))
