@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from sim.analysis.evidence_patterns import EVIDENCE_PATTERNS, EvidenceSizes, measure_evidence
@@ -35,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ensemble", nargs="?", type=Path, const=Path("shipped"), metavar="CSV",
                         help="each calibration target's share of ensemble members meeting it and its spread (the "
                              "shipped ensemble, sim/conf/calibration/ensemble.csv, or the CSV given)")
+    parser.add_argument("--seed-offset", type=int, default=100_000, metavar="N",
+                        help="with --ensemble: run the battery on seeds (and uniform contexts) shifted by N, so the "
+                             "check is on noise the calibration did not select on (default 100000; 0: its own)")
     parser.add_argument("--ablation", action="store_true",
                         help="also print the default advantage with each middle-range theory and rule off")
     args = parser.parse_args(argv)
@@ -80,14 +84,20 @@ def _ensemble(args: argparse.Namespace) -> int:
     from sim.runtime.errors import CalibrationError
 
     try:
-        members = cal.load_ensemble(cal.ENSEMBLE if str(args.ensemble) == "shipped" else args.ensemble)
+        path = cal.ENSEMBLE if str(args.ensemble) == "shipped" else args.ensemble
+        members = cal.load_ensemble(path)
     except CalibrationError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    sizes = cal.BatterySizes.tiny() if args.fast else cal.BatterySizes()
+    if args.seed_offset < 0:
+        print(f"error: --seed-offset={args.seed_offset}: must be a whole number >= 0", file=sys.stderr)
+        return 2
+    sizes = cal.BatterySizes.tiny() if args.fast else cal.ensemble_battery(path)
+    sizes = replace(sizes, seed_offset=args.seed_offset)
     frame = cal.ensemble_patterns(members, load_targets(), sizes, workers=args.workers)
+    seeds = "its own seeds" if not args.seed_offset else f"seeds shifted by {args.seed_offset}, not the calibration's"
     print(f"Each target over the {len(members)} members of the ensemble (battery: {sizes.scenarios()} runs per "
-          "member)\n" + frame.round(3).to_string(index=False))
+          f"member, {seeds})\n" + frame.round(3).to_string(index=False))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         frame.to_csv(args.out / "ensemble_patterns.csv", index=False)

@@ -322,7 +322,7 @@ def test_patterns_over_an_ensemble_report_each_targets_share_of_members(tmp_path
                           "--fast", "--workers", "1", "--out", str(tmp_path / "out")], cwd=ROOT, capture_output=True,
                          text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
-    assert "over the 2 members" in run.stdout
+    assert "over the 2 members" in run.stdout and "seeds shifted by 100000, not the calibration's" in run.stdout
     frame = pd.read_csv(tmp_path / "out" / "ensemble_patterns.csv").set_index("target")
     assert {"P2", "P14late", "P15"} <= set(frame.index)
     assert frame["share_in_range"].between(0, 1).all()
@@ -330,6 +330,10 @@ def test_patterns_over_an_ensemble_report_each_targets_share_of_members(tmp_path
     old = subprocess.run([sys.executable, "experiments/patterns.py", "--ensemble", str(tmp_path / "ensemble.csv")],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert old.returncode == 2 and "'feedfacefeedface'" in old.stderr and "Traceback" not in old.stderr
+    (tmp_path / "provenance.json").write_text(json.dumps({"model_version": cal.model_version()}))
+    negative = subprocess.run([sys.executable, "experiments/patterns.py", "--ensemble", str(tmp_path / "ensemble.csv"),
+                               "--seed-offset", "-1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert negative.returncode == 2 and "--seed-offset=-1" in negative.stderr
 
 
 def test_the_batterys_quantities_are_the_patterns_own_at_the_same_seeds() -> None:

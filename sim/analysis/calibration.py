@@ -1405,6 +1405,16 @@ def direction_detail(sets: pd.DataFrame, dims: Sequence[Dimension], sizes: Batte
                          "rise": advantage[:, 1] - advantage[:, 0]})
 
 
+def ensemble_battery(path: str | Path = ENSEMBLE) -> BatterySizes:
+    """The battery sizes the ensemble at ``path`` was calibrated with (its provenance), or the defaults."""
+    provenance_file = Path(path).with_name(Path(path).stem.replace("ensemble", "provenance") + ".json")
+    if provenance_file.exists():
+        sizes = json.loads(provenance_file.read_text()).get("settings", {}).get("battery")
+        if isinstance(sizes, dict):
+            return BatterySizes(**{k: v for k, v in sizes.items() if k != "seed_offset"})
+    return BatterySizes()
+
+
 def ensemble_patterns(ensemble: pd.DataFrame, targets: Sequence[Target], sizes: BatterySizes | None = None,
                       workers: int = 1) -> pd.DataFrame:
     """Each target's share of ensemble members meeting it and its spread, from the battery run on every member."""
