@@ -661,7 +661,7 @@ class Settings:
     chain_steps: int = 20  # most steps per chain
     move_inputs: int = 3
     move_scale: float = 0.1
-    chain_patience: int = 10  # a chain that has not neared the targets for this many steps restarts at a member
+    chain_patience: int = 10  # a chain not nearing the targets for this many steps restarts at another near set
     battery: BatterySizes = field(default_factory=BatterySizes)
 
     def __post_init__(self) -> None:
@@ -915,6 +915,23 @@ class ChainStep:
                 "battery_seconds": round(self.seconds, 1)}
 
 
+#: The chains' starts are spread over this many times ``chains`` of the simulated sets nearest the targets.
+START_POOL = 10
+
+
+def _spread_order(unit: np.ndarray) -> np.ndarray:
+    """The points' order for spreading out: the first, then each time the one farthest from those taken (maximin)."""
+    if not len(unit):
+        return np.arange(0)
+    order = [0]
+    dist = np.linalg.norm(unit - unit[0], axis=1)
+    for _ in range(len(unit) - 1):
+        k = int(np.argmax(dist))
+        order.append(k)
+        dist = np.minimum(dist, np.linalg.norm(unit - unit[k], axis=1))
+    return np.array(order)
+
+
 def _reflect(x: np.ndarray) -> np.ndarray:
     """Fold a point back into the unit cube at its edges (a reflected step is as likely forward as back)."""
     x = np.mod(x, 2.0)
@@ -959,22 +976,23 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
       uniformly and steps are centred (symmetric, so with the uniform prior a move is accepted on the targets alone),
       and only sets meeting every target are accepted: the chain wanders the set of members.
 
-    A chain in burn-in that has not lowered its summed miss for ``chain_patience`` steps (a plateau it cannot
-    leave) restarts at a chain that meets every target, chosen at random, when there is one (0: never); from there
-    it samples, and the chains spread over the members as they walk. The moves are simulated, not screened by the
+    The chains start at sets spread over the ``START_POOL x chains`` nearest (maximin, from the nearest), so they
+    look for members in different regions. A chain in burn-in that has not lowered its summed miss for
+    ``chain_patience`` steps (a plateau it cannot leave) restarts at the next of those sets not yet used (0: never).
+    The moves are simulated, not screened by the
     waves' emulators: near the targets their errors matter. Each
     step's runs are saved as it ends (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend
     it)."""
     names = [d.name for d in dims]
     rng = np.random.default_rng(settings.seed + 2)  # its own stream
     miss = shortfall(values, targets, settings.slack)
-    order = np.argsort(miss, kind="stable")
-    start: list[int] = []
-    for i in order:  # the nearest distinct sets
-        if np.isfinite(miss[i]) and not any(np.array_equal(unit[i], unit[j]) for j in start):
-            start.append(int(i))
-        if len(start) == settings.chains:
-            break
+    # the starts: spread over the nearest sets (maximin from the nearest), the rest queued for restarts
+    near = np.argsort(miss, kind="stable")[:START_POOL * settings.chains]
+    near = near[np.isfinite(miss[near])]
+    _, first = np.unique(unit[near], axis=0, return_index=True)
+    near = near[np.sort(first)]
+    queue = [int(i) for i in near[_spread_order(unit[near])]]
+    start, queue = queue[:settings.chains], queue[settings.chains:]
     state, state_miss = unit[start].copy(), miss[start].copy()
     state_values = values.iloc[start].reset_index(drop=True)
     signed = relevance(unit, values, targets)
@@ -985,16 +1003,16 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
     n_inputs = min(settings.move_inputs, unit.shape[1])
     stalled = np.zeros(len(state), dtype=int)  # steps since each chain last lowered its summed miss
     for number in range(1, settings.chain_steps + 1):
-        at = np.flatnonzero(state_miss == 0)
         stuck = np.flatnonzero((state_miss > 0) & (stalled >= settings.chain_patience)) if settings.chain_patience \
             else np.array([], dtype=int)
-        if len(at) and len(stuck):
-            source = at[rng.integers(len(at), size=len(stuck))]
-            state[stuck], state_miss[stuck] = state[source], state_miss[source]
-            state_values.loc[stuck] = state_values.loc[source].to_numpy()
+        if len(stuck) and queue:
+            restart, queue = queue[:len(stuck)], queue[len(stuck):]
+            stuck = stuck[:len(restart)]
+            state[stuck], state_miss[stuck] = unit[restart], miss[restart]
+            state_values.loc[stuck] = values.iloc[restart].to_numpy()
             stalled[stuck] = 0
             log(f"chain step {number}: {len(stuck)} chains stuck for {settings.chain_patience} steps restart at "
-                "chains meeting every target")
+                "other near sets")
         proposal = state.copy()
         # per chain and target: +1 below the range, -1 above, 0 met
         need = np.stack([np.where(t.depth(state_values[t.quantity].to_numpy(dtype=float)) > settings.slack
