@@ -978,7 +978,9 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
 
     The chains start at sets spread over the ``START_POOL x chains`` nearest (maximin, from the nearest), so they
     look for members in different regions. A chain in burn-in that has not lowered its summed miss for
-    ``chain_patience`` steps (a plateau it cannot leave) restarts at the next of those sets not yet used (0: never).
+    ``chain_patience`` steps (a plateau it cannot leave) restarts (0: never): when some chains meet every target,
+    with chance one half at one of them (more members where they are known to be), otherwise at the next of those
+    near sets not yet used (more regions searched).
     The moves are simulated, not screened by the
     waves' emulators: near the targets their errors matter. Each
     step's runs are saved as it ends (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend
@@ -1005,6 +1007,16 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
     for number in range(1, settings.chain_steps + 1):
         stuck = np.flatnonzero((state_miss > 0) & (stalled >= settings.chain_patience)) if settings.chain_patience \
             else np.array([], dtype=int)
+        at = np.flatnonzero(state_miss == 0)
+        if len(stuck) and len(at):  # half of the stuck chains (at random) join chains at the targets
+            join = stuck[rng.random(len(stuck)) < 0.5]
+            source = at[rng.integers(len(at), size=len(join))]
+            state[join], state_miss[join] = state[source], state_miss[source]
+            state_values.loc[join] = state_values.loc[source].to_numpy()
+            stalled[join] = 0
+            stuck = np.setdiff1d(stuck, join)
+            if len(join):
+                log(f"chain step {number}: {len(join)} stuck chains join chains meeting every target")
         if len(stuck) and queue:
             restart, queue = queue[:len(stuck)], queue[len(stuck):]
             stuck = stuck[:len(restart)]
