@@ -662,6 +662,9 @@ class Settings:
     move_inputs: int = 3
     move_scale: float = 0.1
     chain_patience: int = 10  # a chain not nearing the targets for this many steps restarts at another near set
+    # a member must also meet every target on a second draw of the battery's noise (seeds and uniform contexts shifted
+    # by this much): a search keeps the sets whose noise happened to pass (0: no second draw)
+    replication_offset: int = 0
     battery: BatterySizes = field(default_factory=BatterySizes)
 
     def __post_init__(self) -> None:
@@ -671,7 +674,7 @@ class Settings:
             raise CalibrationError(f"calibration.keep_share={self.keep_share!r}: must be in (0, 1) (0.5 is usual)")
         if not 0.0 <= self.min_acceptance < 1.0:
             raise CalibrationError(f"calibration.min_acceptance={self.min_acceptance!r}: must be in [0, 1)")
-        for name in ("chains", "chain_steps", "chain_patience"):
+        for name in ("chains", "chain_steps", "chain_patience", "replication_offset"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise CalibrationError(f"calibration.{name}={value!r}: must be a whole number >= 0")
@@ -1134,8 +1137,9 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
     folder.mkdir(parents=True, exist_ok=True)
     if not any(t.role == "calibrate" for t in targets):
         raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
-    # the stopping rules are left out: a rerun with more generations (or another acceptance floor) resumes
-    stopping = ("generations", "min_acceptance", "chain_steps")
+    # the stopping rules (and the replication, which only chooses among the simulated sets) are left out: a rerun
+    # with more generations or chain steps (or another acceptance floor) resumes
+    stopping = ("generations", "min_acceptance", "chain_steps", "replication_offset")
     plan = {"settings": {k: v for k, v in asdict(settings).items() if k not in stopping},
             "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
             "model_version": model_version()}
@@ -1263,11 +1267,52 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
         summary["members"] = 0
         return {"summary": summary, "ensemble": everything.iloc[:0], "runs": everything, "waves": waves}
     members = everything[met].drop_duplicates(subset=names)
+    if settings.replication_offset:
+        again = replicated(folder / "replication.parquet", members, dims, settings, workers=workers, log=log)
+        held = meets_all(again, calibrate, settings.slack)
+        summary["members_replicated"] = int(held.sum())
+        log(f"{int(held.sum())} of {len(members)} members meet every calibration target again on seeds shifted by "
+            f"{settings.replication_offset}")
+        if not held.any():
+            summary["conflict"] = (f"{len(members)} sets meet every calibration target, but none does again on "
+                                   f"other seeds (seed offset {settings.replication_offset}): they met it by the "
+                                   "battery's noise")
+            summary["members"] = 0
+            return {"summary": summary, "ensemble": everything.iloc[:0], "runs": everything, "waves": waves}
+        members = members[held].reset_index(drop=True)
     # diverse members: the ones farthest from each other in the unit cube, greedily (maximin)
     chosen = _maximin(scale_down(members, dims), settings.ensemble_size)
     ensemble = members.iloc[chosen].reset_index(drop=True)
     summary["members"] = len(ensemble)
     return {"summary": summary, "ensemble": ensemble, "runs": everything, "waves": waves}
+
+
+def replicated(file: Path, sets: pd.DataFrame, dims: Sequence[Dimension], settings: Settings, *, workers: int = 1,
+               log: Callable[[str], None] = print) -> pd.DataFrame:
+    """The battery's quantities for ``sets`` on seeds shifted by ``settings.replication_offset`` (another draw of its
+    noise), in the order of ``sets``. Saved to ``file`` as they are simulated; a rerun simulates only the sets not
+    in it (a calibration extended with more chain steps replicates only its new members)."""
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    names = [d.name for d in dims]
+    done = pd.read_parquet(file) if file.exists() else pd.DataFrame(columns=[*names, *QUANTITIES])
+    key = [tuple(r) for r in sets[names].itertuples(index=False)]
+    known = {tuple(r): i for i, r in enumerate(done[names].itertuples(index=False))}
+    todo = sets[[k not in known for k in key]].reset_index(drop=True)
+    if len(todo):
+        sizes = replace(settings.battery, seed_offset=settings.replication_offset)
+        with tqdm(total=len(todo), desc="replication", unit="set") as bar:
+            values = battery(todo[names], dims, sizes, workers=workers, progress=bar.update)
+        done = pd.concat([done, pd.concat([todo[names], values], axis=1)], ignore_index=True)
+        tmp = file.with_suffix(".tmp")
+        done.to_parquet(tmp)
+        tmp.rename(file)
+    else:
+        log(f"replication: {len(sets)} members loaded from {file.name}")
+    known = {tuple(r): i for i, r in enumerate(done[names].itertuples(index=False))}
+    return done.iloc[[known[k] for k in key]][list(QUANTITIES)].reset_index(drop=True)
 
 
 def _maximin(unit: np.ndarray, n: int) -> np.ndarray:
