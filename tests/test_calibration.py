@@ -221,6 +221,31 @@ def test_abc_mcmc_chains_never_move_away_from_the_targets_and_resume(tmp_path: P
             cal.Settings(**{field: value})
 
 
+def test_members_must_meet_every_target_again_on_other_seeds(tmp_path: Path) -> None:
+    """With ``replication_offset``, a set meeting every target is a member only if it meets them again on seeds
+    shifted by the offset; the second draw is saved and a rerun loads it."""
+    dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
+    targets = tg.load_targets(_targets_file(tmp_path, _entry(low=0.0, high=0.25, tolerance=0.02)))
+    settings = cal.Settings(waves=1, runs_per_wave=16, candidates=500, ensemble_size=50, n_active=2, generations=0,
+                            replication_offset=100_000, battery=TINY)
+    result = cal.history_match(targets, dims, settings, tmp_path / "run", log=lambda line: None)
+    summary = result["summary"]
+    assert 0 < summary["members_replicated"] <= summary["members_found"]
+    ensemble = result["ensemble"]
+    assert len(ensemble) == min(settings.ensemble_size, summary["members_replicated"])
+    names = [d.name for d in dims]
+    again = cal.battery(ensemble[names], dims, replace(TINY, seed_offset=100_000))
+    first = cal.battery(ensemble[names], dims, TINY)
+    assert targets[0].met(again["effect"].to_numpy(), settings.slack).all()
+    assert targets[0].met(first["effect"].to_numpy(), settings.slack).all()
+    file = tmp_path / "run" / "replication.parquet"
+    assert len(pd.read_parquet(file)) == summary["members_found"]
+    stamp = file.stat().st_mtime_ns
+    lines: list[str] = []
+    cal.history_match(targets, dims, settings, tmp_path / "run", log=lines.append)
+    assert file.stat().st_mtime_ns == stamp and any("loaded from replication.parquet" in line for line in lines)
+
+
 def test_a_negative_slack_asks_for_a_margin_and_an_earlier_calibration_seeds_the_population(tmp_path: Path) -> None:
     """``slack`` < 0: a member lies that many tolerances inside every bound (against the battery's noise), and the
     distance is negative inside the ranges down to that margin; ``start_from`` adds an earlier calibration's sets
