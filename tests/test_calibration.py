@@ -84,7 +84,7 @@ def test_a_sets_battery_does_not_depend_on_its_batch_and_defaults_match_the_regi
     sets = cal.scale_up(rng.uniform(size=(3, len(dims))), dims)
     together = cal.battery(sets, dims, TINY, chunk=3)
     alone = pd.concat([cal.battery(sets.iloc[[k]], dims, TINY) for k in range(3)], ignore_index=True)
-    pd.testing.assert_frame_equal(together, alone)  # same code, same seeds: bit for bit
+    pd.testing.assert_frame_equal(together, alone, check_exact=True)  # same code, same seeds: bit for bit
     assert list(together.columns) == list(tg.QUANTITIES)
     # the registry's own values, given explicitly, are the model's defaults
     defaults = pd.DataFrame([{d.name: d.default for d in dims}])
@@ -244,6 +244,25 @@ def test_members_must_meet_every_target_again_on_other_seeds(tmp_path: Path) -> 
     lines: list[str] = []
     cal.history_match(targets, dims, settings, tmp_path / "run", log=lines.append)
     assert file.stat().st_mtime_ns == stamp and any("loaded from replication.parquet" in line for line in lines)
+
+
+def test_a_calibration_through_a_launcher_gives_the_same_runs_and_bad_launchers_are_refused(tmp_path: Path) -> None:
+    """calibration.launcher runs the battery as launcher jobs (here: local processes, two jobs a call): the waves'
+    and generations' quantities equal the in-process calibration's bit for bit; the jobs' files are removed."""
+    dims = [d for d in cal.prior() if d.name in ("own_priorities", "handoff_loss")]
+    targets = tg.load_targets(_targets_file(tmp_path, _entry(low=0.30, high=0.31, tolerance=0.005)))
+    settings = cal.Settings(waves=1, runs_per_wave=8, candidates=500, ensemble_size=5, n_active=2, generations=1,
+                            min_acceptance=0.0, battery=TINY)
+    here = cal.history_match(targets, dims, settings, tmp_path / "here", log=lambda line: None)
+    jobs = replace(settings, launcher="local", chunks=2, work_dir=str(tmp_path / "work"))
+    there = cal.history_match(targets, dims, jobs, tmp_path / "there", log=lambda line: None)
+    pd.testing.assert_frame_equal(here["runs"], there["runs"], check_exact=True)
+    assert not list((tmp_path / "work").glob("battery-*"))
+    with pytest.raises(cal.CalibrationError, match="calibration.launcher='nowhere': no such launcher"):
+        cal.history_match(targets, dims, replace(settings, launcher="nowhere"), tmp_path / "bad",
+                          log=lambda line: None)
+    with pytest.raises(cal.CalibrationError, match="calibration.chunks=0"):
+        cal.Settings(chunks=0)
 
 
 def test_a_negative_slack_asks_for_a_margin_and_an_earlier_calibration_seeds_the_population(tmp_path: Path) -> None:

@@ -336,3 +336,28 @@ def test_a_smoke_study_through_slurm_gives_the_in_process_studys_tables(slurm, t
     # the working folder under results_root is gone, and nothing was left in the temp folder either
     assert not (tmp_path / ".study-work").exists()
     assert not list(tmp_path.rglob("eval-*"))
+
+
+@pytest.mark.slurm
+@pytest.mark.timeout(400)
+def test_a_calibration_wave_through_slurm_gives_the_in_process_runs(slurm, tmp_path):
+    """experiments/calibrate.py with calibration.launcher=slurm_small: each battery call goes out as SLURM jobs
+    (two a call here), and the wave's runs equal the calibration run in this process, bit for bit."""
+    small = ["calibration.waves=1", "calibration.runs_per_wave=4", "calibration.candidates=200",
+             "calibration.generations=0", "calibration.chains=0", "calibration.replication_offset=0",
+             "calibration.ensemble_size=2", "battery.seeds=1", "battery.contexts=10", "battery.direction_seeds=1",
+             "battery.long_seeds=1", "+prior.bounds.gate_slope=[10,14]", "workers=1", f"results_root={tmp_path}"]
+    before = set(_jobs())
+    local, _ = _call([sys.executable, "experiments/calibrate.py", "name=here", *small], ROOT)
+    cluster, cluster_s = _call([sys.executable, "experiments/calibrate.py", "name=there", *small,
+                                "calibration.launcher=slurm_small", "calibration.chunks=2",
+                                f"calibration.work_dir={tmp_path / 'work'}"], ROOT)
+    for proc in (local, cluster):
+        assert proc.returncode in (0, 2), proc.stderr[-3000:]  # 2: no member, which this test does not ask for
+        assert "Traceback" not in proc.stderr
+    print(f"\ncalibration wave through SLURM {cluster_s:.0f} s", file=sys.stderr)
+    jobs = _new_jobs(before)
+    assert len(jobs) >= 2 and set(jobs.values()) == {"COMPLETED"}, jobs
+    here, there = (tmp_path / "calibration" / n / "wave_1.parquet" for n in ("here", "there"))
+    pd.testing.assert_frame_equal(pd.read_parquet(here), pd.read_parquet(there), check_exact=True)
+    assert not list((tmp_path / "work").glob("battery-*"))

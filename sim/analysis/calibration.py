@@ -371,10 +371,83 @@ def battery(sets: pd.DataFrame, dims: Sequence[Dimension], sizes: BatterySizes |
         part = sets.iloc[start:start + chunk].reset_index(drop=True)
         short = _run_block_table(plan.short, part, dims, _KEEP_SHORT, workers)
         long = _run_block_table(plan.long, part, dims, range(121), workers)
-        parts.append(_summaries(short, long, plan, sizes))
+        # one set at a time: numpy's summation order depends on an array's shape, so summaries of a batch of sets
+        # would differ in the last bits with the batch's size (chunks, launcher jobs)
+        for i in range(len(part)):
+            parts.append(_summaries({k: v[i:i + 1] for k, v in short.items()},
+                                    {k: v[i:i + 1] for k, v in long.items()}, plan, sizes))
         if progress is not None:
             progress(len(part))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(QUANTITIES))
+
+
+def battery_chunk_file(sets_file: str, dims: list[dict], sizes: dict, n_chunks: int, chunk: int, folder: str,
+                       workers: int = 1) -> str:
+    """One launcher job of :func:`run_battery`: the battery of chunk ``chunk`` of ``n_chunks`` of the constant sets
+    in ``sets_file``, written to ``folder`` (atomically). Arguments are plain data: SLURM jobs receive them
+    pickled."""
+    sets = pd.read_parquet(sets_file)
+    part = np.array_split(np.arange(len(sets)), n_chunks)[chunk]
+    values = battery(sets.iloc[part].reset_index(drop=True), [Dimension(**d) for d in dims], BatterySizes(**sizes),
+                     workers=workers)
+    out = Path(folder) / f"battery-{chunk:05d}-of-{n_chunks:05d}.parquet"
+    tmp = out.with_suffix(".tmp")
+    values.to_parquet(tmp)
+    tmp.rename(out)
+    return str(out)
+
+
+def run_battery(sets: pd.DataFrame, dims: Sequence[Dimension], settings: Settings, sizes: BatterySizes, *,
+                workers: int = 1, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """:func:`battery` in this process, or through ``settings.launcher`` in ``settings.chunks`` jobs (local
+    processes or a SLURM job array, as a study's sweeps); the same numbers either way: a set's quantities do not
+    depend on its batch. The jobs' files are removed when they succeed and kept, and named, when one fails."""
+    if settings.launcher is None or not len(sets):
+        return battery(sets, dims, sizes, workers=workers, progress=progress)
+    import shutil
+    import tempfile
+    import uuid
+
+    from omegaconf import OmegaConf
+
+    from sim.sweeps.dispatch import run_jobs
+
+    own_root = settings.work_dir is None
+    root = Path(settings.work_dir or tempfile.mkdtemp(prefix="alliance-sim-battery-")).resolve()
+    folder = root / f"battery-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    names = [d.name for d in dims]
+    sets[names].reset_index(drop=True).to_parquet(folder / "sets.parquet")
+    n = min(settings.chunks, len(sets))
+    settings_node = OmegaConf.to_container(launcher_node(settings, folder), resolve=True)
+    jobs = [(str(folder / "sets.parquet"), [asdict(d) for d in dims], asdict(sizes), n, k, str(folder), workers)
+            for k in range(n)]
+    try:
+        run_jobs(settings_node, jobs, battery_chunk_file)
+        values = pd.concat([pd.read_parquet(folder / f"battery-{k:05d}-of-{n:05d}.parquet") for k in range(n)],
+                           ignore_index=True)
+    except Exception as err:
+        text = " ".join(str(err).split())[-1500:] or type(err).__name__
+        raise CalibrationError(f"battery through calibration.launcher={settings.launcher} failed (files kept in "
+                               f"{folder}): {text}") from None
+    shutil.rmtree(root if own_root else folder, ignore_errors=True)
+    if progress is not None:
+        progress(len(sets))
+    return values
+
+
+def launcher_node(settings: Settings, folder: Path | None = None) -> Any:
+    """The composed ``hydra.launcher`` node of ``settings.launcher`` and its overrides; a launcher that does not
+    exist or settings that do not compose are one clear error naming ``calibration.launcher``."""
+    from sim.sweeps.cluster import ClusterError, launcher_config
+
+    folder = folder or Path(settings.work_dir or ".")
+    try:
+        return launcher_config(str(settings.launcher), list(settings.launcher_overrides),
+                               context=[f"results_root={folder}", f"hydra.sweep.dir={folder / 'hydra'}",
+                                        "name=chunks"])
+    except ClusterError as err:
+        raise CalibrationError(str(err).replace("study.launcher", "calibration.launcher")) from None
 
 
 #: Ratios blow up when their denominator nears 0; emulators learn them clipped to these spans.
@@ -665,6 +738,12 @@ class Settings:
     # a member must also meet every target on a second draw of the battery's noise (seeds and uniform contexts shifted
     # by this much): a search keeps the sets whose noise happened to pass (0: no second draw)
     replication_offset: int = 0
+    # where the battery runs: in this process (None), or through a sweep launcher (local, submitit_local, slurm,
+    # slurm_small, as study.launcher) in ``chunks`` jobs, each running ``workers`` worker processes
+    launcher: str | None = None
+    chunks: int = 1
+    launcher_overrides: list[str] = field(default_factory=list)
+    work_dir: str | None = None  # the jobs' files (on a cluster: a folder the nodes share); None: a temporary one
     battery: BatterySizes = field(default_factory=BatterySizes)
 
     def __post_init__(self) -> None:
@@ -674,6 +753,9 @@ class Settings:
             raise CalibrationError(f"calibration.keep_share={self.keep_share!r}: must be in (0, 1) (0.5 is usual)")
         if not 0.0 <= self.min_acceptance < 1.0:
             raise CalibrationError(f"calibration.min_acceptance={self.min_acceptance!r}: must be in [0, 1)")
+        if isinstance(self.chunks, bool) or not isinstance(self.chunks, int) or self.chunks < 1:
+            raise CalibrationError(f"calibration.chunks={self.chunks!r}: must be a whole number >= 1 (jobs per "
+                                   "battery call through calibration.launcher)")
         for name in ("chains", "chain_steps", "chain_patience", "replication_offset"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -1115,7 +1197,7 @@ def _simulated(file: Path, unit: np.ndarray, dims: Sequence[Dimension], settings
     sets = scale_up(unit, dims)
     start = time.perf_counter()
     with tqdm(total=len(sets), desc=label, unit="set") as bar:
-        values = battery(sets, dims, settings.battery, workers=workers, progress=bar.update)
+        values = run_battery(sets, dims, settings, settings.battery, workers=workers, progress=bar.update)
     seconds = time.perf_counter() - start
     tmp = file.with_suffix(".tmp")
     pd.concat([sets, values], axis=1).to_parquet(tmp)
@@ -1139,10 +1221,13 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
         raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
     # the stopping rules (and the replication, which only chooses among the simulated sets) are left out: a rerun
     # with more generations or chain steps (or another acceptance floor) resumes
-    stopping = ("generations", "min_acceptance", "chain_steps", "replication_offset")
+    stopping = ("generations", "min_acceptance", "chain_steps", "replication_offset", "launcher", "chunks",
+                "launcher_overrides", "work_dir")
     plan = {"settings": {k: v for k, v in asdict(settings).items() if k not in stopping},
             "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
             "model_version": model_version()}
+    if settings.launcher is not None:
+        launcher_node(settings, folder)  # a launcher that does not compose fails before any run
     plan_file = folder / "plan.json"
     text = json.dumps(plan, indent=1, default=str)
     if plan_file.exists() and plan_file.read_text() != text:
@@ -1304,7 +1389,7 @@ def replicated(file: Path, sets: pd.DataFrame, dims: Sequence[Dimension], settin
     if len(todo):
         sizes = replace(settings.battery, seed_offset=settings.replication_offset)
         with tqdm(total=len(todo), desc="replication", unit="set") as bar:
-            values = battery(todo[names], dims, sizes, workers=workers, progress=bar.update)
+            values = run_battery(todo[names], dims, settings, sizes, workers=workers, progress=bar.update)
         done = pd.concat([done, pd.concat([todo[names], values], axis=1)], ignore_index=True)
         tmp = file.with_suffix(".tmp")
         done.to_parquet(tmp)

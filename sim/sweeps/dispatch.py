@@ -22,7 +22,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from sim.runtime.temporaries import disk_full
 from sim.sweeps.cluster import ClusterError, is_slurm, launcher_config
 from sim.sweeps.rows import merge, run_chunk_file
 
-__all__ = ["SweepError", "evaluate_rows"]
+__all__ = ["SweepError", "evaluate_rows", "run_jobs"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def evaluate_rows(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str 
         settings = OmegaConf.to_container(cfg, resolve=True)
         jobs = [(str(rows_file), str(folder / "chunks"), chunks, k, steps, workers) for k in range(chunks)]
         logger.debug("evaluating %d rows as %d jobs through %s in %s", len(rows), chunks, launcher, folder)
-        _run(settings, jobs)
+        run_jobs(settings, jobs)
         merged = merge(folder / "chunks")
     except Exception as err:
         if disk_full(err):
@@ -80,26 +80,28 @@ def evaluate_rows(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str 
     return merged
 
 
-def _run(settings: dict[str, Any], jobs: list[tuple]) -> None:
+def run_jobs(settings: dict[str, Any], jobs: list[tuple], function: Callable[..., Any] = run_chunk_file) -> None:
+    """``function(*job)`` for every job, through the launcher whose resolved ``hydra.launcher`` node is
+    ``settings`` (basic: in turn here; joblib: a local pool; submitit: local processes or a SLURM job array)."""
     target = str(settings.get("_target_", ""))
     if target.endswith("BasicLauncher"):
         for job in jobs:
-            run_chunk_file(*job)
+            function(*job)
     elif target.endswith("JoblibLauncher"):
-        _in_pool(jobs, int(settings.get("n_jobs") or 1))
+        _in_pool(jobs, int(settings.get("n_jobs") or 1), function)
     elif "submitit" in target or is_slurm(settings):
-        _through_submitit(settings, jobs)
+        _through_submitit(settings, jobs, function)
     else:
         raise ClusterError(f"hydra.launcher._target_={target}: a study can evaluate through the basic, joblib "
                            "(local) and submitit launchers (submitit_local, slurm, slurm_small)")
 
 
-def _in_pool(jobs: list[tuple], n_jobs: int) -> None:
+def _in_pool(jobs: list[tuple], n_jobs: int, function: Callable[..., Any]) -> None:
     from sim.engine.workers import worker_pool
 
     n_jobs = (os.cpu_count() or 1) if n_jobs < 0 else max(n_jobs, 1)
     with worker_pool(min(n_jobs, len(jobs))) as pool:
-        for _ in pool.map(run_chunk_file, *zip(*jobs, strict=True)):
+        for _ in pool.map(function, *zip(*jobs, strict=True)):
             pass
 
 
@@ -116,7 +118,7 @@ def _owned_children() -> Iterator[None]:
             os.environ.pop(OWNER_ENV, None)
 
 
-def _through_submitit(settings: dict[str, Any], jobs: list[tuple]) -> None:
+def _through_submitit(settings: dict[str, Any], jobs: list[tuple], function: Callable[..., Any]) -> None:
     from sim.runtime.extras import require
 
     require("cluster", "study.launcher with submitit")
@@ -135,7 +137,7 @@ def _through_submitit(settings: dict[str, Any], jobs: list[tuple]) -> None:
     executor.update_parameters(**{k if k in shared else f"{cluster}_{k}": v for k, v in params.items()})
 
     def submit() -> list[Any]:
-        return executor.map_array(run_chunk_file, *zip(*jobs, strict=True))
+        return executor.map_array(function, *zip(*jobs, strict=True))
 
     with _owned_children():
         if slurm:
