@@ -48,7 +48,7 @@ def main(cfg: DictConfig) -> None:
     (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     html_path, pdf_path = write_brief(result, folder, name.replace("_", " "))
     five = result.reduction["5 years"]
-    spread = (f"{100 * five['low']:.0f}-{100 * five['high']:.0f}% over the members" if result.members > 1
+    spread = (f"from {fragmented(five['low'])} to {fragmented(five['high'])} over the members" if result.members > 1
               else "one constant set")
     print(f"{name}: care {fragmented(five['mean'])} after five years ({spread}), alliance worse in "
           f"{100 * result.chance_worse:.0f}% of futures; {result.ensemble}")
