@@ -347,7 +347,8 @@ def test_the_command_names_conflicting_targets_and_exits_2(tmp_path: Path) -> No
     targets = _targets_file(tmp_path, _entry(low=0.99, high=1.0, tolerance=0.001))
     small = ["calibration.waves=1", "calibration.runs_per_wave=8", "calibration.candidates=500",
              "calibration.ensemble_size=2", "battery.seeds=1", "battery.contexts=10", "battery.direction_seeds=1",
-             "battery.long_seeds=1", "+prior.bounds.gate_slope=[10,14]", "workers=1"]
+             "battery.long_seeds=1", "+prior.bounds.gate_slope=[10,14]", "workers=1", "calibration.generations=1",
+             "calibration.chains=2", "calibration.chain_steps=2"]
     run = subprocess.run([sys.executable, "experiments/calibrate.py", f"targets={targets}", f"results_root={tmp_path}",
                           "name=c", *small], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 2, run.stderr[-2000:]
