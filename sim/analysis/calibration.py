@@ -445,9 +445,9 @@ def launcher_node(settings: Settings, folder: Path | None = None) -> Any:
     try:
         return launcher_config(str(settings.launcher), list(settings.launcher_overrides),
                                context=[f"results_root={folder}", f"hydra.sweep.dir={folder / 'hydra'}",
-                                        "name=chunks"])
+                                        "name=chunks"], setting="calibration.launcher")
     except ClusterError as err:
-        raise CalibrationError(str(err).replace("study.launcher", "calibration.launcher")) from None
+        raise CalibrationError(str(err)) from None
 
 
 #: Ratios blow up when their denominator nears 0; emulators learn them clipped to these spans.
@@ -638,6 +638,11 @@ def meets_all(values: pd.DataFrame, targets: Sequence[Target], slack: float = 1.
     return ok
 
 
+def _provenance_file(ensemble: Path) -> Path:
+    """The provenance beside an ensemble file: ``ensemble.csv`` -> ``provenance.json``."""
+    return ensemble.with_name(ensemble.stem.replace("ensemble", "provenance") + ".json")
+
+
 def load_ensemble(path: str | Path = ENSEMBLE, *, check_version: bool = True) -> pd.DataFrame:
     """The shipped ensemble: one row per constant set (registry constants and mechanism parameters by name), each
     usable as ``member_params(row)`` or, for the constants alone, ``Params(constants=...)``. An ensemble made by
@@ -645,7 +650,7 @@ def load_ensemble(path: str | Path = ENSEMBLE, *, check_version: bool = True) ->
     path = Path(path)
     if not path.exists():
         raise CalibrationError(f"ensemble {str(path)!r}: not found; build it with experiments/calibrate.py")
-    provenance_file = path.with_name(path.stem.replace("ensemble", "provenance") + ".json")
+    provenance_file = _provenance_file(path)
     if check_version and not provenance_file.exists():
         import warnings
 
@@ -1004,13 +1009,14 @@ class ChainStep:
 START_POOL = 10
 
 
-def _spread_order(unit: np.ndarray) -> np.ndarray:
-    """The points' order for spreading out: the first, then each time the one farthest from those taken (maximin)."""
+def _spread_order(unit: np.ndarray, n: int | None = None) -> np.ndarray:
+    """The first ``n`` (default all) points in order for spreading out: the first, then each time the one farthest
+    from those taken (greedy maximin)."""
     if not len(unit):
         return np.arange(0)
     order = [0]
     dist = np.linalg.norm(unit - unit[0], axis=1)
-    for _ in range(len(unit) - 1):
+    for _ in range(min(len(unit), len(unit) if n is None else n) - 1):
         k = int(np.argmax(dist))
         order.append(k)
         dist = np.minimum(dist, np.linalg.norm(unit - unit[k], axis=1))
@@ -1026,14 +1032,14 @@ def _reflect(x: np.ndarray) -> np.ndarray:
 def relevance(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]) -> np.ndarray:
     """Each input's rank correlation with each target's quantity over the simulated sets (``targets x inputs``;
     a quantity that is not a number ranks in the middle): which way moving an input moves a target."""
-    ranks_x = pd.DataFrame(unit).rank().to_numpy()
+    x = pd.DataFrame(unit).rank().to_numpy()
+    x = x - x.mean(axis=0)
     out = np.zeros((len(targets), unit.shape[1]))
     for k, t in enumerate(targets):
         y = pd.Series(values[t.quantity].to_numpy(dtype=float)).replace([np.inf, -np.inf], np.nan).rank()
         y = y.fillna(y.mean()).to_numpy()
         if np.ptp(y) == 0:
             continue
-        x = ranks_x - ranks_x.mean(axis=0)
         yc = y - y.mean()
         with np.errstate(invalid="ignore", divide="ignore"):
             r = (x * yc[:, None]).sum(axis=0) / np.sqrt((x ** 2).sum(axis=0) * (yc ** 2).sum())
@@ -1065,11 +1071,9 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
     look for members in different regions. A chain in burn-in that has not lowered its summed miss for
     ``chain_patience`` steps (a plateau it cannot leave) restarts (0: never): when some chains meet every target,
     with chance one half at one of them (more members where they are known to be), otherwise at the next of those
-    near sets not yet used (more regions searched).
-    The moves are simulated, not screened by the
-    waves' emulators: near the targets their errors matter. Each
-    step's runs are saved as it ends (``chain_<k>.parquet``; a rerun resumes, and more ``chain_steps`` extend
-    it)."""
+    near sets not yet used (more regions searched). The moves are simulated, not screened by the waves' emulators:
+    near the targets their errors matter. Each step's runs are saved as it ends (``chain_<k>.parquet``; a rerun
+    resumes, and more ``chain_steps`` extend it)."""
     names = [d.name for d in dims]
     rng = np.random.default_rng(settings.seed + 2)  # its own stream
     miss = shortfall(values, targets, settings.slack)
@@ -1112,9 +1116,9 @@ def abc_chains(unit: np.ndarray, values: pd.DataFrame, targets: Sequence[Target]
                 "other near sets")
         proposal = state.copy()
         # per chain and target: +1 below the range, -1 above, 0 met
-        need = np.stack([np.where(t.depth(state_values[t.quantity].to_numpy(dtype=float)) > settings.slack
-                                  * t.tolerance, np.where(state_values[t.quantity].to_numpy(dtype=float) < t.low,
-                                                          1.0, -1.0), 0.0) for t in targets], axis=1)
+        current = {t.name: state_values[t.quantity].to_numpy(dtype=float) for t in targets}
+        need = np.stack([np.where(t.depth(current[t.name]) > settings.slack * t.tolerance,
+                                  np.where(current[t.name] < t.low, 1.0, -1.0), 0.0) for t in targets], axis=1)
         for c in range(len(state)):
             pull = need[c] @ signed  # which way, and how strongly, each input nears the missed targets
             if need[c].any():
@@ -1219,11 +1223,12 @@ def history_match(targets: Sequence[Target], dims: Sequence[Dimension], settings
     folder.mkdir(parents=True, exist_ok=True)
     if not any(t.role == "calibrate" for t in targets):
         raise CalibrationError("no target has role 'calibrate': nothing to calibrate against")
-    # the stopping rules (and the replication, which only chooses among the simulated sets) are left out: a rerun
-    # with more generations or chain steps (or another acceptance floor) resumes
-    stopping = ("generations", "min_acceptance", "chain_steps", "replication_offset", "launcher", "chunks",
-                "launcher_overrides", "work_dir")
-    plan = {"settings": {k: v for k, v in asdict(settings).items() if k not in stopping},
+    # left out of the plan: the stopping rules (a rerun with more generations or chain steps, or another
+    # acceptance floor, resumes), the replication (it only chooses among the simulated sets) and where the battery
+    # runs (the same numbers anywhere)
+    not_planned = ("generations", "min_acceptance", "chain_steps", "replication_offset", "launcher", "chunks",
+                   "launcher_overrides", "work_dir")
+    plan = {"settings": {k: v for k, v in asdict(settings).items() if k not in not_planned},
             "prior": [asdict(d) for d in dims], "targets": [asdict(t) for t in targets],
             "model_version": model_version()}
     if settings.launcher is not None:
@@ -1401,15 +1406,8 @@ def replicated(file: Path, sets: pd.DataFrame, dims: Sequence[Dimension], settin
 
 
 def _maximin(unit: np.ndarray, n: int) -> np.ndarray:
-    if len(unit) <= n:
-        return np.arange(len(unit))
-    chosen = [0]
-    dist = np.linalg.norm(unit - unit[0], axis=1)
-    while len(chosen) < n:
-        k = int(np.argmax(dist))
-        chosen.append(k)
-        dist = np.minimum(dist, np.linalg.norm(unit - unit[k], axis=1))
-    return np.array(sorted(chosen))
+    """The positions of ``n`` points spread out (:func:`_spread_order`), in their original order."""
+    return np.arange(len(unit)) if len(unit) <= n else np.sort(_spread_order(unit, n))
 
 
 # --- diagnostics ----------------------------------------------------------------------------------------------
@@ -1567,7 +1565,7 @@ def direction_detail(sets: pd.DataFrame, dims: Sequence[Dimension], sizes: Batte
 
 def ensemble_battery(path: str | Path = ENSEMBLE) -> BatterySizes:
     """The battery sizes the ensemble at ``path`` was calibrated with (its provenance), or the defaults."""
-    provenance_file = Path(path).with_name(Path(path).stem.replace("ensemble", "provenance") + ".json")
+    provenance_file = _provenance_file(Path(path))
     if provenance_file.exists():
         sizes = json.loads(provenance_file.read_text()).get("settings", {}).get("battery")
         if isinstance(sizes, dict):

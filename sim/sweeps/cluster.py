@@ -180,10 +180,12 @@ def _one_line(err: BaseException) -> str:
     return ": ".join(parts)
 
 
-def launcher_config(launcher: str, overrides: Sequence[str] = (), context: Sequence[str] = ()) -> DictConfig:
+def launcher_config(launcher: str, overrides: Sequence[str] = (), context: Sequence[str] = (),
+                    setting: str = "study.launcher") -> DictConfig:
     """The composed ``hydra.launcher`` node for ``hydra/launcher=<launcher>`` plus ``overrides``, exactly as
     a sweep of ``experiments/run.py`` would see it (``context``: further overrides its interpolations read,
-    e.g. ``results_root=...``); :class:`ClusterError` if it does not compose."""
+    e.g. ``results_root=...``); :class:`ClusterError` if it does not compose, naming ``setting`` (and
+    ``<setting>_overrides``) as the user gave them."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
@@ -199,13 +201,13 @@ def launcher_config(launcher: str, overrides: Sequence[str] = (), context: Seque
                 cfg = compose(config_name="config", overrides=args, return_hydra_config=True)
     except Exception as err:  # Hydra's composition errors have several classes and multi-line messages
         if "submitit" in str(err) and "Could not find" in str(err) and missing("cluster"):
-            raise ClusterError(f"study.launcher={launcher!r}: needs the optional dependencies of "
+            raise ClusterError(f"{setting}={launcher!r}: needs the optional dependencies of "
                                f"alliance-sim[cluster]; install them with: {install_hint('cluster')}") from None
         if "hydra/launcher" in str(err) and "Could not find" in str(err):
             options = sorted({*launcher_presets(), *PLUGIN_LAUNCHERS})
-            raise ClusterError(f"study.launcher={launcher!r}: no such launcher; available: "
+            raise ClusterError(f"{setting}={launcher!r}: no such launcher; available: "
                                f"{', '.join(options)}") from None
-        raise ClusterError(f"study.launcher_overrides={list(overrides)}: {_one_line(err)}") from None
+        raise ClusterError(f"{setting}_overrides={list(overrides)}: {_one_line(err)}") from None
     return cfg.hydra.launcher
 
 
