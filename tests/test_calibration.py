@@ -343,6 +343,23 @@ def test_an_ensemble_from_other_equations_is_refused_naming_both_versions(tmp_pa
         cal.load_ensemble(tmp_path / "ensemble.csv", check_version=False)
 
 
+def test_the_shipped_ensemble_gives_its_recorded_battery_under_this_code() -> None:
+    """The ensemble's model version is honest: its members' calibration battery (``battery.parquet``, recorded by
+    the code that made it; carried over only when identical, ``scripts/restamp_ensemble.py``) comes out again now.
+    Three members here (the script checks all); within 1e-9, as another CPU's maths library may differ in ulps."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from restamp_ensemble import BATTERY_FILE, member_battery
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    assert cal.load_ensemble() is not None  # the version check passes
+    stored = pd.read_parquet(cal.ENSEMBLE.with_name(BATTERY_FILE))
+    assert len(stored) == len(cal.load_ensemble())
+    rows = [0, len(stored) // 2, len(stored) - 1]
+    now = pd.concat([member_battery(cal.ENSEMBLE, slice(r, r + 1), workers=1) for r in rows], ignore_index=True)
+    np.testing.assert_allclose(now.to_numpy(float), stored.iloc[rows].to_numpy(float), rtol=1e-9, atol=1e-12)
+
+
 def test_the_command_names_conflicting_targets_and_exits_2(tmp_path: Path) -> None:
     targets = _targets_file(tmp_path, _entry(low=0.99, high=1.0, tolerance=0.001))
     small = ["calibration.waves=1", "calibration.runs_per_wave=8", "calibration.candidates=500",

@@ -151,6 +151,21 @@ def test_constants_in_a_table_round_trip_through_their_text_form():
         simulate(pd.DataFrame({"constants": ["nope=1"]}), [1], steps=3)
 
 
+
+def test_a_table_checks_each_distinct_constant_set_once_but_every_row_that_differs():
+    """Rows sharing a constant set (an ensemble member's over a study's points) are checked once, so a table of
+    a million rows is checked in seconds; a row equal to a checked one but of another type is still refused."""
+    from sim.model.core import scenario_table
+
+    good = (("gate_slope", 10.0),)
+    table = scenario_table(pd.DataFrame({"constants": [good] * 3 + ["gate_slope=12.0"] * 2}), range(5))
+    assert list(table["constants"]) == [good] * 3 + [(("gate_slope", 12.0),)] * 2
+    with pytest.raises(ValueError, match=r"params column 'constants', row 2: .*voice.*=True: wrong type"):
+        scenario_table(pd.DataFrame({"constants": [(("voice", 1.0),)] * 2 + [(("voice", True),)]}),
+                       range(3))
+    with pytest.raises(ValueError, match=r"params column 'disabled', row 1: "):
+        scenario_table(pd.DataFrame({"disabled": [("IPT1",), ("IPT9",)]}), range(2))
+
 # ------------------------------------------------------------------------------------------------
 # Batch invariance: bit-identical alone, in a batch of 1,000, with any chunk size, with 2 workers
 # ------------------------------------------------------------------------------------------------

@@ -661,8 +661,10 @@ def load_ensemble(path: str | Path = ENSEMBLE, *, check_version: bool = True) ->
         now = model_version()
         if made_by != now:
             raise CalibrationError(f"ensemble {str(path)!r} was calibrated on model version {made_by!r}, but this "
-                                   f"is {now!r}: the model's equations changed since; rebuild it with "
-                                   "experiments/calibrate.py (or load it with check_version=False to compare)")
+                                   f"is {now!r}: the model's code changed since; rebuild it with "
+                                   "experiments/calibrate.py, or, if the change moves no result, carry it over "
+                                   "with scripts/restamp_ensemble.py "
+                                   "(or load it with check_version=False to compare)")
     frame = pd.read_csv(path)
     known = {c.name for c in CONSTANTS} | {s.name for s in Params.schema() if s.group == "mechanism"}
     unknown = [c for c in frame.columns if c not in known]

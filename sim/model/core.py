@@ -118,21 +118,8 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[spec.name] = [spec.default] * len(frame) if spec.name in SEQUENCE_FIELDS else spec.default
             continue
         col = frame[spec.name]
-        if spec.name == "disabled":
-            out[spec.name] = [_disabled_value(v, k) for k, v in zip(frame.index, col, strict=True)]
-        elif spec.name == "events":
-            out[spec.name] = [_events_value(v, k) for k, v in zip(frame.index, col, strict=True)]
-        elif spec.name == "constants":  # rows often share a constant set (a calibration's): check each once
-            seen: dict[str, tuple] = {}
-            checked = []
-            for k, v in zip(frame.index, col, strict=True):
-                if not isinstance(v, str):
-                    checked.append(_constants_value(v, k))
-                    continue
-                if v not in seen:
-                    seen[v] = _constants_value(v, k)
-                checked.append(seen[v])
-            out[spec.name] = checked
+        if spec.name in ROW_CHECKS:
+            out[spec.name] = _checked_rows(col, ROW_CHECKS[spec.name])
         elif spec.choices is not None:
             bad = ~col.isin(spec.choices)
             if bad.any():
@@ -142,12 +129,48 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[spec.name] = col.astype(object)
         else:
             out[spec.name] = _numeric_column(spec, col)
+    seen = set()
     for k, events, horizon in zip(out.index, out["events"], out["horizon"], strict=True):
+        if (events, horizon) in seen:
+            continue
         try:
             check_events(events, int(horizon))
         except (TypeError, ValueError) as err:
             raise ValueError(f"params column 'events', row {k}: {err}") from None
+        seen.add((events, horizon))
     return out
+
+
+def _checked_rows(col: pd.Series, check) -> list:
+    """``check(value, row)`` of every row, each distinct value checked once: a study's rows share a few rule
+    sets, event lists and constant sets (an ensemble member's over its points and seeds), and a check builds a
+    :class:`Params`. A value equal to one seen before but of other types (``1`` for ``1.0``) is checked on its own
+    row, as is one that cannot be a key (a list, a mapping)."""
+    seen: dict = {}  # value -> (the value first seen, its checked form)
+    checked = []
+    for k, v in zip(col.index, col, strict=True):
+        try:
+            first, result = seen[v]
+        except KeyError:
+            result = check(v, k)
+            seen[v] = (v, result)
+        except TypeError:
+            result = check(v, k)
+        else:
+            if first is not v and not _same_types(first, v):
+                result = check(v, k)
+        checked.append(result)
+    return checked
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    """Whether two equal values are made of the same types all the way down (``(("x", 1),)`` is not
+    ``(("x", 1.0),)``, though the two are equal)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, tuple):
+        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
+    return True
 
 
 def _numeric_column(spec, col: pd.Series) -> pd.Series:
@@ -212,6 +235,10 @@ def _disabled_value(value: Any, row: Any) -> tuple[str, ...]:
         return Params(disabled=tuple(value)).disabled
     except (TypeError, ValueError) as err:
         raise ValueError(f"params column 'disabled', row {row}: {err}") from None
+
+
+#: The columns checked row by row, by building a :class:`Params` (rule lists, event lists, constant sets).
+ROW_CHECKS = {"disabled": _disabled_value, "events": _events_value, "constants": _constants_value}
 
 
 # ------------------------------------------------------------------------------------------------
