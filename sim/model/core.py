@@ -147,8 +147,15 @@ def _checked_rows(col: pd.Series, check) -> list:
     :class:`Params`. A value equal to one seen before but of other types (``1`` for ``1.0``) is checked on its own
     row, as is one that cannot be a key (a list, a mapping)."""
     seen: dict = {}  # value -> (the value first seen, its checked form)
+    # tuple objects already matched (rows sharing one object skip the type comparison); holding each object keeps
+    # its id from being reused by another while this runs
+    matched: dict[int, tuple] = {}
     checked = []
     for k, v in zip(col.index, col, strict=True):
+        hit = matched.get(id(v))
+        if hit is not None and hit[0] is v:
+            checked.append(hit[1])
+            continue
         try:
             first, result = seen[v]
         except KeyError:
@@ -159,6 +166,8 @@ def _checked_rows(col: pd.Series, check) -> list:
         else:
             if first is not v and not _same_types(first, v):
                 result = check(v, k)
+        if isinstance(v, tuple):
+            matched[id(v)] = (v, result)
         checked.append(result)
     return checked
 
