@@ -360,6 +360,20 @@ def test_the_shipped_ensemble_gives_its_recorded_battery_under_this_code() -> No
     np.testing.assert_allclose(now.to_numpy(float), stored.iloc[rows].to_numpy(float), rtol=1e-9, atol=1e-12)
 
 
+def test_shipping_saves_the_members_battery_beside_them(tmp_path: Path) -> None:
+    from sim.analysis.targets import QUANTITIES
+
+    dims = [d for d in cal.prior() if d.name in ("gate_slope", "own_priorities")]
+    rng = np.random.default_rng(0)
+    ensemble = pd.DataFrame({"gate_slope": [10.0, 12.0], "own_priorities": [0.2, 0.4],
+                             **{q: rng.random(2) for q in QUANTITIES}})
+    result = {"ensemble": ensemble, "summary": {"waves": []}}
+    cal.ship(result, tg.TARGETS, tg.load_targets(), dims, cal.Settings(battery=TINY), destination=tmp_path)
+    assert list(pd.read_csv(tmp_path / "ensemble.csv").columns) == ["gate_slope", "own_priorities"]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "battery.parquet"), ensemble[list(QUANTITIES)])
+    assert json.loads((tmp_path / "provenance.json").read_text())["model_version"] == cal.model_version()
+
+
 def test_the_command_names_conflicting_targets_and_exits_2(tmp_path: Path) -> None:
     targets = _targets_file(tmp_path, _entry(low=0.99, high=1.0, tolerance=0.001))
     small = ["calibration.waves=1", "calibration.runs_per_wave=8", "calibration.candidates=500",

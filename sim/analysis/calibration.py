@@ -1519,12 +1519,15 @@ def write_diagnostics(folder: str | Path, result: dict[str, Any], targets: Seque
 
 def ship(result: dict[str, Any], targets_file: Path, targets: Sequence[Target], dims: Sequence[Dimension],
          settings: Settings, destination: Path = CALIBRATION_DIR) -> Path:
-    """Save the ensemble with its provenance beside the targets (``sim/conf/calibration/``)."""
+    """Save the ensemble with its provenance and its members' battery beside the targets
+    (``sim/conf/calibration/``)."""
     ensemble = result["ensemble"]
     if not len(ensemble):
         raise CalibrationError("nothing to ship: the ensemble is empty (" + result["summary"].get("conflict", "") + ")")
     names = [d.name for d in dims]
     ensemble[names].to_csv(destination / "ensemble.csv", index=False)
+    # the members' battery under this code: scripts/restamp_ensemble.py and the tests compare later code with it
+    ensemble[list(QUANTITIES)].reset_index(drop=True).to_parquet(destination / "battery.parquet")
     record = provenance(targets_file, dims, {**asdict(settings), "calibrated_on": [t.name for t in targets
                                                                                    if t.role == "calibrate"]},
                         result["summary"]["waves"])
