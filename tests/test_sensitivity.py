@@ -239,3 +239,19 @@ def test_bad_study_input_fails_clearly_and_leaves_nothing_that_looks_finished(tm
     for fragment in fragments:
         assert fragment in message, message[-2000:]
     assert not (tmp_path / "sensitivity" / "s").exists()
+
+
+def test_a_study_evaluated_in_blocks_gives_the_numbers_of_one_evaluation(monkeypatch) -> None:
+    """A full study's million rows are evaluated in blocks (memory); each row's effect is the same bit for bit,
+    members of the ensemble included."""
+    import sim.analysis.sensitivity as sens
+
+    members = pd.DataFrame({"gate_slope": [10.0, 16.0], "own_priorities": [0.2, 0.5]})
+    X = np.random.default_rng(4).uniform([0.1, 0.1], [0.9, 0.9], size=(7, 2))
+    whole = PairedEffects(["initial_trust", "austerity"], ["fragmentation_reduction"], steps=6,
+                          members=members).run(X, 2)
+    monkeypatch.setattr(sens, "EVALUATION_BLOCK", 5)
+    blocks = PairedEffects(["initial_trust", "austerity"], ["fragmentation_reduction"], steps=6,
+                           members=members).run(X, 2)
+    np.testing.assert_array_equal(whole["fragmentation_reduction"], blocks["fragmentation_reduction"])
+    assert not np.array_equal(whole["fragmentation_reduction"][:, 0], whole["fragmentation_reduction"][:, 1])

@@ -16,6 +16,7 @@ evaluates the alliance's paired effect on an outcome through the vectorised core
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -218,6 +219,9 @@ def noise_share(per_replicate: np.ndarray) -> float:
 #: model uncertainty (drawn from the calibrated ensemble), scale parameters stay fixed unless a study names them.
 ROLES = ("context", "lever", "mechanism", "scale")
 DEFAULT_ROLES = ("context", "lever")
+#: Rows evaluated at once by a study in-process (a full study has 1.3 million in its Sobol stage): bounds the
+#: memory of the validated table, its coordinates and tidy rows to about 2 GB.
+EVALUATION_BLOCK = 200_000
 
 
 def study_parameters(roles: Sequence[str] = DEFAULT_ROLES) -> list[str]:
@@ -367,9 +371,21 @@ class PairedEffects:
     def _final_values(self, table: pd.DataFrame, seeds: np.ndarray) -> dict[str, np.ndarray]:
         """End-of-horizon outcomes of every row, in row order, in-process or through the sweep machinery."""
         if self.launcher is None:
-            # each row ends at its own horizon (horizon may be a study parameter): never NaN for short rows
-            final = tidy_last(table, seeds, self.steps, workers=self.workers, progress=self.progress)
-            return {o: final[o].to_numpy() for o in OUTCOMES}
+            # each row ends at its own horizon (horizon may be a study parameter): never NaN for short rows.
+            # In blocks: a full study's million rows at once would hold several copies of its table (validated,
+            # coordinates, tidy rows) in memory; a row's numbers do not depend on its block.
+            parts = []
+            with contextlib.ExitStack() as stack:
+                bar = self.progress
+                if self.progress and len(table) > EVALUATION_BLOCK:  # one bar over the blocks
+                    from tqdm import tqdm
+
+                    bar = stack.enter_context(tqdm(total=len(table), unit="scenario", desc="simulating"))
+                for start in range(0, len(table), EVALUATION_BLOCK):
+                    rows = slice(start, start + EVALUATION_BLOCK)
+                    final = tidy_last(table.iloc[rows], seeds[rows], self.steps, workers=self.workers, progress=bar)
+                    parts.append({o: final[o].to_numpy() for o in OUTCOMES})
+            return {o: np.concatenate([part[o] for part in parts]) for o in OUTCOMES}
         merged = evaluate_rows(table.assign(seed=seeds), self.launcher, self.chunks, self.work_dir, self.steps,
                                self.workers, list(self.launcher_overrides))
         return {o: merged[o].to_numpy() for o in OUTCOMES}

@@ -364,7 +364,7 @@ def _iterate(table: pd.DataFrame, steps: int, months: np.ndarray, workers: int,
 
 def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.ndarray,
              steps: int | None = None, *, workers: int = 1, chunk_size: int | None = None,
-             keep: None | str | Sequence[int] = None, progress: bool = False) -> xr.Dataset:
+             keep: None | str | Sequence[int] = None, progress: Any = False) -> xr.Dataset:
     """Run many scenarios at once and return their outcomes.
 
     Parameters
@@ -383,6 +383,8 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
         Scenarios per chunk (default: sized to stay in cache); never changes the numbers.
     keep
         Steps to keep: ``None`` for all, ``"last"``, or a list of steps; bounds memory in large studies.
+    progress
+        Show a progress bar (``True``), or advance a caller's ``tqdm`` bar spanning several calls.
 
     Returns
     -------
@@ -413,10 +415,8 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
     coords: dict[str, Any] = {"scenario": np.arange(len(table)), "step": months}
     for col in table.columns:
         values = table[col].to_numpy()
-        if col in ("disabled", "events"):
-            values = np.array([",".join(v) for v in values], dtype=object)
-        elif col == "constants":
-            values = np.array([constants_text(v) for v in values], dtype=object)
+        if col in ("disabled", "events", "constants"):
+            values = _texts(values, constants_text if col == "constants" else ",".join)
         coords[col] = ("scenario", values)
     ds = xr.Dataset({name: (("scenario", "step"), data[name]) for name in OUTCOMES}, coords=coords)
     for name, meaning in OUTCOMES.items():
@@ -424,9 +424,27 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
     return ds
 
 
-def _progress(results: Iterator, total: int, enabled: bool) -> Iterator:
+def _texts(values: np.ndarray, text) -> np.ndarray:
+    """Each row's text form, made once per distinct value (a constant set's text is a few kilobytes, and a
+    study's rows share a few sets)."""
+    made: dict = {}
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        t = made.get(v)
+        if t is None:
+            t = made[v] = text(v)
+        out[i] = t
+    return out
+
+
+def _progress(results: Iterator, total: int, enabled: Any) -> Iterator:
     if not enabled:
         yield from results
+        return
+    if hasattr(enabled, "update"):  # a caller's bar over several calls (a study's stage in blocks)
+        for chunk, values in results:
+            yield chunk, values
+            enabled.update(len(chunk.rows))
         return
     from tqdm import tqdm
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,7 +87,7 @@ def check_rows(rows: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def tidy_last(params: pd.DataFrame, seeds: np.ndarray, steps: int | None, *, workers: int = 1,
-              progress: bool = False) -> pd.DataFrame:
+              progress: Any = False) -> pd.DataFrame:
     """Tidy end-of-run rows in input order. With ``steps=None`` each scenario ends at its own horizon
     (a table of mixed horizons otherwise gives NaN for every scenario shorter than the longest)."""
     seeds = np.asarray(seeds)
