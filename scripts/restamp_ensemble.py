@@ -45,9 +45,11 @@ def member_battery(ensemble_file: Path, rows: slice | None = None, workers: int 
 
 
 def _git_commit() -> str:
+    """The commit checked, ``-dirty`` if the tree has changes not committed yet (the usual case: restamp, then
+    commit the change with the provenance)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                             cwd=Path(__file__).resolve().parents[1])
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=40"], capture_output=True,
+                             text=True, check=True, cwd=Path(__file__).resolve().parents[1])
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
