@@ -157,10 +157,11 @@ def test_population_monte_carlo_narrows_the_distance_and_resumes(tmp_path: Path)
                             min_acceptance=0.0, battery=TINY)
     result = cal.history_match(targets, dims, settings, tmp_path / "run", log=lambda line: None)
     generations = result["summary"]["generations"]
-    assert len(generations) >= 1 and all(g["runs"] == 8 for g in generations)
+    # 8 new sets a generation, fewer where 50 tries find fewer children inside the non-implausible space
+    assert len(generations) >= 1 and all(1 <= g["runs"] <= 8 for g in generations)
     tolerances = [g["tolerance"] for g in generations]
     assert all(b <= a for a, b in zip(tolerances, tolerances[1:], strict=False))
-    assert result["summary"]["runs"] == 16 + 8 * len(generations)
+    assert result["summary"]["runs"] == 16 + sum(g["runs"] for g in generations)
     files = sorted((tmp_path / "run").glob("generation_*.parquet"))
     assert len(files) == len(generations)
     stamp = files[0].stat().st_mtime_ns

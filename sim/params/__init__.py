@@ -142,49 +142,49 @@ class Params:
                               source="Lambeth and Plymouth alliances: 7- and 5-year terms")
 
     # --- mechanism: how people and organisations respond -----------------------------------------------
-    ipt1_strength: float = _strength("IPT1", "complex interventions for local needs", 0.48)
-    ipt2_strength: float = _strength("IPT2", "whole-system approach", 1.24)
-    ipt3_strength: float = _strength("IPT3", "local approach to change", 0.94)
-    ipt4_strength: float = _strength("IPT4", "alignment and shared focus", 1.22)
-    ipt5_strength: float = _strength("IPT5", "innovation leading system change", 1.56)
-    ipt6_strength: float = _strength("IPT6", "senior commitment to collaborative arrangements", 1.2)
-    ipt7_strength: float = _strength("IPT7", "drive for systemic change", 1.12)
-    trust_learning_rate: float = _p(0.075, 0.02, 0.3, "mechanism",
+    ipt1_strength: float = _strength("IPT1", "complex interventions for local needs", 0.74)
+    ipt2_strength: float = _strength("IPT2", "whole-system approach", 1.28)
+    ipt3_strength: float = _strength("IPT3", "local approach to change", 0.92)
+    ipt4_strength: float = _strength("IPT4", "alignment and shared focus", 0.58)
+    ipt5_strength: float = _strength("IPT5", "innovation leading system change", 0.52)
+    ipt6_strength: float = _strength("IPT6", "senior commitment to collaborative arrangements", 1.42)
+    ipt7_strength: float = _strength("IPT7", "drive for systemic change", 1)
+    trust_learning_rate: float = _p(0.215, 0.02, 0.3, "mechanism",
                                     "share of the gap between trust and observed cooperation closed per month "
                                     "after a good experience", "per month", label="Speed of trust learning",
                                     source="assumed (Kim 2009 uses 0.05-0.2); varied")
-    negativity_bias: float = _p(3.35, 1.0, 5.0, "mechanism",
+    negativity_bias: float = _p(4.2, 1.0, 5.0, "mechanism",
                                 "how much faster trust is lost than gained", "ratio",
                                 label="Trust lost faster than gained",
                                 source="Slovic 1993; about 3:1 in Pant & Yu 2025")
-    free_riding_temptation: float = _p(0.13, 0.0, 1.0, "mechanism",
+    free_riding_temptation: float = _p(0.1, 0.0, 1.0, "mechanism",
                                        "pull to let partners carry joint work when reward is pooled "
                                        "(public-goods dilemma)", "index", label="Temptation to free-ride",
                                        source="Hauert et al. 2002; size assumed, varied")
-    effort_noise: float = _p(0.28, 0.1, 2.0, "mechanism",
+    effort_noise: float = _p(1.94, 0.1, 2.0, "mechanism",
                              "month-to-month randomness in each provider's effort on joint work", "logit sd",
                              label="Randomness of effort", source="assumed; varied")
-    coordination_cost: float = _p(0.25, 0.0, 0.4, "mechanism",
+    coordination_cost: float = _p(0.17, 0.0, 0.4, "mechanism",
                                   "share of an alliance's capacity that boards, shared decisions and joint planning "
                                   "take at half_cost_pairs partner pairs, no trust and no senior-backed arrangements; "
                                   "grows with the number of partner pairs and "
                                   "falls as trust grows", "share", label="Cost of coordination",
                                   source="Huxham & Vangen 2005; Provan & Kenis 2008; size assumed, varied")
-    specialisation_gain: float = _p(0.022, 0.0, 0.2, "mechanism",
+    specialisation_gain: float = _p(0.08, 0.0, 0.2, "mechanism",
                                     "productivity gain of staff who keep to their own specialist role (lost as "
                                     "roles become fluid)", "share", label="Gain from specialisation",
                                     source="assumed; varied")
-    own_priorities: float = _p(0.56, 0.0, 1.0, "mechanism",
+    own_priorities: float = _p(0.57, 0.0, 1.0, "mechanism",
                                "pull of each organisation's own priorities away from joint work: KPIs under separate "
                                "contracts (at full monitoring), its own agenda in an alliance until the provider "
                                "aligns with the common aim (IPT4, which needs trust)", "index",
                                label="Pull of own-organisation priorities",
                                source="assumed; varied")
-    handoff_loss: float = _p(0.285, 0.05, 0.5, "mechanism",
+    handoff_loss: float = _p(0.135, 0.05, 0.5, "mechanism",
                              "chance that a handoff between two providers with no coordination at all loses the "
                              "person (no one takes responsibility)", "probability", label="Loss at handoffs",
                              source="assumed; varied")
-    reassessment: float = _p(0.49, 0.1, 0.9, "mechanism",
+    reassessment: float = _p(0.73, 0.1, 0.9, "mechanism",
                              "chance that a provider paid per activity, with no shared information, repeats an "
                              "assessment after a handoff", "probability", label="Repeated assessment",
                              source="assumed; varied")
