@@ -245,8 +245,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # pytest-xdist: `make test` runs `-n 2 --dist loadgroup`. Each test is its own unit of work except those
 # below (named by the start of their node ids), whose tests share a fixture that must live in one worker:
 # SLURM (started and stopped by its session fixture; its tests count the jobs SLURM lists, so they must not
-# overlap), the app server of the browser tests (~10-20 s to start) and the finished sweeps that collect.py's
-# refusals copy (~4 s, made once per worker that needs them).
+# overlap), the app server of the browser tests (~10-20 s to start), the finished sweeps that collect.py's
+# refusals copy (~4 s, made once per worker that needs them) and the evidence patterns (~10 s).
 # (xdist's own grouping by `xdist_group` marks does nothing with pytest 9.2: pytest-dev/pytest-xdist#1386.)
 #
 # A worker that runs out of work takes the unit with the largest expected time (longest first), so the
@@ -255,7 +255,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # numbers only order the work: a wrong one makes a run less balanced, never wrong.
 # ------------------------------------------------------------------------------------------------
 SAME_WORKER = {"tests/test_cluster.py": "slurm", "tests/test_app.py": "app-server",
-               "tests/test_bad_inputs.py::test_collect_refuses_bad_folders[": "row-sweep"}
+               "tests/test_bad_inputs.py::test_collect_refuses_bad_folders[": "row-sweep",
+               "tests/test_patterns.py::test_evidence_pattern": "evidence",
+               "tests/test_patterns.py::test_the_evidence_patterns_tables": "evidence"}
 EXPECTED_SECONDS = {
     "tests/test_cluster.py::test_a_smoke_study_through_slurm": 30,
     "tests/test_cluster.py::test_a_sweep_on_slurm": 30,

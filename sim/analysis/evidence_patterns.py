@@ -1,10 +1,10 @@
-"""The next patterns: the seed's reasons for failure, at the evidence's size (targets of issue 22, not yet all met).
+"""The evidence patterns: the seed's reasons for failure, at the evidence's size.
 
 These are measured like :mod:`sim.analysis.patterns` (paired seeds: alliance and traditional commissioning share
 each seed) but on **year-5 means** (months 49-60) over several seeds per context, so that one noisy month does
-not decide whether an alliance failed. ``experiments/patterns.py --evidence`` prints them; they become the
-calibration's targets. Unlike P1-P9 they are not asserted by the test suite until the model meets them: the
-tests check that each is measured (finite, with its table), and the closing notes report which are met.
+not decide whether an alliance failed. ``experiments/patterns.py --evidence`` prints them; they are the
+calibration's targets (``sim/conf/calibration/targets.yaml``), and ``tests/test_patterns.py`` asserts each at
+these full sizes with the registry's defaults (the calibrated ensemble's representative member).
 
 | # | pattern | target |
 |---|---|---|
