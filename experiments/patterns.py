@@ -3,13 +3,13 @@
     .venv/bin/python experiments/patterns.py                 # all nine, full sample sizes
     .venv/bin/python experiments/patterns.py P4 P5 --fast    # some, with the test suite's sizes
     .venv/bin/python experiments/patterns.py --out results/patterns   # also write patterns.csv and tables
-    .venv/bin/python experiments/patterns.py --evidence      # the next targets (P4y5, P10-P16), not yet all met
+    .venv/bin/python experiments/patterns.py --evidence      # the evidence patterns (P4y5, P10-P16)
+    .venv/bin/python experiments/patterns.py --evidence --failures   # ... and the seed's two failures, shown
     .venv/bin/python experiments/patterns.py --ensemble      # each target over the calibrated ensemble's members
 
 Exit code 1 if any pattern is not met. The patterns and their targets are defined in sim/analysis/patterns.py;
 the evidence patterns (year-5 means, the seed's reasons for failure, the evidence's sizes) in
-sim/analysis/evidence_patterns.py. With --evidence the exit code is 0 whether or not they are met: they are
-measured and reported (their targets are the calibration's), not yet asserted.
+sim/analysis/evidence_patterns.py (their targets are the calibration's).
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-offset", type=int, default=100_000, metavar="N",
                         help="with --ensemble: run the battery on seeds (and uniform contexts) shifted by N, so the "
                              "check is on noise the calibration did not select on (default 100000; 0: its own)")
+    parser.add_argument("--failures", action="store_true",
+                        help="also print the seed's two failures (a talking shop; senior buy-in without trust), each "
+                             "beside its context with the missing resource present: gains and mechanism states")
     parser.add_argument("--ablation", action="store_true",
                         help="also print the default advantage with each middle-range theory and rule off")
     args = parser.parse_args(argv)
@@ -64,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         frame = ablation(50 if args.fast else 100, workers=args.workers)
         print("\nAblation: default fragmentation advantage at month 60 (95% interval)\n"
               + frame.round(3).to_string(index=False))
+    if args.failures:
+        from sim.analysis.evidence_patterns import failure_cases
+
+        frame = failure_cases(20 if args.fast else 50, workers=args.workers).set_index("case").T
+        print("\nThe seed's failures: year-5 gains of the alliance, and each mode's states (a_ alliance, "
+              "t_ traditional)\n" + frame.round(3).to_string())
     print(f"\n{sum(r.passed for r in results)} of {len(results)} patterns met "
           f"({time.perf_counter() - started:.0f} s)")
     if args.out:
@@ -75,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             if r.table is not None:
                 r.table.to_csv(args.out / f"{r.id}.csv", index=False)
-    return 0 if args.evidence or all(r.passed for r in results) else 1
+    return 0 if all(r.passed for r in results) else 1
 
 
 def _ensemble(args: argparse.Namespace) -> int:

@@ -87,3 +87,19 @@ def test_a_rule_switched_off_takes_its_context_with_it():
     # stricter than P11 (which allows a fall, the costs that remain): IPT6 has no cost that senior commitment scales
     assert abs(row["move"]) <= 0.02, row
 
+
+
+def test_the_seeds_failures_a_talking_shop_and_buy_in_without_trust():
+    """The seed's failures, each through its own mechanism: without senior buy-in no arrangements build, trust
+    and alignment stay low and the alliance pays for its boards (no better on fragmentation, behind on value);
+    with buy-in but no trust, alignment (IPT4) does not come, so the alliance is worse on fragmentation where the
+    same locality with trust gains clearly."""
+    from sim.analysis.evidence_patterns import failure_cases
+
+    cases = failure_cases(seeds=20, workers=2).set_index("case")
+    shop, untrusting, trusting = (cases.loc[k] for k in ("talking shop: no senior buy-in", "buy-in without trust",
+                                                         "the same locality with trust 0.6"))
+    assert shop["fragmentation_gain"] <= 0.005 and shop["value_gain"] < -0.05, shop
+    assert shop["a_goal_alignment"] < 0.25 and shop["a_governance_cost"] > shop["t_governance_cost"], shop
+    assert untrusting["fragmentation_gain"] < -0.005 and trusting["fragmentation_gain"] > 0.05, cases
+    assert untrusting["a_goal_alignment"] < trusting["a_goal_alignment"] - 0.2, cases

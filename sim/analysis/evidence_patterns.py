@@ -231,6 +231,37 @@ def p16_lost_handoffs(sizes: EvidenceSizes, workers: int = 1) -> Result:
                   t.range_text, bool(t.met(lost)), f"alliance {late['gaps'][0, 0]:.3f}, traditional {lost:.3f}")
 
 
+#: The seed's two failures, each beside the same context with its missing resource present. A talking shop: no
+#: senior buy-in (IPT6's context absent: no arrangements, so trust and alignment never build). Buy-in without
+#: trust: senior leaders back the alliance in a locality whose providers start with no trust, under moderate
+#: austerity and an unready culture (the most trust-rescued of the failing senior-backed, low-trust contexts of
+#: the P10 sweep): alignment (IPT4) needs trust, so own agendas keep pulling. Each pair differs in one context.
+_UNTRUSTING_LOCALITY = dict(need_complexity=0.39, austerity=0.47, place_based=0.1, culture_readiness=0.39,
+                           community_confidence=0.65, community_capacity=0.96, community_connectedness=0.21,
+                           sector_mix=0.68, senior_commitment=0.72, capacity_ratio=1.37, pooled_share=0.78,
+                           monitoring=0.78)
+FAILURE_CASES: dict[str, dict[str, float]] = {
+    "default context": {},
+    "talking shop: no senior buy-in": {"senior_commitment": 0.0},
+    "buy-in without trust": {**_UNTRUSTING_LOCALITY, "initial_trust": 0.0},
+    "the same locality with trust 0.6": {**_UNTRUSTING_LOCALITY, "initial_trust": 0.6},
+}
+#: The mechanism's states shown beside the outcomes.
+_CASE_STATES = ("gaps", "duplication", "mean_trust", "goal_alignment", "low_effort", "governance_cost")
+
+
+def failure_cases(seeds: int = 50, workers: int = 1) -> pd.DataFrame:
+    """Year-5 means of each :data:`FAILURE_CASES` context: the alliance's gain on fragmentation and value, and each
+    mode's mechanism states (``a_``: alliance, ``t_``: traditional), over ``seeds`` paired seeds."""
+    rows = []
+    for name, context in FAILURE_CASES.items():
+        means = _year_means(Params(**context), seeds, YEAR_5, workers, ("fragmentation", "value", *_CASE_STATES))
+        rows.append({"case": name, "fragmentation_gain": float(_gain("fragmentation", *means["fragmentation"])[0]),
+                     "value_gain": float(_gain("value", *means["value"])[0]),
+                     **{f"{m}_{s}": float(means[s][i, 0]) for s in _CASE_STATES for i, m in enumerate("at")}})
+    return pd.DataFrame(rows)
+
+
 EVIDENCE_PATTERNS: dict[str, Callable[..., Result]] = {
     "P4y5": p4_failure_year5, "P10": p10_failure_causes, "P11": p11_honest_ablation, "P12": p12_two_sided,
     "P13": p13_counterfactual_lever, "P14": p14_evidence_size, "P14b": p14b_value_size, "P15": p15_network_size,
