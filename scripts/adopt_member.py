@@ -35,7 +35,9 @@ def patterns_of_members(members: pd.DataFrame, keys: tuple[str, ...] = ("P1", "P
                                                                          "P8", "P9")) -> pd.DataFrame:
     """The asserted patterns (``tests/test_patterns.py``, at its fast sizes) with each member as the defaults:
     the battery is noisier than the patterns (8 seeds per end of a context for P5, against 60), so a member can
-    meet a target by chance in the battery and miss it at the patterns' sizes."""
+    meet a target by chance in the battery and miss it at the patterns' sizes. A screen, not the check: P4 runs a
+    table of uniform contexts (``context_sample``), which takes the registry's values, not the member's; run
+    ``experiments/patterns.py`` (and ``--evidence``) again after ``--write``."""
     import sim.analysis.patterns as pat
     from sim.analysis.calibration import member_params
     from sim.params import Params
