@@ -1,8 +1,8 @@
-"""Carry the shipped ensemble over a change of the model's code that leaves its results unchanged.
+"""Carry the shipped ensemble over a change of the model's code that leaves its calibration battery unchanged.
 
 The ensemble records the model version it was calibrated on (:func:`sim.analysis.calibration.model_version`, a
 hash of the model's source), and `load_ensemble` refuses it under any other version: a change to the equations
-needs a new calibration. A change that moves no result (input checking, speed, comments) should not. So:
+needs a new calibration. A change meant to move no result (input checking, speed, comments) should not. So:
 
     .venv/bin/python scripts/restamp_ensemble.py record           # once, with the code that made the ensemble
     .venv/bin/python scripts/restamp_ensemble.py check            # with the changed code: compare, report
@@ -13,7 +13,10 @@ the quantities beside the ensemble (``battery.parquet``) under the current model
 with the current code and compares bit for bit; only if every quantity of every member is identical does
 ``--write`` move the provenance's ``model_version`` to the current one, appending the step to its ``restamped``
 list. Anything else exits 1 and names the quantities that moved: recalibrate (``experiments/calibrate.py``).
-``tests/test_calibration.py`` re-runs a few members against ``battery.parquet`` on every test run.
+What this proves is that the calibration's evidence is reproduced exactly; the battery runs the default and
+uniform contexts, leadership events, 6 to 30 providers and horizons of 60 and 120 months, so a change that moves
+only what it does not run (the budget and demand events, say) passes unseen: the test suite's own checks cover
+those. ``tests/test_calibration.py`` re-runs a few members against ``battery.parquet`` on every test run.
 """
 
 from __future__ import annotations
@@ -81,7 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stored}: not found; run `record` with the code that made the ensemble first", file=sys.stderr)
         return 1
     before = pd.read_parquet(stored)
+    if before.empty or set(before.columns) != set(cal.QUANTITIES):
+        print(f"{stored}: holds {before.shape[0]} rows of {sorted(before.columns)}, not the battery's quantities "
+              f"({', '.join(cal.QUANTITIES)}) of every member; record it again with the code that made the "
+              "ensemble", file=sys.stderr)
+        return 1
     after = member_battery(args.ensemble, workers=args.workers)
+    if len(after) != len(before):
+        print(f"{stored}: {len(before)} members recorded, but the ensemble has {len(after)}; record it again with "
+              "the code that made the ensemble", file=sys.stderr)
+        return 1
     moved = [c for c in before.columns
              if not np.array_equal(before[c].to_numpy(), after[c].to_numpy(), equal_nan=True)]
     if moved:

@@ -361,6 +361,41 @@ def test_the_shipped_ensemble_gives_its_recorded_battery_under_this_code() -> No
     np.testing.assert_allclose(now.to_numpy(float), stored.iloc[rows].to_numpy(float), rtol=1e-9, atol=1e-12)
 
 
+def test_a_restamp_moves_the_version_only_when_the_battery_is_identical(tmp_path: Path, capsys) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from restamp_ensemble import main as restamp
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    ensemble = tmp_path / "ensemble.csv"
+    pd.DataFrame({"gate_slope": [10.0, 16.0], "own_priorities": [0.2, 0.5]}).to_csv(ensemble, index=False)
+    provenance = tmp_path / "provenance.json"
+    tiny = {"seeds": 1, "contexts": 10, "direction_seeds": 1, "long_seeds": 1, "seed_offset": 0}
+    provenance.write_text(json.dumps({"model_version": "0123456789abcdef", "settings": {"battery": tiny}}))
+    args = ["--ensemble", str(ensemble), "--workers", "1"]
+    assert restamp(["record", *args]) == 1  # only the code that made it may record
+    provenance.write_text(json.dumps({"model_version": cal.model_version(), "settings": {"battery": tiny}}))
+    assert restamp(["record", *args]) == 0
+    recorded = pd.read_parquet(tmp_path / "battery.parquet")
+    # another version, the same numbers: carried over, the step recorded
+    provenance.write_text(json.dumps({"model_version": "0123456789abcdef", "settings": {"battery": tiny}}))
+    assert restamp(["check", "--write", *args]) == 0
+    record = json.loads(provenance.read_text())
+    assert record["model_version"] == cal.model_version()
+    assert record["restamped"][-1]["from"] == "0123456789abcdef"
+    # one value moved in its last bit: refused, the provenance untouched
+    provenance.write_text(json.dumps({"model_version": "0123456789abcdef", "settings": {"battery": tiny}}))
+    moved = recorded.copy()
+    moved.loc[1, "effect"] = np.nextafter(moved.loc[1, "effect"], np.inf)
+    moved.to_parquet(tmp_path / "battery.parquet")
+    assert restamp(["check", "--write", *args]) == 1
+    assert "effect: moved" in capsys.readouterr().err
+    assert json.loads(provenance.read_text())["model_version"] == "0123456789abcdef"
+    recorded.iloc[:0].to_parquet(tmp_path / "battery.parquet")  # an empty record proves nothing
+    assert restamp(["check", "--write", *args]) == 1
+    assert json.loads(provenance.read_text())["model_version"] == "0123456789abcdef"
+
+
 def test_shipping_saves_the_members_battery_beside_them(tmp_path: Path) -> None:
     from sim.analysis.targets import QUANTITIES
 

@@ -152,19 +152,45 @@ def test_constants_in_a_table_round_trip_through_their_text_form():
 
 
 
-def test_a_table_checks_each_distinct_constant_set_once_but_every_row_that_differs():
+def test_a_table_checks_each_distinct_constant_set_once_but_every_row_that_differs(monkeypatch):
     """Rows sharing a constant set (an ensemble member's over a study's points) are checked once, so a table of
-    a million rows is checked in seconds; a row equal to a checked one but of another type is still refused."""
-    from sim.model.core import scenario_table
+    a million rows is checked in seconds; a row equal to a checked one but of other types is still checked, and
+    refused if it is wrong; missing values (NaN from a CSV) share one check."""
+    import sim.model.core as core
 
+    calls = []
+    original = core.ROW_CHECKS["constants"]
+    monkeypatch.setitem(core.ROW_CHECKS, "constants", lambda v, k: calls.append(k) or original(v, k))
     good = (("gate_slope", 10.0),)
-    table = scenario_table(pd.DataFrame({"constants": [good] * 3 + ["gate_slope=12.0"] * 2}), range(5))
-    assert list(table["constants"]) == [good] * 3 + [(("gate_slope", 12.0),)] * 2
+    table = core.scenario_table(pd.DataFrame({"constants": [good] * 3 + [(("gate_slope", 10.0),)] * 2
+                                              + ["gate_slope=12.0"] * 2}), range(7))
+    assert list(table["constants"]) == [good] * 5 + [(("gate_slope", 12.0),)] * 2
+    assert len(calls) == 2  # one set as tuples (two equal objects), one as text
+    calls.clear()
+    core.scenario_table(pd.DataFrame({"constants": [float("nan")] * 500}), range(500))
+    assert len(calls) == 1
     with pytest.raises(ValueError, match=r"params column 'constants', row 2: .*voice.*=True: wrong type"):
-        scenario_table(pd.DataFrame({"constants": [(("voice", 1.0),)] * 2 + [(("voice", True),)]}),
-                       range(3))
+        core.scenario_table(pd.DataFrame({"constants": [(("voice", 1.0),)] * 2 + [(("voice", True),)]}), range(3))
+    with pytest.raises(ValueError, match=r"params column 'constants', row 1: .*voice.*=True: wrong type"):
+        core.scenario_table(pd.DataFrame({"constants": [frozenset({("voice", 1.0)}), frozenset({("voice", True)})]}),
+                            range(2))
+    signs = core.scenario_table(pd.DataFrame({"constants": [(("evaluation_support", 0.0),),
+                                                            (("evaluation_support", -0.0),)]}), range(2))
+    assert [np.signbit(c[0][1]) for c in signs["constants"]] == [False, True]
     with pytest.raises(ValueError, match=r"params column 'disabled', row 1: "):
-        scenario_table(pd.DataFrame({"disabled": [("IPT1",), ("IPT9",)]}), range(2))
+        core.scenario_table(pd.DataFrame({"disabled": [("IPT1",), ("IPT9",)]}), range(2))
+
+
+def test_a_callers_progress_bar_advances_over_several_calls():
+    import io
+
+    from tqdm import tqdm
+
+    with tqdm(file=io.StringIO()) as bar:  # no total: a bar's truth value is undefined, so it is not asked
+        simulate([Params()] * 3, [0, 1, 2], steps=2, progress=bar)
+        simulate([Params()] * 2, [3, 4], steps=2, progress=bar)
+        assert bar.n == 5
+
 
 # ------------------------------------------------------------------------------------------------
 # Batch invariance: bit-identical alone, in a batch of 1,000, with any chunk size, with 2 workers

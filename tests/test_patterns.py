@@ -97,9 +97,14 @@ def test_the_seeds_failures_a_talking_shop_and_buy_in_without_trust():
     from sim.analysis.evidence_patterns import failure_cases
 
     cases = failure_cases(seeds=20, workers=2).set_index("case")
-    shop, untrusting, trusting = (cases.loc[k] for k in ("talking shop: no senior buy-in", "buy-in without trust",
-                                                         "the same locality with trust 0.6"))
+    default, shop, untrusting, trusting = (cases.loc[k] for k in (
+        "default context", "talking shop: no senior buy-in", "buy-in without trust",
+        "the same locality with trust 0.6"))
     assert shop["fragmentation_gain"] <= 0.005 and shop["value_gain"] < -0.05, shop
-    assert shop["a_goal_alignment"] < 0.25 and shop["a_governance_cost"] > shop["t_governance_cost"], shop
+    # the talking shop against the working alliance of the default context: no shared aim, little joint effort,
+    # and a larger bill for its boards
+    assert shop["a_goal_alignment"] < default["a_goal_alignment"] - 0.4, cases
+    assert shop["a_low_effort"] > default["a_low_effort"] + 0.3, cases
+    assert shop["a_governance_cost"] > default["a_governance_cost"] + 0.03, cases
     assert untrusting["fragmentation_gain"] < -0.005 and trusting["fragmentation_gain"] > 0.05, cases
     assert untrusting["a_goal_alignment"] < trusting["a_goal_alignment"] - 0.2, cases

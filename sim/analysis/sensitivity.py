@@ -381,7 +381,7 @@ class PairedEffects:
                     from tqdm import tqdm
 
                     bar = stack.enter_context(tqdm(total=len(table), unit="scenario", desc="simulating"))
-                for start in range(0, len(table), EVALUATION_BLOCK):
+                for start in range(0, max(len(table), 1), EVALUATION_BLOCK):  # an empty table: simulate says so
                     rows = slice(start, start + EVALUATION_BLOCK)
                     final = tidy_last(table.iloc[rows], seeds[rows], self.steps, workers=self.workers, progress=bar)
                     parts.append({o: final[o].to_numpy() for o in OUTCOMES})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
@@ -142,44 +142,57 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _checked_rows(col: pd.Series, check) -> list:
-    """``check(value, row)`` of every row, each distinct value checked once: a study's rows share a few rule
-    sets, event lists and constant sets (an ensemble member's over its points and seeds), and a check builds a
-    :class:`Params`. A value equal to one seen before but of other types (``1`` for ``1.0``) is checked on its own
-    row, as is one that cannot be a key (a list, a mapping)."""
-    seen: dict = {}  # value -> (the value first seen, its checked form)
+    """``check(value, row)`` of every row of a column of rule lists, event lists or constant sets."""
+    return _each_distinct(col.index, col, check)
+
+
+def _each_distinct(rows: Iterable, values: Iterable, function) -> list:
+    """``function(value, row)`` for every row, computed once per distinct value: a study's rows share a few rule
+    lists, event lists and constant sets (an ensemble member's over its points and seeds), and checking one
+    builds a :class:`Params`. A value equal to one seen before but made of other types (``1`` for ``1.0``, ``True``
+    for ``1``, ``-0.0`` for ``0.0``, a frozenset for a frozenset of other types) gets its own call, as does one that
+    cannot be a key (a list, a mapping); missing values (None, NaN) share one key."""
+    seen: dict = {}  # key -> (the value first seen, its result)
     # tuple objects already matched (rows sharing one object skip the type comparison); holding each object keeps
     # its id from being reused by another while this runs
     matched: dict[int, tuple] = {}
-    checked = []
-    for k, v in zip(col.index, col, strict=True):
+    out = []
+    for k, v in zip(rows, values, strict=True):
         hit = matched.get(id(v))
         if hit is not None and hit[0] is v:
-            checked.append(hit[1])
+            out.append(hit[1])
             continue
+        key = _MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else v
         try:
-            first, result = seen[v]
+            first, result = seen[key]
         except KeyError:
-            result = check(v, k)
-            seen[v] = (v, result)
+            result = function(v, k)
+            seen[key] = (v, result)
         except TypeError:
-            result = check(v, k)
+            result = function(v, k)
         else:
             if first is not v and not _same_types(first, v):
-                result = check(v, k)
-        if isinstance(v, tuple):
+                result = function(v, k)
+        if type(v) is tuple:
             matched[id(v)] = (v, result)
-        checked.append(result)
-    return checked
+        out.append(result)
+    return out
+
+
+#: The one key of every missing value (None, NaN: NaN is not equal to itself).
+_MISSING = object()
 
 
 def _same_types(a: Any, b: Any) -> bool:
-    """Whether two equal values are made of the same types all the way down (``(("x", 1),)`` is not
-    ``(("x", 1.0),)``, though the two are equal)."""
+    """Whether two equal values are made of the same types all the way down, with the same sign where a float is
+    zero: only text, numbers, None and tuples of them are known to be; anything else is not (checked again)."""
     if type(a) is not type(b):
         return False
-    if isinstance(a, tuple):
-        return all(_same_types(x, y) for x, y in zip(a, b, strict=True))
-    return True
+    if type(a) is tuple:
+        return len(a) == len(b) and all(_same_types(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float | np.floating):
+        return bool(np.signbit(a) == np.signbit(b)) or (math.isnan(a) and math.isnan(b))
+    return isinstance(a, str | int | np.integer) or a is None
 
 
 def _numeric_column(spec, col: pd.Series) -> pd.Series:
@@ -246,7 +259,7 @@ def _disabled_value(value: Any, row: Any) -> tuple[str, ...]:
         raise ValueError(f"params column 'disabled', row {row}: {err}") from None
 
 
-#: The columns checked row by row, by building a :class:`Params` (rule lists, event lists, constant sets).
+#: The columns checked row by row (each distinct value once): rule lists, event lists, constant sets.
 ROW_CHECKS = {"disabled": _disabled_value, "events": _events_value, "constants": _constants_value}
 
 
@@ -427,24 +440,19 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
 def _texts(values: np.ndarray, text) -> np.ndarray:
     """Each row's text form, made once per distinct value (a constant set's text is a few kilobytes, and a
     study's rows share a few sets)."""
-    made: dict = {}
     out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        t = made.get(v)
-        if t is None:
-            t = made[v] = text(v)
-        out[i] = t
+    out[:] = _each_distinct(range(len(values)), values, lambda v, _row: text(v))
     return out
 
 
 def _progress(results: Iterator, total: int, enabled: Any) -> Iterator:
-    if not enabled:
-        yield from results
-        return
     if hasattr(enabled, "update"):  # a caller's bar over several calls (a study's stage in blocks)
         for chunk, values in results:
             yield chunk, values
             enabled.update(len(chunk.rows))
+        return
+    if not enabled:
+        yield from results
         return
     from tqdm import tqdm
 
