@@ -49,6 +49,7 @@ from sim.model.outcomes import LOWER_IS_BETTER, OUTCOMES
 from sim.params import Params
 from sim.params.constants import CONSTANTS
 from sim.runtime.errors import CalibrationError
+from sim.runtime.temporaries import atomic_write_bytes
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[1] / "conf" / "calibration"
 ENSEMBLE = CALIBRATION_DIR / "ensemble.csv"
@@ -391,9 +392,7 @@ def battery_chunk_file(sets_file: str, dims: list[dict], sizes: dict, n_chunks: 
     values = battery(sets.iloc[part].reset_index(drop=True), [Dimension(**d) for d in dims], BatterySizes(**sizes),
                      workers=workers)
     out = Path(folder) / f"battery-{chunk:05d}-of-{n_chunks:05d}.parquet"
-    tmp = out.with_suffix(".tmp")
-    values.to_parquet(tmp)
-    tmp.rename(out)
+    atomic_write_bytes(out, values.to_parquet)
     return str(out)
 
 
@@ -1205,9 +1204,7 @@ def _simulated(file: Path, unit: np.ndarray, dims: Sequence[Dimension], settings
     with tqdm(total=len(sets), desc=label, unit="set") as bar:
         values = run_battery(sets, dims, settings, settings.battery, workers=workers, progress=bar.update)
     seconds = time.perf_counter() - start
-    tmp = file.with_suffix(".tmp")
-    pd.concat([sets, values], axis=1).to_parquet(tmp)
-    tmp.rename(file)
+    atomic_write_bytes(file, pd.concat([sets, values], axis=1).to_parquet)
     return scale_down(sets, dims), values, seconds
 
 
@@ -1398,9 +1395,7 @@ def replicated(file: Path, sets: pd.DataFrame, dims: Sequence[Dimension], settin
         with tqdm(total=len(todo), desc="replication", unit="set") as bar:
             values = run_battery(todo[names], dims, settings, sizes, workers=workers, progress=bar.update)
         done = pd.concat([done, pd.concat([todo[names], values], axis=1)], ignore_index=True)
-        tmp = file.with_suffix(".tmp")
-        done.to_parquet(tmp)
-        tmp.rename(file)
+        atomic_write_bytes(file, done.to_parquet)
     else:
         log(f"replication: {len(sets)} members loaded from {file.name}")
     known = {tuple(r): i for i, r in enumerate(done[names].itertuples(index=False))}

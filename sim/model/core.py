@@ -119,7 +119,7 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         col = frame[spec.name]
         if spec.name in ROW_CHECKS:
-            out[spec.name] = _checked_rows(col, ROW_CHECKS[spec.name])
+            out[spec.name] = _each_distinct(col.index, col, ROW_CHECKS[spec.name])
         elif spec.choices is not None:
             bad = ~col.isin(spec.choices)
             if bad.any():
@@ -129,21 +129,16 @@ def _validate_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[spec.name] = col.astype(object)
         else:
             out[spec.name] = _numeric_column(spec, col)
-    seen = set()
-    for k, events, horizon in zip(out.index, out["events"], out["horizon"], strict=True):
-        if (events, horizon) in seen:
-            continue
-        try:
-            check_events(events, int(horizon))
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"params column 'events', row {k}: {err}") from None
-        seen.add((events, horizon))
+    _each_distinct(out.index, zip(out["events"], out["horizon"], strict=True), _events_fit_horizon)
     return out
 
 
-def _checked_rows(col: pd.Series, check) -> list:
-    """``check(value, row)`` of every row of a column of rule lists, event lists or constant sets."""
-    return _each_distinct(col.index, col, check)
+def _events_fit_horizon(pair: tuple, row: Any) -> None:
+    events, horizon = pair
+    try:
+        check_events(events, int(horizon))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"params column 'events', row {row}: {err}") from None
 
 
 def _each_distinct(rows: Iterable, values: Iterable, function) -> list:
@@ -429,7 +424,7 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
     for col in table.columns:
         values = table[col].to_numpy()
         if col in ("disabled", "events", "constants"):
-            values = _texts(values, constants_text if col == "constants" else ",".join)
+            values = column_texts(values, constants_text if col == "constants" else ",".join)
         coords[col] = ("scenario", values)
     ds = xr.Dataset({name: (("scenario", "step"), data[name]) for name in OUTCOMES}, coords=coords)
     for name, meaning in OUTCOMES.items():
@@ -437,11 +432,12 @@ def simulate(params: Sequence[Params] | pd.DataFrame, seeds: Sequence[int] | np.
     return ds
 
 
-def _texts(values: np.ndarray, text) -> np.ndarray:
-    """Each row's text form, made once per distinct value (a constant set's text is a few kilobytes, and a
-    study's rows share a few sets)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = _each_distinct(range(len(values)), values, lambda v, _row: text(v))
+def column_texts(values: Sequence | np.ndarray, text) -> np.ndarray:
+    """Each row's ``text(value)``, made once per distinct value (a constant set's text is a few kilobytes, and a
+    study's rows share a few sets): the text form of a table's rule lists, event lists and constant sets."""
+    texts = _each_distinct(range(len(values)), values, lambda v, _row: text(v))
+    out = np.empty(len(texts), dtype=object)
+    out[:] = texts
     return out
 
 

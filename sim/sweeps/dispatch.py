@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.model.core import constants_text
+from sim.model.core import column_texts, constants_text
 from sim.runtime.processes import OWNER_ENV, owner_token
 from sim.runtime.temporaries import disk_full
 from sim.sweeps.cluster import ClusterError, is_slurm, launcher_config
@@ -57,7 +57,8 @@ def evaluate_rows(rows: pd.DataFrame, launcher: str, chunks: int, work_dir: str 
     rows_file = folder / "rows.parquet"
     text = {"disabled": rows["disabled"].map(",".join)}
     if "constants" in rows:  # an ensemble member's constants: pairs in memory, their text form in a file
-        text["constants"] = rows["constants"].map(lambda c: c if isinstance(c, str) else constants_text(tuple(c)))
+        text["constants"] = column_texts(rows["constants"].to_numpy(),
+                                         lambda c: c if isinstance(c, str) else constants_text(tuple(c)))
     rows.assign(**text).to_parquet(rows_file, index=False)
     try:
         # the launcher's interpolations (submitit_folder) resolve into this evaluation's folder
