@@ -42,9 +42,7 @@ def member_battery(ensemble_file: Path, rows: slice | None = None, workers: int 
     ensemble = cal.load_ensemble(ensemble_file, check_version=False)
     if rows is not None:
         ensemble = ensemble.iloc[rows].reset_index(drop=True)
-    dims = [cal.Dimension(c, "mechanism" if c in cal.Params.names() else "constant", np.nan, np.nan, np.nan)
-            for c in ensemble.columns]
-    return cal.battery(ensemble, dims, cal.ensemble_battery(ensemble_file), workers=workers)
+    return cal.members_battery(ensemble, cal.ensemble_battery(ensemble_file), workers=workers)
 
 
 def _git_commit() -> str:

@@ -344,15 +344,22 @@ def test_an_ensemble_from_other_equations_is_refused_naming_both_versions(tmp_pa
         cal.load_ensemble(tmp_path / "ensemble.csv", check_version=False)
 
 
+def _restamp_script():
+    """scripts/restamp_ensemble.py as a module."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import restamp_ensemble
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return restamp_ensemble
+
+
 def test_the_shipped_ensemble_gives_its_recorded_battery_under_this_code() -> None:
     """The ensemble's model version is honest: its members' calibration battery (``battery.parquet``, recorded by
     the code that made it; carried over only when identical, ``scripts/restamp_ensemble.py``) comes out again now.
     Three members here (the script checks all); within 1e-9, as another CPU's maths library may differ in ulps."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from restamp_ensemble import BATTERY_FILE, member_battery
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    script = _restamp_script()
+    BATTERY_FILE, member_battery = script.BATTERY_FILE, script.member_battery
     assert cal.load_ensemble() is not None  # the version check passes
     stored = pd.read_parquet(cal.ENSEMBLE.with_name(BATTERY_FILE))
     assert len(stored) == len(cal.load_ensemble())
@@ -362,11 +369,7 @@ def test_the_shipped_ensemble_gives_its_recorded_battery_under_this_code() -> No
 
 
 def test_a_restamp_moves_the_version_only_when_the_battery_is_identical(tmp_path: Path, capsys) -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        from restamp_ensemble import main as restamp
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
+    restamp = _restamp_script().main
     ensemble = tmp_path / "ensemble.csv"
     pd.DataFrame({"gate_slope": [10.0, 16.0], "own_priorities": [0.2, 0.5]}).to_csv(ensemble, index=False)
     provenance = tmp_path / "provenance.json"

@@ -1573,10 +1573,15 @@ def ensemble_battery(path: str | Path = ENSEMBLE) -> BatterySizes:
     return BatterySizes()
 
 
+def members_battery(ensemble: pd.DataFrame, sizes: BatterySizes | None = None, workers: int = 1) -> pd.DataFrame:
+    """The battery's quantities of every member of an ensemble (its columns name the constants and mechanism
+    parameters it sets)."""
+    dims = [Dimension(c, "mechanism" if c in Params.names() else "constant", np.nan, np.nan, np.nan)
+            for c in ensemble.columns]
+    return battery(ensemble, dims, sizes, workers=workers)
+
+
 def ensemble_patterns(ensemble: pd.DataFrame, targets: Sequence[Target], sizes: BatterySizes | None = None,
                       workers: int = 1) -> pd.DataFrame:
     """Each target's share of ensemble members meeting it and its spread, from the battery run on every member."""
-    dims = [Dimension(c, "mechanism" if c in Params.names() else "constant", np.nan, np.nan, np.nan)
-            for c in ensemble.columns]
-    values = battery(ensemble, dims, sizes, workers=workers)
-    return target_table(values, targets)
+    return target_table(members_battery(ensemble, sizes, workers), targets)
