@@ -128,7 +128,7 @@ def test_the_configs_ship_as_package_data():
 
 # --- the month written once: the same phases, in the same order, in the Mesa model and the compiled run -----
 def _phase_calls(function_name: str, tree: ast.AST) -> list[str]:
-    """The ``ph.<phase>(...)`` and ``scenario_month(...)`` calls of a function, in source order."""
+    """The ``ph.<phase>(...)`` calls of a function, in source order."""
     node = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == function_name)
     calls = [c for c in ast.walk(node) if isinstance(c, ast.Call)]
     calls.sort(key=lambda c: (c.lineno, c.col_offset))
@@ -136,8 +136,6 @@ def _phase_calls(function_name: str, tree: ast.AST) -> list[str]:
     for c in calls:
         if isinstance(c.func, ast.Attribute) and isinstance(c.func.value, ast.Name) and c.func.value.id == "ph":
             names.append(c.func.attr)
-        elif isinstance(c.func, ast.Name) and c.func.id == "scenario_month":
-            names.append("scenario_month")
     return names
 
 
@@ -150,9 +148,7 @@ def test_the_mesa_model_and_the_compiled_run_call_the_same_phases_in_the_same_or
     from sim.model import phases
 
     tree = ast.parse((SIM / "engine" / "batch.py").read_text())
-    compiled = []
-    for name in _phase_calls("run_scenarios", tree):
-        compiled += _phase_calls("scenario_month", tree) if name == "scenario_month" else [name]
+    compiled = _phase_calls("run_scenarios", tree)
     assert _first_occurrences(compiled, phases.MONTH) == list(phases.MONTH)
 
     model = AllianceModel(Params(contract_length=12, horizon=12), seed=1)

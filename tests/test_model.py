@@ -383,7 +383,7 @@ def test_compiled_caches_are_stamped_with_the_whole_model_source():
     many files, so every cached function of sim.model and sim.engine is stamped with a digest of both folders."""
     from sim.engine import batch, compiled, walk
 
-    for dispatcher in (batch.run_scenarios, batch.scenario_month, walk._walk_episodes):
+    for dispatcher in (batch.run_scenarios, batch.replace_provider, walk._walk_episodes):
         locator = dispatcher._cache._impl.locator
         assert type(locator).__name__ == "ModelSourceLocator"
         assert locator.get_source_stamp() == compiled.model_source_digest()

@@ -117,27 +117,106 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
     :class:`Plan`, :class:`Tables`, :class:`State`, and scratch: a :class:`MonthResult` of one scenario's shapes
     and :func:`month_workspace`.
 
-    Each month, in the Mesa model's order: a provider leaves if an event says so (:func:`sim.model.phases.newcomer`);
-    the month (:func:`scenario_month`); at the end of a contract term the commissioner's review; the outcomes.
+    Each month, in the Mesa model's order (:meth:`sim.model.alliance.AllianceModel.step`): a provider leaves if an
+    event says so (:func:`sim.model.phases.newcomer`); the commissioner sets the month, providers choose effort,
+    localities' services (the care pathways walked, then each locality), and from month 1 everyone learns; at the
+    end of a contract term the commissioner's review; the outcomes.
+
+    The month is written here, in the loop, rather than as a function of its own that numba would inline: numba
+    copies an inlined function's whole code twice, and the month's, its phases inlined, is most of the batch's
+    (about 0.7 s of a cold first compile, measured with ``scripts/compile_time.py``).
 
     Compiled without numba's reference counting (``_nrt=False``, inherited by what it calls): every view of
     a scenario's rows would otherwise cost two atomic operations on the array's counter, about a sixth of
     the time. Nothing here allocates; the caller owns every array."""
-    S = st.trust.shape[0]
+    S, P, L = st.trust.shape[0], st.trust.shape[1], st.formal.shape[1]
     if tb.constants.shape[1] != kc.ROW_LENGTH:  # private_copy copies that many numbers
         raise ValueError("run_scenarios: each constants row must hold sim.model.constants.ROW_LENGTH numbers")
+    by_provider, by_locality, keep, by_domain, walk_space = workspace[:5]
+    mean_trust = by_provider[0]
+    aligned, local_effort, local_innovation, local_roles = by_locality[0], by_locality[1], by_locality[2], \
+        by_locality[3]
+    navigation, gaps, duplication, discontinuity = by_locality[4], by_locality[5], by_locality[6], by_locality[7]
+    fragmentation = by_locality[8]
+    effort, counts = out.effort, out.counts
     for s in range(S):
         c, r, row = scenario_row(scenarios, s), response_row(responses, s), tb.constants[s]
         k = private_copy(row)  # the phases' constants, in this function's own frame (sim.engine.private)
         seed = c.seed
+        # the scenario's rows: views, which the phases and a newcomer update in place
+        trust, weights = st.trust[s], tb.weights[s]
+        commitment, alignment, orientation = st.commitment[s], st.alignment[s], st.orientation[s]
+        roles, practice, innovation = st.role_flexibility[s], st.practice[s], st.innovation[s]
+        trust_in_commissioner, commissioner_trust = st.trust_in_commissioner[s], st.commissioner_trust[s]
+        participation, confidence, experience = st.participation[s], st.confidence[s], st.experience[s]
+        formal, tailoring, pressure = st.formal[s], st.tailoring[s], st.pressure[s]
         for month in range(steps + 1):
             if month == steps and s + 1 < S:  # the next scenario's walk tables travel to the cache meanwhile
                 prefetch_rows((tb.prob, tb.pick, tb.cross, st.trust, tb.constants), s + 1)
             if month > 0 and plan.exit[s, month] > 0.0:
-                leaving = month_.exit_choice(uniform_of_key(seed, np.int64(month), _EXIT, _ZERO, _ZERO),
-                                             st.trust.shape[1])
+                leaving = month_.exit_choice(uniform_of_key(seed, np.int64(month), _EXIT, _ZERO, _ZERO), P)
                 replace_provider(st, s, row, leaving, seed, month, c.initial_trust)
-            scenario_month(s, k, row, month, c, r, plan, tb, st, out, workspace)
+            pooled_share, whole_system, arrangements = st.pooled_share[s], st.whole_system[s], st.arrangements[s]
+            budget = plan.budget[s, month]
+
+            # --- 1. the commissioner sets the month ---
+            for i in range(P):
+                mean_trust[i] = ph.provider_mean_trust(trust[i])
+            overhead, leadership = ph.commissioner_sets_month(c, r, k, mean_trust, arrangements)
+
+            # --- 2. providers choose effort ---
+            for i in range(P):
+                effort[i] = ph.provider_effort(c, k, month, i, pooled_share, alignment[i], leadership, commitment[i],
+                                               mean_trust[i], trust_in_commissioner[i])
+
+            # --- 3. localities' services: the care pathways of every locality walked at once, then each locality ---
+            accountable, handoff_loss, confusion = ph.handoff_conditions(
+                k, c.alliance, c.monitoring, pooled_share, month, c.handoff_loss, c.culture_readiness, roles, r.ipt7)
+            for loc in range(L):
+                aligned[loc] = ph.locality_mean(alignment, weights, loc)
+                local_effort[loc] = ph.locality_mean(effort, weights, loc)
+                local_innovation[loc] = ph.locality_mean(innovation, weights, loc)
+                local_roles[loc] = ph.locality_mean(roles, weights, loc)
+                navigation[loc] = ph.pathway_conditions(c, k, participation[loc], tailoring[loc], roles, accountable,
+                                                        confusion, keep[loc])
+            counts[:] = 0.0
+            walk_scenario(row, seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
+                          tb.prob[s], tb.pick[s], keep, trust, effort, tb.cross[s], navigation, formal, pressure,
+                          accountable, whole_system, handoff_loss, c.reassessment, practice, alignment, counts,
+                          walk_space)
+            for loc in range(L):
+                (gaps[loc], duplication[loc], discontinuity[loc], gap_episodes, out.need[loc], out.demand[loc],
+                 out.served[loc], out.expired[loc], out.resolved[loc], access, experience[loc]) = ph.locality_services(
+                    c, k, month, loc, counts[loc], tb.need_profile[s, loc], tb.pooled_capacity[s, loc],
+                    st.backlog[s, loc], participation[loc], tailoring[loc], local_innovation[loc], local_roles[loc],
+                    budget, overhead, whole_system, accountable, plan.demand[s, month], experience[loc], by_domain)
+                pressure[loc] = 1.0 - access
+            out.overhead[0] = overhead
+
+            # --- 4. from month 1, everyone learns: the commissioner observes, providers, localities, the commissioner
+            if month > 0:
+                for i in range(P):
+                    commissioner_trust[i] = ph.commissioner_observes(
+                        c, k, month, i, commissioner_trust[i], effort[i], tb.commissioner_mean[s],
+                        tb.commissioner_half_spread[s])
+                for loc in range(L):
+                    fragmentation[loc] = pathways.fragmentation(gaps[loc], duplication[loc], discontinuity[loc])
+                for i in range(P):
+                    (trust_in_commissioner[i], commitment[i], alignment[i], orientation[i], roles[i], innovation[i],
+                     practice[i]) = ph.provider_learns(
+                        c, r, k, trust[i], effort, tb.trust_mean[s, i], tb.trust_half_spread[s, i],
+                        commissioner_trust[i], tb.reciprocity[s], ph.success_seen(tb.coverage[s, i], fragmentation),
+                        leadership, pooled_share, whole_system, tb.commitment_mean[s], tb.commitment_half_spread[s],
+                        trust_in_commissioner[i], commitment[i], alignment[i], orientation[i], roles[i],
+                        innovation[i], practice[i])
+                for loc in range(L):
+                    confidence[loc], participation[loc], tailoring[loc], formal[loc] = ph.locality_responds(
+                        c, r, k, confidence[loc], participation[loc], tailoring[loc], formal[loc], experience[loc],
+                        local_effort[loc], aligned[loc], ph.local_informal(effort, mean_trust, weights, loc))
+                st.whole_system[s], st.arrangements[s] = ph.commissioner_learns(
+                    c, r, k, effort, alignment, pooled_share, whole_system, arrangements, plan.senior[s, month])
+
+            # --- 5. at the end of a contract term, the commissioner's review; the outcomes ---
             st.pooled_share[s], leaving = ph.commissioner_reviews(c, k, month, st.pooled_share[s],
                                                                   st.commissioner_trust[s])
             if leaving >= 0:
@@ -153,8 +232,8 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
 
 @njit(cache=True)
 def month_workspace(P, L, D):  # pragma: no cover - compiled
-    """Scratch arrays of :func:`scenario_month` and the outcomes, allocated once per batch (reused from month to
-    month; contents do not carry over)."""
+    """Scratch arrays of the month in :func:`run_scenarios` and the outcomes, allocated once per batch (reused
+    from month to month; contents do not carry over)."""
     return (np.empty((1, P)), np.empty((9, L)), np.empty((L, P)), np.empty((3, D)), walk_workspace(L, D),
             np.empty(len(pathways.COUNTS)))
 
@@ -168,79 +247,3 @@ def replace_provider(st, s, k, j, seed, month, initial_trust):  # pragma: no cov
     trust = st.trust[s]
     for i in range(trust.shape[0]):
         trust[j, i] = trust[i, j] = stranger * (i != j)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
-def scenario_month(s, k, row, month, c, r, plan, tb, st, out, workspace):  # pragma: no cover - compiled
-    """One month of scenario ``s`` (from month 1, everyone learns), in place on ``st``; what happened goes into
-    ``out`` (:class:`MonthResult`). Arguments as :func:`run_scenarios`; scratch from :func:`month_workspace`."""
-    P, L = st.trust.shape[1], st.formal.shape[1]
-    by_provider, by_locality, keep, by_domain, walk_space = workspace[:5]
-    mean_trust = by_provider[0]
-    aligned, local_effort, local_innovation, local_roles = by_locality[0], by_locality[1], by_locality[2], \
-        by_locality[3]
-    navigation, gaps, duplication, discontinuity = by_locality[4], by_locality[5], by_locality[6], by_locality[7]
-    fragmentation = by_locality[8]
-    trust, effort, counts, weights = st.trust[s], out.effort, out.counts, tb.weights[s]
-    commitment, alignment, orientation = st.commitment[s], st.alignment[s], st.orientation[s]
-    roles, practice, innovation = st.role_flexibility[s], st.practice[s], st.innovation[s]
-    trust_in_commissioner, commissioner_trust = st.trust_in_commissioner[s], st.commissioner_trust[s]
-    participation, confidence, experience = st.participation[s], st.confidence[s], st.experience[s]
-    formal, tailoring, pressure = st.formal[s], st.tailoring[s], st.pressure[s]
-    pooled_share, whole_system, arrangements = st.pooled_share[s], st.whole_system[s], st.arrangements[s]
-    budget = plan.budget[s, month]
-
-    # --- 1. the commissioner sets the month ---
-    for i in range(P):
-        mean_trust[i] = ph.provider_mean_trust(trust[i])
-    overhead, leadership = ph.commissioner_sets_month(c, r, k, mean_trust, arrangements)
-
-    # --- 2. providers choose effort ---
-    for i in range(P):
-        effort[i] = ph.provider_effort(c, k, month, i, pooled_share, alignment[i], leadership, commitment[i],
-                                       mean_trust[i], trust_in_commissioner[i])
-
-    # --- 3. localities' services: the care pathways of every locality walked at once, then each locality ---
-    accountable, handoff_loss, confusion = ph.handoff_conditions(k, c.alliance, c.monitoring, pooled_share, month,
-                                                                 c.handoff_loss, c.culture_readiness, roles, r.ipt7)
-    for loc in range(L):
-        aligned[loc] = ph.locality_mean(alignment, weights, loc)
-        local_effort[loc] = ph.locality_mean(effort, weights, loc)
-        local_innovation[loc] = ph.locality_mean(innovation, weights, loc)
-        local_roles[loc] = ph.locality_mean(roles, weights, loc)
-        navigation[loc] = ph.pathway_conditions(c, k, participation[loc], tailoring[loc], roles, accountable,
-                                                confusion, keep[loc])
-    counts[:] = 0.0
-    walk_scenario(row, c.seed, month, tb.localities, st.backlog.shape[2], c.need_complexity, tb.profile_cdf[s],
-                  tb.prob[s], tb.pick[s], keep, trust, effort, tb.cross[s], navigation, formal, pressure,
-                  accountable, whole_system, handoff_loss, c.reassessment, practice, alignment, counts, walk_space)
-    for loc in range(L):
-        (gaps[loc], duplication[loc], discontinuity[loc], gap_episodes, out.need[loc], out.demand[loc],
-         out.served[loc], out.expired[loc], out.resolved[loc], access, experience[loc]) = ph.locality_services(
-            c, k, month, loc, counts[loc], tb.need_profile[s, loc], tb.pooled_capacity[s, loc], st.backlog[s, loc],
-            participation[loc], tailoring[loc], local_innovation[loc], local_roles[loc], budget, overhead,
-            whole_system, accountable, plan.demand[s, month], experience[loc], by_domain)
-        pressure[loc] = 1.0 - access
-    out.overhead[0] = overhead
-    if month == 0:
-        return
-
-    # --- 4. everyone learns: the commissioner observes, providers, localities, the commissioner ---
-    for i in range(P):
-        commissioner_trust[i] = ph.commissioner_observes(c, k, month, i, commissioner_trust[i], effort[i],
-                                                         tb.commissioner_mean[s], tb.commissioner_half_spread[s])
-    for loc in range(L):
-        fragmentation[loc] = pathways.fragmentation(gaps[loc], duplication[loc], discontinuity[loc])
-    for i in range(P):
-        (trust_in_commissioner[i], commitment[i], alignment[i], orientation[i], roles[i], innovation[i],
-         practice[i]) = ph.provider_learns(
-            c, r, k, trust[i], effort, tb.trust_mean[s, i], tb.trust_half_spread[s, i], commissioner_trust[i],
-            tb.reciprocity[s], ph.success_seen(tb.coverage[s, i], fragmentation), leadership, pooled_share,
-            whole_system, tb.commitment_mean[s], tb.commitment_half_spread[s], trust_in_commissioner[i],
-            commitment[i], alignment[i], orientation[i], roles[i], innovation[i], practice[i])
-    for loc in range(L):
-        confidence[loc], participation[loc], tailoring[loc], formal[loc] = ph.locality_responds(
-            c, r, k, confidence[loc], participation[loc], tailoring[loc], formal[loc], experience[loc],
-            local_effort[loc], aligned[loc], ph.local_informal(effort, mean_trust, weights, loc))
-    st.whole_system[s], st.arrangements[s] = ph.commissioner_learns(c, r, k, effort, alignment, pooled_share,
-                                                                    whole_system, arrangements, plan.senior[s, month])

@@ -22,7 +22,8 @@ from sim.model.pathways import COUNTS, EPISODES
 
 __all__ = ["choice_table", "profile_table", "alias_table", "walk", "walk_scenario", "walk_workspace"]
 
-_EPISODE, _CONTACT = int(Purpose.EPISODE), int(Purpose.CONTACT)  # plain ints for the compiled loop
+_EPISODE, _CONTACT = np.int64(Purpose.EPISODE), np.int64(Purpose.CONTACT)  # typed, not literal: one compile each
+_ZERO = np.int64(0)
 
 
 def choice_table(coverage, capacity):
@@ -180,7 +181,7 @@ def walk_scenario(k, seed, month, localities, D, complexity, profile_cdf, prob, 
         for e in range(E):
             i = loc * E + e
             key = localities[loc] * E + e
-            u_complex, u_size = uniform3_from(episode_key, key, 0)[:2]
+            u_complex, u_size = uniform3_from(episode_key, key, _ZERO)[:2]
             size[i] = 1 + (u_complex < complexity) * (1 + int(u_size * (D - 1)))
             key_of[i], loc_of[i] = key, loc
             active[m] = i
@@ -193,12 +194,12 @@ def walk_scenario(k, seed, month, localities, D, complexity, profile_cdf, prob, 
         complex_episodes[a] = i
         loc, key = np.uint64(loc_of[i]), key_of[i]
         # the episode's hash again: cheaper than storing its third field for all episodes (measured)
-        u_start = uniform3_from(episode_key, key, 0)[2]
+        u_start = uniform3_from(episode_key, key, _ZERO)[2]
         start = 0
         for d in range(D - 1):
             start += profile_cdf[loc, d] < u_start
         first[i] = start
-        provider = _draw_provider(uniform3_from(contact_key, key, 0)[0], prob, pick, loc, np.uint64(start), P)
+        provider = _draw_provider(uniform3_from(contact_key, key, _ZERO)[0], prob, pick, loc, np.uint64(start), P)
         current[i] = provider
         providers[i, 0] = provider
         kept[i] = handoffs[i] = lost[i] = repeated[i] = gap[i] = pairs[i] = 0
