@@ -372,9 +372,9 @@ def test_compiled_response_functions_equal_scipy_and_numpy_within_an_ulp():
 def test_the_compiled_run_and_what_it_calls_do_no_reference_counting():
     """numba's reference counting costs two atomic operations on every array view (a sixth of the core's time);
     the compiled run and the compiled functions it calls are built without it, and allocate nothing."""
-    from sim.engine import batch, prefetch, walk
+    from sim.engine import batch, walk
 
-    for dispatcher in (batch.run_scenarios, batch.replace_provider, walk.walk_scenario, prefetch.prefetch_rows):
+    for dispatcher in (batch.run_scenarios, batch.replace_provider, walk.walk_scenario):
         assert dispatcher.targetoptions.get("_nrt") is False, dispatcher.py_func.__name__
 
 

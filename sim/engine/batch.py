@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from sim.engine.compiled import inlined_phases
-from sim.engine.prefetch import prefetch_rows
+from sim.engine.prefetch import prefetch_row
 from sim.engine.private import private_copy
 from sim.engine.walk import walk_scenario, walk_workspace
 from sim.model import constants as kc
@@ -152,7 +152,12 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
         formal, tailoring, pressure = st.formal[s], st.tailoring[s], st.pressure[s]
         for month in range(steps + 1):
             if month == steps and s + 1 < S:  # the next scenario's walk tables travel to the cache meanwhile
-                prefetch_rows((tb.prob, tb.pick, tb.cross, st.trust, tb.constants), s + 1)
+                for_next = s + 1
+                prefetch_row(tb.prob, for_next)
+                prefetch_row(tb.pick, for_next)
+                prefetch_row(tb.cross, for_next)
+                prefetch_row(st.trust, for_next)
+                prefetch_row(tb.constants, for_next)
             if month > 0 and plan.exit[s, month] > 0.0:
                 leaving = month_.exit_choice(uniform_of_key(seed, np.int64(month), _EXIT, _ZERO, _ZERO), P)
                 replace_provider(st, s, row, leaving, seed, month, c.initial_trust)
@@ -230,8 +235,7 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
                     values[n, s, kept[month]] = value
 
 
-@njit(cache=True)
-def month_workspace(P, L, D):  # pragma: no cover - compiled
+def month_workspace(P: int, L: int, D: int) -> tuple:
     """Scratch arrays of the month in :func:`run_scenarios` and the outcomes, allocated once per batch (reused
     from month to month; contents do not carry over)."""
     return (np.empty((1, P)), np.empty((9, L)), np.empty((L, P)), np.empty((3, D)), walk_workspace(L, D),

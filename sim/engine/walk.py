@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 from sim.model import constants as kc
 from sim.model import pathways
@@ -129,11 +130,12 @@ def _walk_episodes(k, seed, month, localities, D, complexity, profile_cdf, prob,
                       whole_system[s], handoff_loss[s], reassessment[s], practice[s], alignment[s], out[s], workspace)
 
 
-@njit(cache=True)
-def walk_workspace(n_localities, n_domains):  # pragma: no cover - compiled
+@register_jitable
+def walk_workspace(n_localities, n_domains):
     """Scratch arrays for :func:`walk_scenario` (reused from scenario to scenario; contents do not carry over):
     15 integer rows of one value per episode (named where :func:`walk_scenario` unpacks them), each episode's
-    providers, three per-locality numbers and two draws per episode."""
+    providers, three per-locality numbers and two draws per episode. Plain numpy for Python callers (no compile
+    to wait for), compiled where a compiled loop calls it."""
     n = n_localities * EPISODES
     return (np.empty((15, n), dtype=np.int64), np.empty((n, n_domains), dtype=np.int64), np.empty((3, n_localities)),
             np.empty((2, n)))
