@@ -68,9 +68,10 @@ def formula(function: Callable[..., Any] | None = None, *, inline: bool = False)
     """Decorator: a formula that works on numbers and arrays alike (numpy functions, operators) is also
     callable from compiled loops; for Python callers it is the same function, unchanged. ``@formula(inline=True)``
     is for a small loop over an agent's row (a weighted mean): compiled, also when Python calls it, and inlined
-    into its compiled callers at numba's level. Use it only where it is measured faster: without it, the four
-    such loops of :mod:`sim.model.phases` made the core 5-8 % slower, but every call site is one more copy to
-    compile, so ``phases.total`` (18 call sites) is a plain formula that LLVM inlines at the same speed."""
+    into its compiled callers at numba's level. Use it only where it is measured faster: the five such loops of
+    :mod:`sim.model.phases` made plain formulas cost the core 5-8 %, ``phases.total`` alone nothing; and every
+    call site is one more copy to compile, so ``total`` (18 call sites) is a plain formula, which LLVM inlines.
+    (``scripts/compare_core_speed.py`` and ``scripts/compile_time.py``, 2026-12-07.)"""
     if function is None:
         return lambda f: formula(f, inline=inline)
     return njit(cache=True, inline="always")(function) if inline else register_jitable(function)
