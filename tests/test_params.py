@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,9 +113,40 @@ def test_rule_registry_names_real_parameters_and_outcomes():
 
     assert [r.id for r in RULE_INFO] == list(RULE_IDS)
     for rule in RULE_INFO:
-        assert set(rule.parameters) <= set(Params.names()), rule.id
+        assert set(rule.parameters) | set(rule.also_reads) <= set(Params.names()), rule.id
+        assert not set(rule.parameters) & set(rule.also_reads), rule.id
         assert set(rule.outcomes) <= set(OUTCOMES), rule.id
         assert f"{rule.id.lower()}_strength" in rule.parameters
+    assert {s.rule for s in Params.schema()} <= {"", *RULE_IDS}
+
+
+def test_every_parameter_a_phase_passes_to_a_rule_is_listed_in_its_registry_entry():
+    """A parameter passed as ``c.<name>`` to a rule's function or helper (in any file of sim/model) is one of
+    the rule's ``parameters`` (its context, strength, or a schema field declared with ``rule=<id>``) or
+    ``also_reads``, so the theory map and the grouped sensitivity analysis know the rule reads it. (A parameter
+    first copied to a local variable escapes this check.)"""
+    import ast
+
+    from sim.model.theories import RULE_INFO
+
+    owner = {f.__name__: rule for rule in RULE_INFO for f in (rule.function, *rule.helpers)}
+    missing = []
+    for path in sorted((Path(__file__).parents[1] / "sim" / "model").rglob("*.py")):
+        for call in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(call, ast.Call):
+                continue
+            name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+            if name not in owner:
+                continue
+            rule = owner[name]
+            for arg in [*call.args, *(kw.value for kw in call.keywords)]:
+                if (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "c"
+                        and arg.attr not in (*rule.parameters, *rule.also_reads)):
+                    missing.append(f"{path.name}:{call.lineno} passes c.{arg.attr} to {name} ({rule.id}): declare "
+                                   f"it with rule={rule.id!r} in its _p(...) (sim/params/__init__.py), or list it "
+                                   f"in {rule.id}'s also_reads (sim/model/theories/__init__.py) if a general "
+                                   "mechanism owns it")
+    assert not missing, "; ".join(missing)
 
 
 # --- model constants: data with plausible ranges, overridable per scenario ----------------------------

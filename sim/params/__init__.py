@@ -37,6 +37,8 @@ class FieldSpec:
     about how people and organisations respond (varied in the sensitivity study), a *scale* sets sizes,
     ``events`` and ``ablation`` shape a scenario. ``direction`` is the seed's expected sign of the
     parameter's effect on the alliance's fragmentation advantage: ``+``, ``-`` or empty (none stated).
+    ``rule`` is the programme theory (``"IPT4"``) a parameter belongs to beyond the rule's context and strength
+    (:attr:`sim.model.theories.Rule.parameters` lists it; empty for most).
     """
 
     name: str
@@ -51,6 +53,7 @@ class FieldSpec:
     label: str = ""
     direction: str = ""
     source: str = ""
+    rule: str = ""
 
     def describe_allowed(self) -> str:
         if self.name == "events":
@@ -64,10 +67,11 @@ class FieldSpec:
 
 
 def _p(default: Any, low: float | None, high: float | None, group: str, meaning: str, unit: str = "",
-       choices: tuple[Any, ...] | None = None, *, label: str, direction: str = "", source: str = "") -> Any:
+       choices: tuple[Any, ...] | None = None, *, label: str, direction: str = "", source: str = "",
+       rule: str = "") -> Any:
     return field(default=default, metadata={"low": low, "high": high, "group": group, "meaning": meaning,
                                             "unit": unit, "choices": choices, "label": label,
-                                            "direction": direction, "source": source})
+                                            "direction": direction, "source": source, "rule": rule})
 
 
 def _strength(ipt: str, what: str, default: float = 1.0) -> Any:
@@ -357,7 +361,7 @@ def _build_specs() -> tuple[FieldSpec, ...]:
         ftype = {"float": float, "int": int, "str": str}.get(str(f.type), tuple)
         specs.append(FieldSpec(name=f.name, type=ftype, default=f.default, low=m["low"], high=m["high"],
                                group=m["group"], meaning=m["meaning"], unit=m["unit"], choices=m["choices"],
-                               label=m["label"], direction=m["direction"], source=m["source"]))
+                               label=m["label"], direction=m["direction"], source=m["source"], rule=m["rule"]))
     return tuple(specs)
 
 

@@ -57,7 +57,9 @@ def theory_map_table() -> str:
         functions = ", ".join(f"`{f.__name__}`" for f in (r.function, *r.helpers))
         rows.append(f"| {r.id} {r.title} | {THEORY_NAMES[r.theory]} | `{module}`: {functions} | "
                     + ", ".join(f"`{p}`" for p in r.context) + " | "
-                    + ", ".join(f"`{p}`" for p in r.parameters) + " | "
+                    + ", ".join(f"`{p}`" for p in r.parameters)
+                    + ("; also the general " + ", ".join(f"`{p}`" for p in r.also_reads) if r.also_reads else "")
+                    + " | "
                     + ", ".join(f"`{o}`" for o in r.outcomes) + " |")
     return "\n".join(rows)
 

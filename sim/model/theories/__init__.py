@@ -42,12 +42,15 @@ from sim.model.theories.system import (
     ipt2_assessment_practice_target,
     ipt2_whole_system_target,
 )
+from sim.params import Params
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A programme theory as the model encodes it: its functions, the context it is gated by, every
-    parameter it reads, and the outcomes it moves."""
+    """A programme theory as the model encodes it: its functions, the context it is gated by, the outcomes it
+    moves, and the general parameters it also reads (``also_reads``: owned by mechanisms every mode shares, such
+    as monitoring or how trust is lost, so credited to no theory). Its own parameters (:attr:`parameters`) are
+    derived. A test checks that every parameter a phase passes to the rule's functions is in one of the two."""
 
     id: str
     theory: str
@@ -55,37 +58,37 @@ class Rule:
     function: Callable
     helpers: tuple[Callable, ...]
     context: tuple[str, ...]
-    parameters: tuple[str, ...]
     outcomes: tuple[str, ...]
+    also_reads: tuple[str, ...] = ()
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The parameters that are the rule's own: the commissioning mode, its context, the schema's parameters
+        declared with ``rule=<this id>``, and its strength. Grouped analyses credit each to the first theory
+        listing it (:func:`sim.analysis.sensitivity.theory_group`)."""
+        tagged = tuple(s.name for s in Params.schema() if s.rule == self.id and s.name not in self.context)
+        return ("commissioning", *self.context, *tagged, f"{self.id.lower()}_strength")
 
 
 RULE_INFO: tuple[Rule, ...] = (
     Rule("IPT1", "A", "Complex interventions for local needs", ipt1_pathway_drive, (ipt1_update_pathways,),
-         ("need_complexity",), ("commissioning", "need_complexity", "ipt1_strength"),
-         ("fragmentation", "gaps", "duplication", "needs_met")),
+         ("need_complexity",), ("fragmentation", "gaps", "duplication", "needs_met")),
     Rule("IPT2", "A", "Whole-system approach", ipt2_whole_system_target, (ipt2_assessment_practice_target,),
-         ("pooled_share", "sector_mix"), ("commissioning", "pooled_share", "sector_mix", "ipt2_strength"),
-         ("fragmentation", "gaps", "duplication", "access")),
+         ("pooled_share", "sector_mix"), ("fragmentation", "gaps", "duplication", "access")),
     Rule("IPT3", "B", "Local approach to change", ipt3_participation_target,
          (ipt3_update_tailoring, community_navigation, ipt3_engagement),
          ("place_based", "community_confidence", "community_capacity", "community_connectedness"),
-         ("commissioning", "place_based", "community_confidence", "community_capacity",
-          "community_connectedness", "ipt3_strength"),
          ("discontinuity", "handoffs", "gaps", "access", "needs_met", "experience")),
     Rule("IPT4", "B", "Alignment and shared focus", ipt4_alignment_target, (),
-         ("initial_trust",), ("commissioning", "initial_trust", "ipt4_strength"),
-         ("goal_alignment", "duplication", "experience", "value")),
+         ("initial_trust",), ("goal_alignment", "duplication", "experience", "value")),
     Rule("IPT5", "C", "Innovation leading system change", ipt5_innovation_gain, (),
-         ("culture_readiness",), ("commissioning", "culture_readiness", "ipt5_strength"),
-         ("duplication", "access", "value")),
+         ("culture_readiness",), ("duplication", "access", "value")),
     Rule("IPT6", "C", "Senior commitment to collaborative arrangements", ipt6_arrangements_target,
          (ipt6_update_arrangements, ipt6_leadership), ("senior_commitment",),
-         ("commissioning", "senior_commitment", "ipt6_strength"),
-         ("mean_commitment", "low_effort", "mean_trust", "fragmentation")),
+         ("mean_commitment", "low_effort", "mean_trust", "fragmentation"), ("monitoring", "negativity_bias")),
     Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target,
          (ipt7_role_target, ipt7_change_programme, ipt7_role_confusion, ipt7_confused_loss, ipt7_confused_keep),
-         ("culture_readiness",), ("commissioning", "culture_readiness", "ipt7_strength"),
-         ("systemic_change", "handoffs", "discontinuity", "gaps", "fragmentation")),
+         ("culture_readiness",), ("systemic_change", "handoffs", "discontinuity", "gaps", "fragmentation")),
 )
 
 RULES: dict[str, Callable] = {r.id: r.function for r in RULE_INFO}
