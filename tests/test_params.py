@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from pathlib import Path
 
@@ -120,33 +121,82 @@ def test_rule_registry_names_real_parameters_and_outcomes():
     assert {s.rule for s in Params.schema()} <= {"", *RULE_IDS}
 
 
-def test_every_parameter_a_phase_passes_to_a_rule_is_listed_in_its_registry_entry():
-    """A parameter passed as ``c.<name>`` to a rule's function or helper (in any file of sim/model) is one of
-    the rule's ``parameters`` (its context, strength, or a schema field declared with ``rule=<id>``) or
-    ``also_reads``, so the theory map and the grouped sensitivity analysis know the rule reads it. (A parameter
-    first copied to a local variable escapes this check.)"""
-    import ast
+def _parameters_passed(function: ast.FunctionDef, carried: dict, call: ast.Call) -> list[tuple[int | str, set]]:
+    """For each argument of ``call`` (inside ``function``): the parameters it passes on unchanged, as ``c.<name>``,
+    a local name bound to one (``x = c.<name>``), or a parameter of ``function`` that its callers pass one to."""
+    local: dict[str, set] = {}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            pairs = [(node.targets[0], node.value)]
+            if isinstance(node.targets[0], ast.Tuple) and isinstance(node.value, ast.Tuple):
+                pairs = list(zip(node.targets[0].elts, node.value.elts, strict=False))
+            for target, value in pairs:
+                if isinstance(target, ast.Name) and _read_of_c(value):
+                    local.setdefault(target.id, set()).add(_read_of_c(value))
 
+    def reach(expr: ast.expr) -> set:
+        if _read_of_c(expr):
+            return {_read_of_c(expr)}
+        if isinstance(expr, ast.Name):
+            return local.get(expr.id, set()) | carried.get((function.name, expr.id), set())
+        return set()
+
+    return [*((n, reach(arg)) for n, arg in enumerate(call.args)), *((kw.arg, reach(kw.value)) for kw in call.keywords)]
+
+
+def _read_of_c(expr: ast.expr) -> str:
+    """The parameter ``expr`` reads if it is ``c.<field>`` (a scenario's record, :mod:`sim.model.records`: its
+    ``alliance`` field is the ``commissioning`` mode as 1 or 0; ``seed`` is no parameter), else ''."""
+    if not (isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "c"):
+        return ""
+    return {"alliance": "commissioning", "seed": ""}.get(expr.attr, expr.attr)
+
+
+def _called(call: ast.Call) -> str | None:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
+
+
+def test_every_parameter_a_phase_passes_to_a_rule_is_listed_in_its_registry_entry():
+    """A parameter passed on unchanged to a rule's function or helper (read as ``c.<name>``, possibly through a
+    local name or through the parameters of the formulas in between, anywhere in sim/model or sim/engine) is one of
+    the rule's
+    ``parameters`` (its context, strength, or a schema field declared with ``rule=<id>``) or ``also_reads``, so
+    the theory map and the grouped sensitivity analysis know the rule reads it. A value computed from a
+    parameter (``c.a * 2``) is not followed."""
     from sim.model.theories import RULE_INFO
 
+    functions: dict[str, list[ast.FunctionDef]] = {}
+    sim = Path(__file__).parents[1] / "sim"
+    for path in sorted([*(sim / "model").rglob("*.py"), *(sim / "engine").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                functions.setdefault(node.name, []).append(node)
+    calls = [(f, call) for defs in functions.values() for f in defs for call in ast.walk(f)
+             if isinstance(call, ast.Call) and _called(call) in functions]
+    carried: dict[tuple[str, str], set] = {}  # (function, its parameter) -> parameters its callers pass on
+    for _ in range(10):  # until nothing new: a parameter can travel through a few formulas
+        before = {key: set(value) for key, value in carried.items()}
+        for caller, call in calls:
+            for callee in functions[_called(call)]:
+                names = [a.arg for a in callee.args.args]
+                for where, passed in _parameters_passed(caller, carried, call):
+                    name = names[where] if isinstance(where, int) and where < len(names) else where
+                    if passed and isinstance(name, str):
+                        carried.setdefault((callee.name, name), set()).update(passed)
+        if carried == before:
+            break
     owner = {f.__name__: rule for rule in RULE_INFO for f in (rule.function, *rule.helpers)}
-    missing = []
-    for path in sorted((Path(__file__).parents[1] / "sim" / "model").rglob("*.py")):
-        for call in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(call, ast.Call):
-                continue
-            name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)
-            if name not in owner:
-                continue
-            rule = owner[name]
-            for arg in [*call.args, *(kw.value for kw in call.keywords)]:
-                if (isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id == "c"
-                        and arg.attr not in (*rule.parameters, *rule.also_reads)):
-                    missing.append(f"{path.name}:{call.lineno} passes c.{arg.attr} to {name} ({rule.id}): declare "
-                                   f"it with rule={rule.id!r} in its _p(...) (sim/params/__init__.py), or list it "
-                                   f"in {rule.id}'s also_reads (sim/model/theories/__init__.py) if a general "
-                                   "mechanism owns it")
-    assert not missing, "; ".join(missing)
+    missing = set()
+    for caller, call in calls:
+        rule = owner.get(_called(call))
+        if rule is not None:
+            for _, passed in _parameters_passed(caller, carried, call):
+                missing |= {(name, _called(call), rule.id) for name in passed
+                            if name not in (*rule.parameters, *rule.also_reads)}
+    assert not missing, "; ".join(
+        f"{name} reaches {function} ({rule}): declare it with rule={rule!r} in its _p(...) (sim/params/__init__.py), "
+        f"or list it in {rule}'s also_reads (sim/model/theories/__init__.py) if a general mechanism owns it"
+        for name, function, rule in sorted(missing))
 
 
 # --- model constants: data with plausible ranges, overridable per scenario ----------------------------

@@ -126,9 +126,10 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
     copies an inlined function's whole code twice, and the month's, its phases inlined, is most of the batch's
     (about 0.7 s of a cold first compile, measured with ``scripts/compile_time.py``).
 
-    Compiled without numba's reference counting (``_nrt=False``, inherited by what it calls): every view of
-    a scenario's rows would otherwise cost two atomic operations on the array's counter, about a sixth of
-    the time. Nothing here allocates; the caller owns every array."""
+    Compiled without numba's reference counting (``_nrt=False``, inherited by the phases and formulas compiled
+    into it; the walk and the newcomer are compiled so too, the draws' hash works on numbers alone): every view
+    of a scenario's rows would otherwise cost two atomic operations on the array's counter, about a sixth of the
+    time. Nothing here allocates; the caller owns every array."""
     S, P, L = st.trust.shape[0], st.trust.shape[1], st.formal.shape[1]
     if tb.constants.shape[1] != kc.ROW_LENGTH:  # private_copy copies that many numbers
         raise ValueError("run_scenarios: each constants row must hold sim.model.constants.ROW_LENGTH numbers")

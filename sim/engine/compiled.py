@@ -70,7 +70,7 @@ def formula(function: Callable[..., Any] | None = None, *, inline: bool = False)
     is for a small loop over an agent's row (a weighted mean): compiled, also when Python calls it, and inlined
     into its compiled callers at numba's level. Use it only where it is measured faster: the five such loops of
     :mod:`sim.model.phases` made plain formulas cost the core 5-8 %, ``phases.total`` alone nothing; and every
-    call site is one more copy to compile, so ``total`` (18 call sites) is a plain formula, which LLVM inlines.
+    call site is one more copy to compile, so ``total`` (16 call sites) is a plain formula, which LLVM inlines.
     (``scripts/compare_core_speed.py`` and ``scripts/compile_time.py``, 2026-12-07.)"""
     if function is None:
         return lambda f: formula(f, inline=inline)

@@ -58,7 +58,7 @@ _ZERO = np.int64(0)
 # --- sums and means the phases share (in a fixed order, so Python and compiled code add alike) --------------
 @formula
 def total(values):
-    """Sum of a row, added in order. (A plain formula, not ``inline=True``: it has 18 call sites, which numba would
+    """Sum of a row, added in order. (A plain formula, not ``inline=True``: it has 16 call sites, which numba would
     each copy; LLVM inlines the one compiled sum at the same speed.)"""
     running = 0.0
     for n in range(len(values)):

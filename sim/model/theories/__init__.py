@@ -50,7 +50,8 @@ class Rule:
     """A programme theory as the model encodes it: its functions, the context it is gated by, the outcomes it
     moves, and the general parameters it also reads (``also_reads``: owned by mechanisms every mode shares, such
     as monitoring or how trust is lost, so credited to no theory). Its own parameters (:attr:`parameters`) are
-    derived. A test checks that every parameter a phase passes to the rule's functions is in one of the two."""
+    derived. A test checks that every parameter passed on unchanged to the rule's functions (directly, through a
+    local name, or through the formulas in between) is in one of the two."""
 
     id: str
     theory: str
@@ -88,7 +89,8 @@ RULE_INFO: tuple[Rule, ...] = (
          ("mean_commitment", "low_effort", "mean_trust", "fragmentation"), ("monitoring", "negativity_bias")),
     Rule("IPT7", "C", "Drive for systemic change", ipt7_orientation_target,
          (ipt7_role_target, ipt7_change_programme, ipt7_role_confusion, ipt7_confused_loss, ipt7_confused_keep),
-         ("culture_readiness",), ("systemic_change", "handoffs", "discontinuity", "gaps", "fragmentation")),
+         ("culture_readiness",), ("systemic_change", "handoffs", "discontinuity", "gaps", "fragmentation"),
+         ("handoff_loss",)),
 )
 
 RULES: dict[str, Callable] = {r.id: r.function for r in RULE_INFO}
