@@ -158,11 +158,10 @@ def _called(call: ast.Call) -> str | None:
 
 def test_every_parameter_a_phase_passes_to_a_rule_is_listed_in_its_registry_entry():
     """A parameter passed on unchanged to a rule's function or helper (read as ``c.<name>``, possibly through a
-    local name or through the parameters of the formulas in between, anywhere in sim/model or sim/engine) is one of
-    the rule's
-    ``parameters`` (its context, strength, or a schema field declared with ``rule=<id>``) or ``also_reads``, so
-    the theory map and the grouped sensitivity analysis know the rule reads it. A value computed from a
-    parameter (``c.a * 2``) is not followed."""
+    local name or through the parameters of the formulas in between, anywhere in sim/model or sim/engine) is one
+    of the rule's ``parameters`` (its context, strength, or a schema field declared with ``rule=<id>``) or
+    ``also_reads``, so the theory map and the grouped sensitivity analysis know the rule reads it. A value computed
+    from a parameter (``c.a * 2``) is not followed."""
     from sim.model.theories import RULE_INFO
 
     functions: dict[str, list[ast.FunctionDef]] = {}
