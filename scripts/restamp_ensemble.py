@@ -33,7 +33,7 @@ import pandas as pd
 
 from sim.analysis import calibration as cal
 
-BATTERY_FILE = "battery.parquet"
+BATTERY_FILE = cal.BATTERY_FILE
 
 
 def member_battery(ensemble_file: Path, rows: slice | None = None, workers: int = 2) -> pd.DataFrame:

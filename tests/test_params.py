@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -121,9 +122,9 @@ def test_rule_registry_names_real_parameters_and_outcomes():
     assert {s.rule for s in Params.schema()} <= {"", *RULE_IDS}
 
 
-def _parameters_passed(function: ast.FunctionDef, carried: dict, call: ast.Call) -> list[tuple[int | str, set]]:
-    """For each argument of ``call`` (inside ``function``): the parameters it passes on unchanged, as ``c.<name>``,
-    a local name bound to one (``x = c.<name>``), or a parameter of ``function`` that its callers pass one to."""
+@functools.cache
+def _local_reads(function: ast.FunctionDef) -> dict[str, set]:
+    """The local names of ``function`` bound to a parameter (``x = c.<name>``, or in a tuple assignment)."""
     local: dict[str, set] = {}
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -133,6 +134,13 @@ def _parameters_passed(function: ast.FunctionDef, carried: dict, call: ast.Call)
             for target, value in pairs:
                 if isinstance(target, ast.Name) and _read_of_c(value):
                     local.setdefault(target.id, set()).add(_read_of_c(value))
+    return local
+
+
+def _parameters_passed(function: ast.FunctionDef, carried: dict, call: ast.Call) -> list[tuple[int | str, set]]:
+    """For each argument of ``call`` (inside ``function``): the parameters it passes on unchanged, as ``c.<name>``,
+    a local name bound to one (``x = c.<name>``), or a parameter of ``function`` that its callers pass one to."""
+    local = _local_reads(function)
 
     def reach(expr: ast.expr) -> set:
         if _read_of_c(expr):

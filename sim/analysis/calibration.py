@@ -53,6 +53,9 @@ from sim.runtime.temporaries import atomic_write_bytes
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[1] / "conf" / "calibration"
 ENSEMBLE = CALIBRATION_DIR / "ensemble.csv"
+#: The members' calibration battery under the code that made them, beside the ensemble
+#: (``scripts/restamp_ensemble.py`` and the tests compare later code with it).
+BATTERY_FILE = "battery.parquet"
 PROVENANCE = CALIBRATION_DIR / "provenance.json"
 #: Constants not calibrated: the experience weights (a measurement's weights, jointly constrained to sum to 1,
 #: that no pattern speaks to) and the need's arbitrary unit.
@@ -1521,8 +1524,7 @@ def ship(result: dict[str, Any], targets_file: Path, targets: Sequence[Target], 
         raise CalibrationError("nothing to ship: the ensemble is empty (" + result["summary"].get("conflict", "") + ")")
     names = [d.name for d in dims]
     ensemble[names].to_csv(destination / "ensemble.csv", index=False)
-    # the members' battery under this code: scripts/restamp_ensemble.py and the tests compare later code with it
-    ensemble[list(QUANTITIES)].reset_index(drop=True).to_parquet(destination / "battery.parquet")
+    ensemble[list(QUANTITIES)].reset_index(drop=True).to_parquet(destination / BATTERY_FILE)
     record = provenance(targets_file, dims, {**asdict(settings), "calibrated_on": [t.name for t in targets
                                                                                    if t.role == "calibrate"]},
                         result["summary"]["waves"])

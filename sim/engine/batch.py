@@ -223,15 +223,13 @@ def run_scenarios(steps, kept, scenarios, responses, plan, tb, st, out, workspac
                     c, r, k, effort, alignment, pooled_share, whole_system, arrangements, plan.senior[s, month])
 
             # --- 5. at the end of a contract term, the commissioner's review; the outcomes ---
-            st.pooled_share[s], leaving = ph.commissioner_reviews(c, k, month, st.pooled_share[s],
-                                                                  st.commissioner_trust[s])
+            st.pooled_share[s], leaving = ph.commissioner_reviews(c, k, month, pooled_share, commissioner_trust)
             if leaving >= 0:
                 replace_provider(st, s, row, leaving, seed, month, c.initial_trust)
             if kept[month] >= 0:
                 results = ph.month_outcomes(
-                    k, out.counts, out.need, out.served, out.expired, out.resolved, out.demand, st.experience[s],
-                    plan.budget[s, month], c.capacity_ratio, st.trust[s], st.commitment[s], st.alignment[s],
-                    out.effort, out.overhead[0], workspace[5])
+                    k, counts, out.need, out.served, out.expired, out.resolved, out.demand, experience, budget,
+                    c.capacity_ratio, trust, commitment, alignment, effort, overhead, workspace[5])
                 for n, value in enumerate(results):
                     values[n, s, kept[month]] = value
 

@@ -37,8 +37,8 @@ class FieldSpec:
     about how people and organisations respond (varied in the sensitivity study), a *scale* sets sizes,
     ``events`` and ``ablation`` shape a scenario. ``direction`` is the seed's expected sign of the
     parameter's effect on the alliance's fragmentation advantage: ``+``, ``-`` or empty (none stated).
-    ``rule`` is the programme theory (``"IPT4"``) a parameter belongs to beyond the rule's context and strength
-    (:attr:`sim.model.theories.Rule.parameters` lists it; empty for most).
+    ``rule`` is the programme theory (``"IPT4"``) a new parameter belongs to when it is neither the rule's context
+    nor its strength (:attr:`sim.model.theories.Rule.parameters` then lists it; no field needs it today).
     """
 
     name: str
